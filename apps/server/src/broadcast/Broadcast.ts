@@ -1,0 +1,37 @@
+import type { CommittedOp, PresenceEvent } from '@collab/protocol';
+import { Context, Effect, Layer } from 'effect';
+
+/** What another instance tells this one about a document. */
+export interface BroadcastHandlers {
+  /** An op committed (durably) by another instance. Order and completeness are not guaranteed [S4]. */
+  onOp(op: CommittedOp): void;
+  /** A presence change made on another instance. */
+  onPresence(event: PresenceEvent, expiresAt: number): void;
+  /** The channel was down and is back: messages may have been lost, so catch up from storage. */
+  onResync(): void;
+}
+
+/**
+ * Fan-out of committed ops and presence between server instances [S4]. Only a hint: order and durability
+ * come from storage, so a lost or late message costs a storage read, never correctness.
+ */
+export class Broadcast extends Context.Service<
+  Broadcast,
+  {
+    /** Publishes an op after it is durable. Never fails: a lost publish is healed by gap filling. */
+    publishOp(docId: string, op: CommittedOp): Effect.Effect<void>;
+    publishPresence(docId: string, event: PresenceEvent, expiresAt: number): Effect.Effect<void>;
+    /** Listens to other instances for one document; the returned function stops listening. */
+    subscribe(docId: string, handlers: BroadcastHandlers): Effect.Effect<() => void>;
+  }
+>()('collab/broadcast/Broadcast') {
+  /** A single instance: nobody else to tell. */
+  static readonly single = Layer.succeed(
+    Broadcast,
+    Broadcast.of({
+      publishOp: () => Effect.void,
+      publishPresence: () => Effect.void,
+      subscribe: () => Effect.succeed(() => {}),
+    }),
+  );
+}

@@ -1,0 +1,183 @@
+import { Delta, transformRange } from '@collab/ot';
+import type { PresenceEntry, PresenceEvent, PresenceUpdateInput } from '@collab/protocol';
+import { Context, Effect, Layer } from 'effect';
+import { Broadcast } from '../broadcast/Broadcast.js';
+import { Config } from '../config.js';
+import type { DocumentSession } from '../sessions/DocumentSession.js';
+
+type Listener = (event: PresenceEvent) => void;
+
+interface Tracked {
+  entry: PresenceEntry;
+  expiresAt: number;
+  /** The connection that set it here; undefined when it came from another instance. */
+  connectionId: string | undefined;
+}
+
+interface DocPresence {
+  readonly entries: Map<string, Tracked>;
+  readonly listeners: Set<Listener>;
+  stopTracking?: () => void;
+  stopBroadcast?: () => void;
+}
+
+/**
+ * Who is in each document and where their cursor is [C6]. Ranges follow concurrent ops, entries vanish
+ * when their connection closes, and expire unless refreshed, so a crashed instance leaves no ghost cursor.
+ */
+export class PresenceHub extends Context.Service<
+  PresenceHub,
+  {
+    /** Records a client's cursor (transformed to the session's head) and tells everyone. */
+    update(
+      session: DocumentSession,
+      input: PresenceUpdateInput,
+      connectionId: string | undefined,
+    ): Effect.Effect<void>;
+    /** Everyone present now, then every change, until the returned function is called. */
+    listen(session: DocumentSession, listener: Listener): () => void;
+    /** Removes a client (its stream ended) and tells everyone. */
+    leave(docId: string, clientId: string): void;
+    /** Removes every entry a connection set (the connection closed). */
+    dropConnection(connectionId: string): void;
+  }
+>()('collab/presence/PresenceHub') {
+  static readonly layer = Layer.effect(
+    PresenceHub,
+    Effect.gen(function* () {
+      const config = yield* Config;
+      const broadcast = yield* Broadcast;
+      const docs = new Map<string, DocPresence>();
+
+      const emit = (doc: DocPresence, event: PresenceEvent) => {
+        for (const listener of doc.listeners) listener(event);
+      };
+
+      const docFor = (docId: string): DocPresence => {
+        let doc = docs.get(docId);
+        if (!doc) {
+          doc = { entries: new Map(), listeners: new Set() };
+          docs.set(docId, doc);
+        }
+        return doc;
+      };
+
+      const remove = (docId: string, clientId: string, publish: boolean) => {
+        const doc = docs.get(docId);
+        if (!doc?.entries.delete(clientId)) return;
+        const event: PresenceEvent = { type: 'leave', clientId };
+        emit(doc, event);
+        if (publish) Effect.runFork(broadcast.publishPresence(docId, event, 0));
+        dropIfUnused(docId, doc);
+      };
+
+      const dropIfUnused = (docId: string, doc: DocPresence) => {
+        if (doc.entries.size > 0 || doc.listeners.size > 0) return;
+        doc.stopTracking?.();
+        doc.stopBroadcast?.();
+        docs.delete(docId);
+      };
+
+      /** Moves every cursor of the document through each op as it commits. */
+      const track = (session: DocumentSession, doc: DocPresence) => {
+        if (doc.stopTracking) return;
+        doc.stopTracking = session.onCommit((op) => {
+          const change = new Delta(op.delta.ops);
+          for (const tracked of doc.entries.values()) {
+            const { entry } = tracked;
+            if (entry.version !== op.version - 1) continue;
+            const range = entry.range && transformRange(entry.range, change, entry.clientId === op.clientId);
+            tracked.entry = { ...entry, range, version: op.version };
+          }
+        });
+      };
+
+      const setStopBroadcast = (doc: DocPresence, stop: () => void) => {
+        doc.stopBroadcast = stop;
+      };
+
+      const subscribeRemote = (docId: string, doc: DocPresence) => {
+        if (doc.stopBroadcast) return Effect.void;
+        return broadcast
+          .subscribe(docId, {
+            onOp: () => {},
+            onResync: () => {},
+            onPresence: (event, expiresAt) => {
+              if (event.type === 'leave') return remove(docId, event.clientId, false);
+              const current = doc.entries.get(event.entry.clientId);
+              if (current?.connectionId) return; // a local connection owns it
+              doc.entries.set(event.entry.clientId, {
+                entry: event.entry,
+                expiresAt,
+                connectionId: undefined,
+              });
+              emit(doc, event);
+            },
+          })
+          .pipe(Effect.flatMap((stop) => Effect.sync(() => setStopBroadcast(doc, stop))));
+      };
+
+      const sweep = setInterval(
+        () => {
+          const now = Date.now();
+          for (const [docId, doc] of docs) {
+            for (const [clientId, tracked] of doc.entries) {
+              if (tracked.expiresAt <= now) remove(docId, clientId, false);
+            }
+          }
+        },
+        Math.max(250, Math.floor(config.presenceTtlMs / 4)),
+      );
+      sweep.unref();
+      yield* Effect.addFinalizer(() => Effect.sync(() => clearInterval(sweep)));
+
+      return PresenceHub.of({
+        update: (session, input, connectionId) =>
+          Effect.gen(function* () {
+            const doc = docFor(session.id);
+            track(session, doc);
+            yield* subscribeRemote(session.id, doc);
+            let range = input.range;
+            let version = Math.min(input.version, session.version);
+            if (range && version < session.version) {
+              const ops = yield* session
+                .opsBetween(version, session.version)
+                .pipe(Effect.catch(() => Effect.succeed(undefined)));
+              if (ops) {
+                for (const op of ops)
+                  range = transformRange(range, new Delta(op.delta.ops), op.clientId === input.clientId);
+              } else {
+                range = null;
+              }
+              version = session.version;
+            }
+            const entry: PresenceEntry = { clientId: input.clientId, user: input.user, range, version };
+            const expiresAt = Date.now() + config.presenceTtlMs;
+            doc.entries.set(input.clientId, { entry, expiresAt, connectionId });
+            const event: PresenceEvent = { type: 'update', entry };
+            emit(doc, event);
+            yield* broadcast.publishPresence(session.id, event, expiresAt);
+          }),
+        listen: (session, listener) => {
+          const doc = docFor(session.id);
+          track(session, doc);
+          Effect.runFork(subscribeRemote(session.id, doc));
+          for (const tracked of doc.entries.values()) listener({ type: 'update', entry: tracked.entry });
+          doc.listeners.add(listener);
+          return () => {
+            doc.listeners.delete(listener);
+            dropIfUnused(session.id, doc);
+          };
+        },
+        leave: (docId, clientId) => remove(docId, clientId, true),
+        dropConnection: (connectionId) => {
+          for (const [docId, doc] of docs) {
+            for (const [clientId, tracked] of doc.entries) {
+              if (tracked.connectionId === connectionId) remove(docId, clientId, true);
+            }
+          }
+        },
+      });
+    }),
+  );
+}

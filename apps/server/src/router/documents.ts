@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { Delta } from '@collab/ot';
+import {
+  type ChangesEvent,
+  ChangesInput,
+  CreateInput,
+  DocumentRef,
+  HistoryInput,
+  SubmitInput,
+  UpdateInput,
+} from '@collab/protocol';
+import { tracked } from '@trpc/server';
+import { Effect } from 'effect';
+import { LimitExceeded, VersionAhead } from '../domain/errors.js';
+import { log } from '../log.js';
+import { publicProcedure, router, writeProcedure } from '../trpc/init.js';
+import { toTrpcError } from '../trpc/run.js';
+
+/** Most ops in one `documents.changes` event while catching up. */
+const catchUpPageSize = 500;
+
+export const documentsRouter = router({
+  get: publicProcedure
+    .input(DocumentRef)
+    .query(({ input, ctx }) => ctx.run(ctx.services.sessions.get(input.id), { procedure: 'documents.get' })),
+
+  getOrCreate: writeProcedure
+    .input(DocumentRef)
+    .mutation(({ input, ctx }) =>
+      ctx.run(ctx.services.sessions.getOrCreate(input.id), { procedure: 'documents.getOrCreate' }),
+    ),
+
+  create: writeProcedure.input(CreateInput).mutation(({ input, ctx }) => {
+    const id = input.id ?? randomUUID();
+    return ctx.run(ctx.services.sessions.create(id, input.delta), {
+      procedure: 'documents.create',
+      docId: id,
+    });
+  }),
+
+  /** Replaces the whole contents; committed as one op (the diff), so live editors see it. */
+  update: writeProcedure.input(UpdateInput).mutation(async ({ input, ctx }) => {
+    const { version } = await ctx.run(
+      ctx.services.sessions.replace(input.id, input.delta, `update-${randomUUID()}`),
+      { procedure: 'documents.update', docId: input.id },
+    );
+    return { id: input.id, version };
+  }),
+
+  /** [C1] commits an op made on `baseVersion`; [C3] a resubmitted op answers with its original version. */
+  submit: writeProcedure.input(SubmitInput).mutation(async ({ input, ctx }) => {
+    if (input.delta.ops.length > ctx.limits.maxDeltaOps) {
+      throw toTrpcError(
+        new LimitExceeded({
+          message: `The delta has ${input.delta.ops.length} ops, over the limit of ${ctx.limits.maxDeltaOps}`,
+        }),
+      );
+    }
+    const version = await ctx.run(
+      ctx.services.sessions.submit(input.id, {
+        clientId: input.clientId,
+        seq: input.seq,
+        baseVersion: input.baseVersion,
+        delta: new Delta(input.delta.ops),
+      }),
+      { procedure: 'documents.submit', docId: input.id },
+    );
+    return { version };
+  }),
+
+  /**
+   * [C2] every committed op after `sinceVersion` (or `lastEventId` on reconnect), in version order, no gap,
+   * no duplicate; each event holds consecutive ops and is tracked by the version of its last op.
+   */
+  changes: publicProcedure.input(ChangesInput).subscription(async function* ({ input, ctx, signal }) {
+    const lease = await ctx.run(ctx.services.sessions.lease(input.id), { procedure: 'documents.changes' });
+    const { session } = lease;
+    const abort = signal ?? new AbortController().signal;
+    try {
+      let last = input.lastEventId != null ? Number(input.lastEventId) : input.sinceVersion;
+      if (last > session.version) {
+        throw toTrpcError(
+          new VersionAhead({
+            message: `sinceVersion ${last} is ahead of the document's version ${session.version}`,
+          }),
+        );
+      }
+      while (!abort.aborted) {
+        const visible = session.visibleVersion;
+        if (visible <= last) {
+          await session.waitForChangeAfter(last, abort);
+          continue;
+        }
+        // [P1] a subscriber that cannot keep up is cut off; it resumes from its last version on reconnect.
+        if (ctx.connection.backlogBytes() > ctx.maxSocketBacklogBytes) {
+          log.warn('slow subscriber disconnected', { docId: input.id, connection: ctx.connection.id });
+          ctx.connection.terminate();
+          return;
+        }
+        const ops = await ctx.run(session.opsBetween(last, visible, catchUpPageSize), {
+          procedure: 'documents.changes',
+          docId: input.id,
+        });
+        const lastOp = ops.at(-1);
+        if (!lastOp) break;
+        last = lastOp.version;
+        const event: ChangesEvent = { ops };
+        yield tracked(String(last), event);
+      }
+    } finally {
+      lease.release();
+    }
+  }),
+
+  /** Committed ops with `fromVersion < version <= toVersion`, oldest first, a page at a time. */
+  history: publicProcedure.input(HistoryInput).query(({ input, ctx }) =>
+    ctx.run(
+      ctx.services.sessions.withSession(input.id, (session) =>
+        Effect.gen(function* () {
+          const head = session.version;
+          const to = Math.min(input.toVersion ?? head, head);
+          const limit = Math.min(input.limit ?? ctx.limits.maxHistoryPage, ctx.limits.maxHistoryPage);
+          const ops = yield* session.opsBetween(input.fromVersion, to, limit);
+          const lastVersion = ops.at(-1)?.version ?? to;
+          return {
+            id: input.id,
+            ops,
+            headVersion: head,
+            nextFromVersion: lastVersion < to ? lastVersion : null,
+          };
+        }),
+      ),
+      { procedure: 'documents.history', docId: input.id },
+    ),
+  ),
+});

@@ -1,0 +1,350 @@
+import { applyChange, Delta, rebase, validateChange } from '@collab/ot';
+import type { CommittedOp, Limits, Op } from '@collab/protocol';
+import { Clock, Effect, Semaphore } from 'effect';
+import { InvalidOperation, LimitExceeded, Unavailable, VersionAhead } from '../domain/errors.js';
+import { log } from '../log.js';
+import type { DocumentStore, Snapshot, StorageFailure, StoredOp } from '../storage/DocumentStore.js';
+
+export interface SessionSettings {
+  readonly recentOpsWindow: number;
+  readonly snapshotEveryOps: number;
+  readonly snapshotIntervalMs: number;
+  readonly limits: Limits;
+}
+
+/** What a session needs from outside; all effects here have no requirements left. */
+export interface SessionDeps {
+  readonly store: DocumentStore['Service'];
+  readonly settings: SessionSettings;
+  /** Called after an op committed here is durable, to tell other instances [S4]. */
+  readonly publish: (docId: string, op: CommittedOp) => void;
+}
+
+/** An op to commit: `delta` was made on version `baseVersion` by `(clientId, seq)` [C1] [C3]. */
+export interface CommitRequest {
+  readonly clientId: string;
+  readonly seq: number;
+  readonly baseVersion: number;
+  readonly delta: Delta;
+}
+
+/** Listener told of every op that becomes part of the document, in version order. */
+export type CommitListener = (op: CommittedOp) => void;
+
+/** Bounded retries when another instance keeps winning the race for the next version [S1]. */
+const maxCommitAttempts = 8;
+const backoffMs = (attempt: number) => Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random());
+
+const opId = (clientId: string, seq: number) => `${clientId}/${seq}`;
+
+export function toCommittedOp(op: StoredOp): CommittedOp {
+  return { version: op.version, delta: { ops: [...op.ops] as Op[] }, clientId: op.clientId, seq: op.seq };
+}
+
+/**
+ * One open document: its contents at the head version, the most recent committed ops, and the queue that
+ * serialises its commits [S1]. Subscribers are woken once per event-loop turn with everything committed
+ * in that turn [P1].
+ */
+export class DocumentSession {
+  readonly id: string;
+  private contents: Delta;
+  private head: number;
+  /** The newest version announced to subscribers; trails `head` until the end of the current turn. */
+  private visible: number;
+  /** Contiguous committed ops ending at `head`, at most `recentOpsWindow` of them. */
+  private readonly recent: CommittedOp[] = [];
+  /** `clientId/seq` → version of every op in `recent`, to recognise a resubmitted op in O(1) [C3]. */
+  private readonly recentIds = new Map<string, number>();
+  private readonly lock = Semaphore.makeUnsafe(1);
+  private readonly waiters = new Set<() => void>();
+  private readonly commitListeners = new Set<CommitListener>();
+  private flushScheduled = false;
+  private snapshotVersion: number;
+  private snapshotTimer: ReturnType<typeof setTimeout> | undefined;
+  private snapshotting = false;
+  private disposed = false;
+  /** Subscriptions and requests using the session; at 0 it may be unloaded [S3]. */
+  users = 0;
+
+  constructor(
+    private readonly deps: SessionDeps,
+    snapshot: Snapshot,
+    opsAfterSnapshot: readonly StoredOp[],
+  ) {
+    this.id = snapshot.docId;
+    let contents = new Delta([...snapshot.ops] as Op[]);
+    for (const op of opsAfterSnapshot) contents = applyChange(contents, new Delta([...op.ops] as Op[]));
+    this.contents = contents;
+    this.snapshotVersion = snapshot.version;
+    this.head = opsAfterSnapshot.at(-1)?.version ?? snapshot.version;
+    this.visible = this.head;
+    const window = opsAfterSnapshot.slice(-deps.settings.recentOpsWindow);
+    for (const op of window) this.remember(toCommittedOp(op));
+    if (this.head > this.snapshotVersion) this.scheduleSnapshot();
+  }
+
+  get version(): number {
+    return this.head;
+  }
+
+  /** The document at the head version. */
+  get document(): Delta {
+    return this.contents;
+  }
+
+  /** Reports each op that becomes part of the document (local or from another instance). */
+  onCommit(listener: CommitListener): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
+  /** Commits an op made on `baseVersion`, transformed over what was committed since [C1]. */
+  submit(request: CommitRequest) {
+    return this.lock.withPermit(this.commitLocked(request));
+  }
+
+  /** Replaces the whole contents, committed as one op (the diff) so live editors see it. */
+  replace(next: Delta, clientId: string) {
+    return this.lock.withPermit(
+      Effect.suspend(() =>
+        this.commitLocked({ clientId, seq: 0, baseVersion: this.head, delta: this.contents.diff(next) }),
+      ),
+    );
+  }
+
+  private commitLocked(request: CommitRequest) {
+    const self = this;
+    return Effect.gen(function* () {
+      for (let attempt = 1; ; attempt++) {
+        if (request.baseVersion > self.head) {
+          return yield* new VersionAhead({
+            message: `baseVersion ${request.baseVersion} is ahead of the document's version ${self.head}`,
+          });
+        }
+        // [C3] an op already committed (its ack was lost) answers with its original version.
+        const known = self.recentIds.get(opId(request.clientId, request.seq));
+        if (known !== undefined) return known;
+        const since = yield* self.opsBetween(request.baseVersion, self.head);
+        const committed = since.find((op) => op.clientId === request.clientId && op.seq === request.seq);
+        if (committed) return committed.version;
+
+        const change = rebase(
+          request.delta,
+          since.map((op) => new Delta(op.delta.ops)),
+        );
+        const problem = validateChange(change, self.contents.length());
+        if (problem) return yield* new InvalidOperation({ message: `Invalid operation: ${problem}` });
+        const next = applyChange(self.contents, change);
+        yield* self.checkSize(change, next);
+
+        const version = self.head + 1;
+        const createdAt = yield* Clock.currentTimeMillis;
+        const stored: StoredOp = {
+          docId: self.id,
+          version,
+          ops: change.ops as Op[],
+          clientId: request.clientId,
+          seq: request.seq,
+          createdAt,
+        };
+        const outcome = yield* Effect.result(self.deps.store.appendOp(stored));
+        if (outcome._tag === 'Success') {
+          const op = toCommittedOp(stored);
+          self.integrate(op, next);
+          self.deps.publish(self.id, op);
+          return version;
+        }
+        const failure = outcome.failure;
+        if (failure._tag !== 'VersionTaken') return yield* failure;
+        // [S1] another instance committed this version first: learn what it wrote, then try again.
+        if (attempt >= maxCommitAttempts) {
+          return yield* new Unavailable({ message: 'The document is too busy right now; try again' });
+        }
+        yield* self.catchUpLocked();
+        yield* Effect.sleep(backoffMs(attempt));
+      }
+    });
+  }
+
+  private checkSize(change: Delta, next: Delta) {
+    const grows = change.ops.some((op) => op.insert !== undefined || op.attributes !== undefined);
+    if (!grows) return Effect.void;
+    const max = this.deps.settings.limits.maxDocumentBytes;
+    // Characters are a lower bound of UTF-8 bytes: skip the exact measure for documents far below the limit.
+    if (next.length() * 4 < max && next.ops.length * 256 < max) return Effect.void;
+    const bytes = Buffer.byteLength(JSON.stringify(next.ops));
+    if (bytes <= max) return Effect.void;
+    return Effect.fail(
+      new LimitExceeded({ message: `The document would be ${bytes} bytes, over the limit of ${max} bytes` }),
+    );
+  }
+
+  /** Reads committed ops from storage past the head and applies them (another instance wrote them). */
+  private catchUpLocked(): Effect.Effect<void, StorageFailure> {
+    const self = this;
+    return Effect.gen(function* () {
+      const missed = yield* self.deps.store.readOps(self.id, self.head);
+      for (const stored of missed) {
+        if (stored.version !== self.head + 1) break;
+        const op = toCommittedOp(stored);
+        self.integrate(op, applyChange(self.contents, new Delta(op.delta.ops)));
+      }
+    });
+  }
+
+  /** Brings the session up to date with storage: after a gap or a lost message from another instance [S4]. */
+  catchUp(): Effect.Effect<void, StorageFailure> {
+    return this.lock.withPermit(this.catchUpLocked());
+  }
+
+  /** An op another instance announced: applied when it is the next version, else fetched from storage. */
+  receiveRemote(op: CommittedOp): Effect.Effect<void, StorageFailure> {
+    return this.lock.withPermit(
+      Effect.suspend(() => {
+        if (op.version <= this.head) return Effect.void;
+        if (op.version > this.head + 1) return this.catchUpLocked();
+        this.integrate(op, applyChange(this.contents, new Delta(op.delta.ops)));
+        return Effect.void;
+      }),
+    );
+  }
+
+  private integrate(op: CommittedOp, next: Delta): void {
+    this.contents = next;
+    this.head = op.version;
+    this.remember(op);
+    for (const listener of this.commitListeners) listener(op);
+    this.scheduleFlush();
+    this.scheduleSnapshot();
+  }
+
+  private remember(op: CommittedOp): void {
+    this.recent.push(op);
+    this.recentIds.set(opId(op.clientId, op.seq), op.version);
+    if (this.recent.length > this.deps.settings.recentOpsWindow) {
+      const dropped = this.recent.shift();
+      if (dropped) this.recentIds.delete(opId(dropped.clientId, dropped.seq));
+    }
+  }
+
+  /** [P1] subscribers are woken once per event-loop turn, after every submit of that turn is applied. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.visible = this.head;
+      const waiting = [...this.waiters];
+      this.waiters.clear();
+      for (const wake of waiting) wake();
+    });
+  }
+
+  /** The newest version subscribers may see. */
+  get visibleVersion(): number {
+    return this.visible;
+  }
+
+  /** Resolves when a version after `version` is visible, or when `signal` aborts. */
+  waitForChangeAfter(version: number, signal: AbortSignal): Promise<void> {
+    if (this.visible > version || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        signal.removeEventListener('abort', wake);
+        this.waiters.delete(wake);
+        resolve();
+      };
+      this.waiters.add(wake);
+      signal.addEventListener('abort', wake, { once: true });
+    });
+  }
+
+  /**
+   * Committed ops with `after < version <= to`, oldest first, at most `limit`: from memory when the recent
+   * window covers them, else from storage, so catch-up reads only what a client missed [P2].
+   */
+  opsBetween(
+    after: number,
+    to: number,
+    limit = Number.POSITIVE_INFINITY,
+  ): Effect.Effect<CommittedOp[], StorageFailure> {
+    if (after >= to) return Effect.succeed([]);
+    const first = this.recent[0];
+    if (first && first.version <= after + 1) {
+      const start = after + 1 - first.version;
+      const end = Math.min(to - first.version + 1, start + limit);
+      return Effect.succeed(this.recent.slice(start, end));
+    }
+    const count = Number.isFinite(limit) ? limit : undefined;
+    return this.deps.store
+      .readOps(this.id, after, to, count)
+      .pipe(Effect.map((ops) => ops.map(toCommittedOp)));
+  }
+
+  /** [S2] snapshots every N ops or T ms after the first op not in one, never on every keystroke. */
+  private scheduleSnapshot(): void {
+    const behind = this.head - this.snapshotVersion;
+    if (behind <= 0) return;
+    if (behind >= this.deps.settings.snapshotEveryOps) {
+      this.startSnapshot();
+      return;
+    }
+    if (this.snapshotTimer) return;
+    this.snapshotTimer = setTimeout(() => {
+      this.snapshotTimer = undefined;
+      this.startSnapshot();
+    }, this.deps.settings.snapshotIntervalMs);
+    this.snapshotTimer.unref();
+  }
+
+  private startSnapshot(): void {
+    if (this.snapshotting) return;
+    Effect.runFork(
+      this.saveSnapshot().pipe(
+        Effect.catch((error) =>
+          Effect.sync(() =>
+            log.warn('snapshot failed; the op log still holds every op', { docId: this.id, error }),
+          ),
+        ),
+      ),
+    );
+  }
+
+  /** Writes a snapshot of the head if it is newer than the stored one. */
+  saveSnapshot(): Effect.Effect<void, StorageFailure> {
+    return Effect.suspend(() => {
+      if (this.snapshotting || this.head <= this.snapshotVersion) return Effect.void;
+      this.snapshotting = true;
+      if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
+      this.snapshotTimer = undefined;
+      const version = this.head;
+      const ops = this.contents.ops as Op[];
+      return Clock.currentTimeMillis.pipe(
+        Effect.flatMap((updatedAt) =>
+          this.deps.store.saveSnapshot({ docId: this.id, version, ops, updatedAt }),
+        ),
+        Effect.tap(() =>
+          Effect.sync(() => {
+            this.snapshotVersion = Math.max(this.snapshotVersion, version);
+          }),
+        ),
+        Effect.ensuring(
+          Effect.sync(() => {
+            this.snapshotting = false;
+            if (!this.disposed) this.scheduleSnapshot();
+          }),
+        ),
+      );
+    });
+  }
+
+  /** Stops timers; pending snapshots are the caller's to flush first. */
+  dispose(): void {
+    this.disposed = true;
+    if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
+    this.snapshotTimer = undefined;
+    for (const wake of [...this.waiters]) wake();
+    this.commitListeners.clear();
+  }
+}

@@ -1,0 +1,273 @@
+import { Delta, validateDocument } from '@collab/ot';
+import type { DeltaJson, DocumentSnapshot, Op } from '@collab/protocol';
+import { Clock, Context, Effect, Layer } from 'effect';
+import { Broadcast } from '../broadcast/Broadcast.js';
+import { Config } from '../config.js';
+import {
+  DocumentExists,
+  InvalidOperation,
+  LimitExceeded,
+  notFound,
+  type Unavailable,
+  type VersionAhead,
+} from '../domain/errors.js';
+import { log } from '../log.js';
+import { DocumentStore, type StorageFailure } from '../storage/DocumentStore.js';
+import { type CommitRequest, DocumentSession, type SessionDeps } from './DocumentSession.js';
+
+/** Why an op can be refused, besides the document not existing. */
+export type SubmitError = InvalidOperation | VersionAhead | LimitExceeded | Unavailable | StorageFailure;
+
+/** A document new documents start as [D1]. */
+export const emptyDocument: DeltaJson = { ops: [{ insert: '\n' }] };
+
+/** A session held open by a subscription; `release` lets it unload when idle [S3]. */
+export interface SessionLease {
+  readonly session: DocumentSession;
+  release(): void;
+}
+
+/**
+ * The open documents of this instance: loads them on demand (snapshot + ops after it [S2]), serialises
+ * their commits, keeps them subscribed to other instances while loaded, and unloads them when nobody
+ * has used them for a while, so memory follows open documents, not documents ever opened [S3].
+ */
+export class DocumentSessions extends Context.Service<
+  DocumentSessions,
+  {
+    get(id: string): Effect.Effect<DocumentSnapshot, ReturnType<typeof notFound> | StorageFailure>;
+    getOrCreate(id: string): Effect.Effect<DocumentSnapshot & { created: boolean }, StorageFailure>;
+    create(
+      id: string,
+      delta: DeltaJson | undefined,
+    ): Effect.Effect<DocumentSnapshot, DocumentExists | InvalidOperation | LimitExceeded | StorageFailure>;
+    replace(
+      id: string,
+      delta: DeltaJson,
+      clientId: string,
+    ): Effect.Effect<{ version: number }, ReturnType<typeof notFound> | SubmitError>;
+    submit(
+      id: string,
+      request: CommitRequest,
+    ): Effect.Effect<number, ReturnType<typeof notFound> | SubmitError>;
+    /** Runs `use` with the session loaded and kept loaded meanwhile. */
+    withSession<A, E>(
+      id: string,
+      use: (session: DocumentSession) => Effect.Effect<A, E>,
+    ): Effect.Effect<A, E | ReturnType<typeof notFound> | StorageFailure>;
+    /** Keeps a session loaded until released (subscriptions). */
+    lease(
+      id: string,
+    ): Effect.Effect<SessionLease, ReturnType<typeof notFound> | LimitExceeded | StorageFailure>;
+    /** Sessions currently loaded (for tests and health). */
+    loadedCount(): number;
+    /** Writes a snapshot of every loaded document that has ops after its last one [S5]. */
+    flushAll(): Effect.Effect<void>;
+  }
+>()('collab/sessions/DocumentSessions') {
+  static readonly layer = Layer.effect(
+    DocumentSessions,
+    Effect.gen(function* () {
+      const config = yield* Config;
+      const store = yield* DocumentStore;
+      const broadcast = yield* Broadcast;
+      const limits = config.limits;
+
+      interface Entry {
+        readonly load: Effect.Effect<DocumentSession | undefined, StorageFailure>;
+        session?: DocumentSession;
+        idleTimer?: ReturnType<typeof setTimeout>;
+        unsubscribe?: () => void;
+      }
+      const entries = new Map<string, Entry>();
+
+      const deps: SessionDeps = {
+        store,
+        settings: {
+          recentOpsWindow: config.recentOpsWindow,
+          snapshotEveryOps: config.snapshotEveryOps,
+          snapshotIntervalMs: config.snapshotIntervalMs,
+          limits,
+        },
+        publish: (docId, op) => Effect.runFork(broadcast.publishOp(docId, op)),
+      };
+
+      const load = (id: string) =>
+        Effect.gen(function* () {
+          const snapshot = yield* store.loadSnapshot(id);
+          if (!snapshot) return undefined;
+          const ops = yield* store.readOps(id, snapshot.version);
+          const session = new DocumentSession(deps, snapshot, ops);
+          const entry = entries.get(id);
+          if (entry) {
+            entry.session = session;
+            entry.unsubscribe = yield* broadcast.subscribe(id, {
+              onOp: (op) => Effect.runFork(logFailure(session.receiveRemote(op), id)),
+              onPresence: () => {},
+              onResync: () => Effect.runFork(logFailure(session.catchUp(), id)),
+            });
+            // Another instance may have committed between our read and the subscription.
+            yield* session.catchUp();
+          }
+          return session;
+        });
+
+      const logFailure = (effect: Effect.Effect<void, StorageFailure>, docId: string) =>
+        effect.pipe(
+          Effect.catch((error) => Effect.sync(() => log.error('catch-up failed', { docId, error }))),
+        );
+
+      /** The loaded session, loading it once however many callers ask at the same time. */
+      const acquire = (id: string) =>
+        Effect.gen(function* () {
+          let entry = entries.get(id);
+          if (!entry) {
+            const cached = yield* Effect.cached(load(id));
+            entry = { load: cached };
+            entries.set(id, entry);
+          }
+          const current = entry;
+          const session = yield* current.load.pipe(
+            Effect.tapError(() => Effect.sync(() => entries.get(id) === current && entries.delete(id))),
+          );
+          if (!session) {
+            if (entries.get(id) === current) entries.delete(id);
+            return yield* Effect.fail(notFound(id));
+          }
+          if (current.idleTimer) clearTimeout(current.idleTimer);
+          current.idleTimer = undefined;
+          session.users++;
+          return session;
+        });
+
+      const release = (session: DocumentSession) => {
+        session.users--;
+        if (session.users > 0) return;
+        const entry = entries.get(session.id);
+        if (!entry || entry.session !== session) return;
+        entry.idleTimer = setTimeout(() => Effect.runFork(unload(session.id, session)), config.idleUnloadMs);
+        entry.idleTimer.unref();
+      };
+
+      const unload = (id: string, session: DocumentSession) =>
+        Effect.gen(function* () {
+          const entry = entries.get(id);
+          if (!entry || entry.session !== session || session.users > 0) return;
+          entries.delete(id);
+          entry.unsubscribe?.();
+          yield* session
+            .saveSnapshot()
+            .pipe(
+              Effect.catch((error) =>
+                Effect.sync(() =>
+                  log.warn('snapshot on unload failed; the op log holds every op', { docId: id, error }),
+                ),
+              ),
+            );
+          session.dispose();
+          log.debug('document unloaded', { docId: id });
+        });
+
+      const withSession = <A, E>(id: string, use: (session: DocumentSession) => Effect.Effect<A, E>) =>
+        Effect.acquireUseRelease(acquire(id), use, (session) => Effect.sync(() => release(session)));
+
+      const snapshotOf = (session: DocumentSession): DocumentSnapshot =>
+        ({
+          id: session.id,
+          version: session.version,
+          delta: { ops: session.document.ops as Op[] },
+        }) as DocumentSnapshot;
+
+      const checkDocument = (delta: DeltaJson) =>
+        Effect.gen(function* () {
+          const doc = new Delta(delta.ops);
+          const problem = validateDocument(doc);
+          if (problem) return yield* new InvalidOperation({ message: `Invalid document: ${problem}` });
+          const bytes = Buffer.byteLength(JSON.stringify(delta.ops));
+          if (bytes > limits.maxDocumentBytes) {
+            return yield* new LimitExceeded({
+              message: `The document is ${bytes} bytes, over the limit of ${limits.maxDocumentBytes} bytes`,
+            });
+          }
+          return doc;
+        });
+
+      const create = (id: string, delta: DeltaJson | undefined) =>
+        Effect.gen(function* () {
+          const doc = yield* checkDocument(delta ?? emptyDocument);
+          const updatedAt = yield* Clock.currentTimeMillis;
+          yield* store
+            .createDocument({ docId: id, version: 0, ops: doc.ops as Op[], updatedAt })
+            .pipe(
+              Effect.catchTag('DocumentAlreadyExists', () =>
+                Effect.fail(new DocumentExists({ message: `Document "${id}" already exists` })),
+              ),
+            );
+          return { id, version: 0, delta: { ops: doc.ops as Op[] } } as DocumentSnapshot;
+        });
+
+      const getOrCreate = (id: string) =>
+        withSession(id, (session) => Effect.succeed({ ...snapshotOf(session), created: false })).pipe(
+          Effect.catchTag('DocumentNotFound', () =>
+            create(id, undefined).pipe(
+              Effect.map((snapshot) => ({ ...snapshot, created: true })),
+              // Someone else created it meanwhile: theirs is the document.
+              Effect.catchTag('DocumentExists', () =>
+                withSession(id, (session) => Effect.succeed({ ...snapshotOf(session), created: false })),
+              ),
+              Effect.catchTag(['InvalidOperation', 'LimitExceeded', 'DocumentNotFound'], (error) =>
+                Effect.die(error),
+              ),
+            ),
+          ),
+        );
+
+      return DocumentSessions.of({
+        get: (id) => withSession(id, (session) => Effect.succeed(snapshotOf(session))),
+        getOrCreate,
+        create,
+        replace: (id, delta, clientId) =>
+          Effect.gen(function* () {
+            const doc = yield* checkDocument(delta);
+            const version = yield* withSession(id, (session) => session.replace(doc, clientId));
+            return { version };
+          }),
+        submit: (id, request) => withSession(id, (session) => session.submit(request)),
+        withSession,
+        lease: (id) =>
+          Effect.gen(function* () {
+            const session = yield* acquire(id);
+            if (session.users > limits.maxConnectionsPerDocument) {
+              release(session);
+              return yield* new LimitExceeded({
+                message: `Document "${id}" already has ${limits.maxConnectionsPerDocument} connections`,
+              });
+            }
+            let released = false;
+            return {
+              session,
+              release: () => {
+                if (released) return;
+                released = true;
+                release(session);
+              },
+            };
+          }),
+        loadedCount: () => entries.size,
+        flushAll: () =>
+          Effect.forEach(
+            [...entries.values()].flatMap((entry) => (entry.session ? [entry.session] : [])),
+            (session) =>
+              session
+                .saveSnapshot()
+                .pipe(
+                  Effect.catch((error) =>
+                    Effect.sync(() => log.warn('snapshot on shutdown failed', { docId: session.id, error })),
+                  ),
+                ),
+            { concurrency: 8, discard: true },
+          ),
+      });
+    }),
+  );
+}

@@ -1,0 +1,472 @@
+import { randomBytes } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { Effect, Layer, Predicate, type Scope } from 'effect';
+import { decodeDelta, encodeDelta } from '../deltaJson.js';
+import {
+  DocumentAlreadyExists,
+  DocumentStore,
+  type Snapshot,
+  StorageFailure,
+  type StoredOp,
+  VersionTaken,
+} from '../DocumentStore.js';
+import { type ChunkPlacement, deleteChunks, readChunks, writeChunks } from './chunks.js';
+import { call, conditionalCall } from './errors.js';
+import { decodeGzip, type EncodedPayload, encodePayload } from './payloadCodec.js';
+import { type DynamoTableError, defaultTableNames, ensureTables, type TableNames } from './tables.js';
+
+export interface DynamoStoreOptions {
+  /** Falls back to the SDK's usual sources (`AWS_REGION`, profile) when omitted. */
+  readonly region?: string;
+  /** e.g. a DynamoDB Local URL; omitted for AWS itself. */
+  readonly endpoint?: string;
+  /** Falls back to the SDK's default credential chain when omitted. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  readonly tables?: Partial<TableNames>;
+  /** Create missing tables at start (on-demand billing). Off by default: a missing table stops the start. */
+  readonly createTables?: boolean;
+  /** Attempts per request made by the SDK itself (it backs off on throttling and 5xx). SDK default: 3. */
+  readonly maxAttempts?: number;
+  readonly connectionTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * Attribute names of a payload (see `EncodedPayload`). The documents table keeps the seed's `Data` for
+ * JSON that fits in one item, so an old reader still finds the document there.
+ */
+interface PayloadFields {
+  readonly json: string;
+  readonly gzip: string;
+  readonly chunkKey: string;
+  readonly chunkCount: string;
+  /** Absent for `json`, so items written by the seed read as JSON. */
+  readonly encoding: string;
+}
+
+const snapshotFields: PayloadFields = {
+  json: 'Data',
+  gzip: 'DataGzip',
+  chunkKey: 'DataChunkKey',
+  chunkCount: 'DataChunks',
+  encoding: 'DataEncoding',
+};
+
+const opFields: PayloadFields = {
+  json: 'delta',
+  gzip: 'deltaGzip',
+  chunkKey: 'deltaChunkKey',
+  chunkCount: 'deltaChunks',
+  encoding: 'deltaEncoding',
+};
+
+/** What the seed's "create" stored for an empty document, when `Data` is missing or empty. */
+const emptyDocumentJson = encodeDelta([{ insert: '\n' }]);
+
+/** Tries of a snapshot read whose chunks were deleted under it by a newer snapshot. */
+const snapshotReadAttempts = 5;
+
+type Item = Record<string, unknown>;
+
+/** The attributes that store `payload`, and the payload attributes of other layouts (to remove). */
+function payloadAttributes(
+  fields: PayloadFields,
+  payload: EncodedPayload,
+  chunkKey: string,
+): { readonly set: Item; readonly remove: readonly string[] } {
+  const all = [fields.json, fields.gzip, fields.chunkKey, fields.chunkCount, fields.encoding];
+  let set: Item;
+  switch (payload.encoding) {
+    case 'json':
+      set = { [fields.json]: payload.json };
+      break;
+    case 'gzip':
+      set = { [fields.gzip]: payload.gzip, [fields.encoding]: 'gzip' };
+      break;
+    case 'gzip-chunks':
+      set = {
+        [fields.chunkKey]: chunkKey,
+        [fields.chunkCount]: payload.chunks.length,
+        [fields.encoding]: 'gzip-chunks',
+      };
+      break;
+  }
+  return { set, remove: all.filter((name) => !(name in set)) };
+}
+
+type StoredPayload =
+  | { readonly kind: 'json'; readonly json: string }
+  /** Chunk items this item pointed at are gone: a newer write replaced it. */
+  | { readonly kind: 'chunks-missing' }
+  | { readonly kind: 'absent' };
+
+function chunkPointer(fields: PayloadFields, item: Item | undefined): { key: string; count: number } | undefined {
+  if (item?.[fields.encoding] !== 'gzip-chunks') return undefined;
+  const key = item[fields.chunkKey];
+  const count = item[fields.chunkCount];
+  return Predicate.isString(key) && Predicate.isNumber(count) ? { key, count } : undefined;
+}
+
+/** A random id per write: names its chunks and lets a writer recognise its own item after an SDK retry. */
+function newWriteId(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+/**
+ * `#` separates the parts of chunk keys, which share the tables with documents and ops. Document ids are
+ * validated upstream [D3]; one with `#` reaching storage is a bug, so it is a defect here.
+ */
+function checkDocId(docId: string): Effect.Effect<void> {
+  return docId.includes('#')
+    ? Effect.die(new Error(`document id ${JSON.stringify(docId)} contains "#", which storage reserves`))
+    : Effect.void;
+}
+
+function parseDelta(operation: string, json: string) {
+  return Effect.try({
+    try: () => decodeDelta(json),
+    catch: (cause) => new StorageFailure({ operation, retryable: false, cause }),
+  });
+}
+
+function encode(operation: string, json: string) {
+  return Effect.tryPromise({
+    try: () => encodePayload(json),
+    catch: (cause) => new StorageFailure({ operation, retryable: false, cause }),
+  });
+}
+
+/**
+ * Opens a DynamoDB client, checks (or creates) the tables and serves them as a `DocumentStore`; the
+ * client is destroyed when the scope closes.
+ *
+ * Layout [S6]. Documents table `SocketDocuments`: one head item per document (`id`, `version`,
+ * `updatedAt`, `createdAt`, `writeId`) holding the snapshot as the seed's `Data` JSON string when it fits
+ * in one item, as `DataGzip` when its gzip fits, and otherwise pointing (`DataChunkKey`, `DataChunks`) at
+ * chunk items `id = "<docId>#snapshot#<version>#<writeId>#<n>"` in the same table. Ops table
+ * `SocketDocumentOps`: one item per op (`docId`, `version`, `delta` …), whose oversized delta lives in
+ * chunk items `docId = "<docId>#op#<version>#<writeId>"`, `version = <n>` of the same table. Document
+ * ids cannot contain `#`, so chunk items never collide with documents or ops.
+ *
+ * Writes of chunked payloads are ordered so readers never see half a payload: chunks first, under keys
+ * no other writer uses (the write id), then the single conditional write of the head or op item that
+ * makes them reachable, then (snapshots only) a best-effort delete of the chunks the head pointed at
+ * before. A writer whose conditional write loses deletes its own chunks. A reader that finds a chunk
+ * missing has raced with that delete: the head has moved on, so it reads the head again. A crash between
+ * the chunk writes and the conditional write leaves unreachable chunks, never a broken document.
+ */
+export const make = (
+  options: DynamoStoreOptions = {},
+): Effect.Effect<DocumentStore['Service'], StorageFailure | DynamoTableError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const tables: TableNames = { ...defaultTableNames, ...options.tables };
+    const baseClient = yield* Effect.acquireRelease(
+      Effect.sync(
+        () =>
+          new DynamoDBClient({
+            region: options.region,
+            endpoint: options.endpoint,
+            credentials: options.credentials,
+            maxAttempts: options.maxAttempts,
+            requestHandler: {
+              connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+              requestTimeout: options.requestTimeoutMs ?? 15_000,
+            },
+          }),
+      ),
+      (client) => Effect.sync(() => client.destroy()),
+    );
+    const client = DynamoDBDocumentClient.from(baseClient, { marshallOptions: { removeUndefinedValues: true } });
+    yield* ensureTables(baseClient, tables, options.createTables ?? false);
+
+    const snapshotChunks: ChunkPlacement = {
+      table: tables.documents,
+      key: (chunkKey, index) => ({ id: `${chunkKey}#${index}` }),
+    };
+    const opChunks: ChunkPlacement = {
+      table: tables.ops,
+      key: (chunkKey, index) => ({ docId: chunkKey, version: index }),
+    };
+
+    const readPayload = (
+      operation: string,
+      fields: PayloadFields,
+      placement: ChunkPlacement,
+      item: Item,
+    ): Effect.Effect<StoredPayload, StorageFailure> => {
+      const encoding = item[fields.encoding];
+      if (encoding === undefined) {
+        const json = item[fields.json];
+        return Effect.succeed(Predicate.isString(json) && json !== '' ? { kind: 'json', json } : { kind: 'absent' });
+      }
+      if (encoding === 'gzip') {
+        const data = item[fields.gzip];
+        if (!Predicate.isUint8Array(data)) return Effect.succeed({ kind: 'absent' });
+        return gunzip(operation, [data]);
+      }
+      const pointer = chunkPointer(fields, item);
+      if (pointer === undefined) {
+        return Effect.fail(
+          new StorageFailure({ operation, retryable: false, cause: new Error(`unknown payload encoding ${encoding}`) }),
+        );
+      }
+      return readChunks(client, placement, pointer.key, pointer.count).pipe(
+        Effect.flatMap((chunks) =>
+          chunks === undefined ? Effect.succeed({ kind: 'chunks-missing' } as const) : gunzip(operation, chunks),
+        ),
+      );
+    };
+
+    const gunzip = (operation: string, parts: readonly Uint8Array[]) =>
+      Effect.tryPromise({
+        try: () => decodeGzip(parts),
+        catch: (cause) => new StorageFailure({ operation, retryable: false, cause }),
+      }).pipe(Effect.map((json): StoredPayload => ({ kind: 'json', json })));
+
+    const createDocument = Effect.fnUntraced(function* (snapshot: Snapshot) {
+      yield* checkDocId(snapshot.docId);
+      if (snapshot.version !== 0) {
+        return yield* Effect.die(new Error(`createDocument expects version 0, got ${snapshot.version}`));
+      }
+      const writeId = newWriteId();
+      const chunkKey = `${snapshot.docId}#snapshot#0#${writeId}`;
+      const payload = yield* encode('createDocument', encodeDelta(snapshot.ops));
+      if (payload.encoding === 'gzip-chunks') {
+        yield* writeChunks(client, snapshotChunks, chunkKey, payload.chunks);
+      }
+      const { set } = payloadAttributes(snapshotFields, payload, chunkKey);
+      yield* conditionalCall('createDocument', (signal) =>
+        client.send(
+          new PutCommand({
+            TableName: tables.documents,
+            Item: {
+              id: snapshot.docId,
+              version: 0,
+              createdAt: snapshot.updatedAt,
+              updatedAt: snapshot.updatedAt,
+              writeId,
+              ...set,
+            },
+            ConditionExpression: 'attribute_not_exists(id)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          { abortSignal: signal },
+        ),
+      ).pipe(
+        Effect.catchTag('ConditionFailed', (failed) => {
+          // Our own put, retried by the SDK after a lost answer, finds the item it wrote: that is success.
+          if (failed.item?.writeId?.S === writeId) return Effect.void;
+          const cleanup =
+            payload.encoding === 'gzip-chunks'
+              ? deleteChunks(client, snapshotChunks, chunkKey, payload.chunks.length)
+              : Effect.void;
+          return cleanup.pipe(Effect.andThen(Effect.fail(new DocumentAlreadyExists({ docId: snapshot.docId }))));
+        }),
+      );
+    });
+
+    const loadSnapshot = Effect.fnUntraced(function* (docId: string) {
+      yield* checkDocId(docId);
+      for (let attempt = 0; attempt < snapshotReadAttempts; attempt++) {
+        const output = yield* call('loadSnapshot', (signal) =>
+          client.send(new GetCommand({ TableName: tables.documents, Key: { id: docId }, ConsistentRead: true }), {
+            abortSignal: signal,
+          }),
+        );
+        const item = output.Item;
+        if (item === undefined) return undefined;
+        const payload = yield* readPayload('loadSnapshot', snapshotFields, snapshotChunks, item);
+        if (payload.kind === 'chunks-missing') continue;
+        const ops = yield* parseDelta('loadSnapshot', payload.kind === 'json' ? payload.json : emptyDocumentJson);
+        // Items written by the seed have neither version nor timestamps: they are version 0.
+        const snapshot: Snapshot = {
+          docId,
+          version: Predicate.isNumber(item.version) ? item.version : 0,
+          ops,
+          updatedAt: Predicate.isNumber(item.updatedAt) ? item.updatedAt : 0,
+        };
+        return snapshot;
+      }
+      return yield* new StorageFailure({
+        operation: 'loadSnapshot',
+        retryable: true,
+        cause: new Error(`the snapshot of ${docId} changed under ${snapshotReadAttempts} consecutive reads`),
+      });
+    });
+
+    const saveSnapshot = Effect.fnUntraced(function* (snapshot: Snapshot) {
+      yield* checkDocId(snapshot.docId);
+      const writeId = newWriteId();
+      const chunkKey = `${snapshot.docId}#snapshot#${snapshot.version}#${writeId}`;
+      const payload = yield* encode('saveSnapshot', encodeDelta(snapshot.ops));
+      if (payload.encoding === 'gzip-chunks') {
+        yield* writeChunks(client, snapshotChunks, chunkKey, payload.chunks);
+      }
+      const { set, remove } = payloadAttributes(snapshotFields, payload, chunkKey);
+      const names: Record<string, string> = {
+        '#version': 'version',
+        '#updatedAt': 'updatedAt',
+        '#createdAt': 'createdAt',
+        '#writeId': 'writeId',
+      };
+      const values: Item = { ':version': snapshot.version, ':updatedAt': snapshot.updatedAt, ':writeId': writeId };
+      const assignments = [
+        '#version = :version',
+        '#updatedAt = :updatedAt',
+        '#createdAt = if_not_exists(#createdAt, :updatedAt)',
+        '#writeId = :writeId',
+      ];
+      for (const [name, value] of Object.entries(set)) {
+        names[`#${name}`] = name;
+        values[`:${name}`] = value;
+        assignments.push(`#${name} = :${name}`);
+      }
+      for (const name of remove) names[`#${name}`] = name;
+      const removal = remove.length > 0 ? ` REMOVE ${remove.map((name) => `#${name}`).join(', ')}` : '';
+
+      const outcome = yield* conditionalCall('saveSnapshot', (signal) =>
+        client.send(
+          new UpdateCommand({
+            TableName: tables.documents,
+            Key: { id: snapshot.docId },
+            UpdateExpression: `SET ${assignments.join(', ')}${removal}`,
+            // Never backwards [S2]; an item without a version was written by the seed and counts as 0.
+            ConditionExpression: 'attribute_not_exists(#version) OR #version < :version',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_OLD',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          { abortSignal: signal },
+        ),
+      ).pipe(
+        Effect.map((output) => ({ won: true, previous: output.Attributes })),
+        // When the SDK retried our own successful update, the head carries our write id: we won, but the
+        // previous head is unknown and its chunks (if any) stay behind unreferenced.
+        Effect.catchTag('ConditionFailed', (failed) =>
+          Effect.succeed({ won: failed.item?.writeId?.S === writeId, previous: undefined }),
+        ),
+      );
+
+      if (outcome.won) {
+        const previous = chunkPointer(snapshotFields, outcome.previous);
+        if (previous !== undefined && previous.key !== chunkKey) {
+          yield* deleteChunks(client, snapshotChunks, previous.key, previous.count);
+        }
+      } else if (payload.encoding === 'gzip-chunks') {
+        yield* deleteChunks(client, snapshotChunks, chunkKey, payload.chunks.length);
+      }
+    });
+
+    const appendOp = Effect.fnUntraced(function* (op: StoredOp) {
+      yield* checkDocId(op.docId);
+      const writeId = newWriteId();
+      const chunkKey = `${op.docId}#op#${op.version}#${writeId}`;
+      const payload = yield* encode('appendOp', encodeDelta(op.ops));
+      if (payload.encoding === 'gzip-chunks') {
+        yield* writeChunks(client, opChunks, chunkKey, payload.chunks);
+      }
+      const { set } = payloadAttributes(opFields, payload, chunkKey);
+      // The op item is the conditional write that orders commits across processes [S1].
+      yield* conditionalCall('appendOp', (signal) =>
+        client.send(
+          new PutCommand({
+            TableName: tables.ops,
+            Item: {
+              docId: op.docId,
+              version: op.version,
+              clientId: op.clientId,
+              seq: op.seq,
+              createdAt: op.createdAt,
+              writeId,
+              ...set,
+            },
+            ConditionExpression: 'attribute_not_exists(docId)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          { abortSignal: signal },
+        ),
+      ).pipe(
+        Effect.catchTag('ConditionFailed', (failed) => {
+          if (failed.item?.writeId?.S === writeId) return Effect.void;
+          const cleanup =
+            payload.encoding === 'gzip-chunks'
+              ? deleteChunks(client, opChunks, chunkKey, payload.chunks.length)
+              : Effect.void;
+          return cleanup.pipe(Effect.andThen(Effect.fail(new VersionTaken({ docId: op.docId, version: op.version }))));
+        }),
+      );
+    });
+
+    const decodeOp = Effect.fnUntraced(function* (docId: string, item: Item) {
+      const payload = yield* readPayload('readOps', opFields, opChunks, item);
+      if (payload.kind !== 'json') {
+        // Op items and their chunks are never rewritten, so this is damage, not a race.
+        return yield* new StorageFailure({
+          operation: 'readOps',
+          retryable: false,
+          cause: new Error(`op ${docId}@${String(item.version)} has no readable delta (${payload.kind})`),
+        });
+      }
+      const stored: StoredOp = {
+        docId,
+        version: Number(item.version),
+        ops: yield* parseDelta('readOps', payload.json),
+        clientId: String(item.clientId),
+        seq: Number(item.seq),
+        createdAt: Number(item.createdAt),
+      };
+      return stored;
+    });
+
+    const readOps = Effect.fnUntraced(function* (
+      docId: string,
+      afterVersion: number,
+      toVersion?: number,
+      limit?: number,
+    ) {
+      yield* checkDocId(docId);
+      const result: StoredOp[] = [];
+      const low = afterVersion + 1;
+      const high = toVersion ?? Number.MAX_SAFE_INTEGER;
+      // BETWEEN with a low bound above the high bound is a validation error in DynamoDB.
+      if ((limit !== undefined && limit <= 0) || high < low) return result;
+      let startKey: Item | undefined;
+      do {
+        const page = yield* call('readOps', (signal) =>
+          client.send(
+            new QueryCommand({
+              TableName: tables.ops,
+              KeyConditionExpression: '#docId = :docId AND #version BETWEEN :low AND :high',
+              ExpressionAttributeNames: { '#docId': 'docId', '#version': 'version' },
+              ExpressionAttributeValues: { ':docId': docId, ':low': low, ':high': high },
+              ConsistentRead: true,
+              Limit: limit === undefined ? undefined : limit - result.length,
+              ExclusiveStartKey: startKey,
+            }),
+            { abortSignal: signal },
+          ),
+        );
+        const ops = yield* Effect.forEach(page.Items ?? [], (item) => decodeOp(docId, item), { concurrency: 4 });
+        result.push(...ops);
+        // A query page stops at 1 MB: follow LastEvaluatedKey until the range or the limit is exhausted.
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined && (limit === undefined || result.length < limit));
+      return result;
+    });
+
+    return DocumentStore.of({
+      createDocument,
+      loadSnapshot,
+      saveSnapshot,
+      appendOp,
+      readOps: (docId, afterVersion, toVersion, limit) =>
+        readOps(docId, afterVersion, toVersion, limit).pipe(Effect.map((ops): readonly StoredOp[] => ops)),
+      close: () => Effect.sync(() => baseClient.destroy()),
+    });
+  });
+
+/** `DocumentStore` on DynamoDB: the production adapter. Destroys the client on layer teardown. */
+export const layer = (options: DynamoStoreOptions = {}): Layer.Layer<DocumentStore, StorageFailure | DynamoTableError> =>
+  Layer.effect(DocumentStore, make(options));

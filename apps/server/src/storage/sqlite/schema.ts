@@ -1,0 +1,32 @@
+import { integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+/** The latest snapshot of each document: a cache of its op log [S2]. */
+export const documents = sqliteTable('documents', {
+  id: text('id').primaryKey(),
+  /** The snapshot delta as JSON (`{"ops":[...]}`), the same shape as the DynamoDB table's `Data`. */
+  data: text('data').notNull(),
+  version: integer('version').notNull(),
+  /** Epoch milliseconds. */
+  createdAt: integer('created_at').notNull(),
+  /** Epoch milliseconds. */
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/**
+ * The op log, the source of truth [S2]. The primary key on `(doc_id, version)` is the conditional write
+ * that orders commits across processes [S1]; it also serves every catch-up read by range.
+ */
+export const documentOps = sqliteTable(
+  'document_ops',
+  {
+    docId: text('doc_id').notNull(),
+    version: integer('version').notNull(),
+    /** The op's delta as JSON (`{"ops":[...]}`). */
+    delta: text('delta').notNull(),
+    clientId: text('client_id').notNull(),
+    seq: integer('seq').notNull(),
+    /** Epoch milliseconds. */
+    createdAt: integer('created_at').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.docId, table.version] })],
+);

@@ -1,0 +1,3 @@
+export { type DynamoDbLocal, dynamoDbLocalClientConfig, dynamoDbLocalDir, startDynamoDbLocal } from './dynamodbLocal.js';
+export { freePort } from './ports.js';
+export { type TempDir, tempDir } from './tempDir.js';

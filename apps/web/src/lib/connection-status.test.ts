@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { describeStatus, editsCount } from './connection-status';
+
+describe('describeStatus', () => {
+  it('says Connecting… before the first connection', () => {
+    expect(describeStatus({ connection: 'connecting', pendingEdits: 0, everConnected: false }).text).toBe(
+      'Connecting…',
+    );
+  });
+
+  it('says Saved when online with nothing pending', () => {
+    expect(describeStatus({ connection: 'online', pendingEdits: 0, everConnected: true })).toMatchObject({
+      tone: 'saved',
+      text: 'Saved',
+    });
+  });
+
+  it('says Saving… while edits wait for the server', () => {
+    expect(describeStatus({ connection: 'online', pendingEdits: 2, everConnected: true })).toMatchObject({
+      tone: 'saving',
+      text: 'Saving…',
+    });
+  });
+
+  it('[C4] counts the edits that will sync while offline', () => {
+    expect(describeStatus({ connection: 'offline', pendingEdits: 3, everConnected: true }).text).toBe(
+      'Offline — 3 edits will sync',
+    );
+    expect(describeStatus({ connection: 'offline', pendingEdits: 1, everConnected: true }).text).toBe(
+      'Offline — 1 edit will sync',
+    );
+  });
+
+  it('says Offline alone when nothing is pending', () => {
+    expect(describeStatus({ connection: 'offline', pendingEdits: 0, everConnected: true }).text).toBe('Offline');
+  });
+
+  it('says Reconnecting… after a lost connection, with pending edits in the detail', () => {
+    const view = describeStatus({ connection: 'connecting', pendingEdits: 2, everConnected: true });
+    expect(view).toMatchObject({ tone: 'reconnecting', text: 'Reconnecting…' });
+    expect(view.detail).toContain('2 edits will sync');
+  });
+
+  it('trusts the browser when it knows it is offline', () => {
+    expect(describeStatus({ connection: 'connecting', pendingEdits: 4, everConnected: true }, false).text).toBe(
+      'Offline — 4 edits will sync',
+    );
+  });
+
+  it('believes an open connection over the browser flag', () => {
+    expect(describeStatus({ connection: 'online', pendingEdits: 0, everConnected: true }, false).text).toBe('Saved');
+  });
+});
+
+describe('editsCount', () => {
+  it('pluralises', () => {
+    expect(editsCount(0)).toBe('0 edits');
+    expect(editsCount(1)).toBe('1 edit');
+    expect(editsCount(12)).toBe('12 edits');
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * What the collaboration client reports about one open document. Mirrors `DocumentStatus` of
+ * `@collab/client`, restated here so this module stays plain and testable on its own.
+ */
+export interface SyncStatus {
+  readonly connection: 'connecting' | 'online' | 'offline';
+  /** Local edits the server has not acknowledged yet. */
+  readonly pendingEdits: number;
+  /** Whether this session has been connected at least once (so a new attempt is a reconnect). */
+  readonly everConnected: boolean;
+}
+
+export type StatusTone = 'connecting' | 'saved' | 'saving' | 'offline' | 'reconnecting';
+
+export interface StatusView {
+  readonly tone: StatusTone;
+  /** The short line shown next to the title. */
+  readonly text: string;
+  /** A longer explanation, for the tooltip and screen readers. */
+  readonly detail: string;
+}
+
+export function editsCount(count: number): string {
+  return `${count} ${count === 1 ? 'edit' : 'edits'}`;
+}
+
+/**
+ * The status line for a document. `browserOnline` is `navigator.onLine`: when the browser knows it
+ * has no network, saying "Reconnecting…" would be less honest than "Offline".
+ */
+export function describeStatus(status: SyncStatus, browserOnline = true): StatusView {
+  const pending = Math.max(0, Math.floor(status.pendingEdits));
+  const willSync = pending > 0 ? `${editsCount(pending)} will sync when the connection is back.` : '';
+
+  if (status.connection === 'offline' || (!browserOnline && status.connection !== 'online')) {
+    return {
+      tone: 'offline',
+      text: pending > 0 ? `Offline — ${editsCount(pending)} will sync` : 'Offline',
+      detail: `You are offline. Keep typing: ${willSync || 'your edits will sync when the connection is back.'}`,
+    };
+  }
+  if (status.connection === 'connecting') {
+    if (!status.everConnected) {
+      return { tone: 'connecting', text: 'Connecting…', detail: 'Connecting to the server.' };
+    }
+    return {
+      tone: 'reconnecting',
+      text: 'Reconnecting…',
+      detail: `The connection was lost; trying again. ${willSync || 'Nothing is waiting to be saved.'}`.trim(),
+    };
+  }
+  if (pending > 0) {
+    return { tone: 'saving', text: 'Saving…', detail: `Saving ${editsCount(pending)}.` };
+  }
+  return { tone: 'saved', text: 'Saved', detail: 'All changes saved.' };
+}

@@ -1,0 +1,282 @@
+import type { CollabClient, DocumentSession, DocumentStatus, RemotePresence } from '@collab/client';
+import type Quill from 'quill';
+import type { Delta, EmitterSource, Range } from 'quill';
+import type QuillCursors from 'quill-cursors';
+import { collabSocketUrl } from '$lib/collab-url';
+import { titleFromText } from '$lib/document-title';
+import { type Identity, textColorOn } from '$lib/identity';
+import { describeOpenFailure, type OpenFailure } from '$lib/open-failure';
+import { type DrawnCursor, planCursors } from '$lib/presence';
+
+/** Where opening the document stands. */
+export type EditorPhase =
+  | { readonly kind: 'loading' }
+  /** The document is not open yet and the server has not answered for a while; still trying. */
+  | { readonly kind: 'unreachable' }
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'failed'; readonly failure: OpenFailure };
+
+export interface CollabEditorOptions {
+  readonly id: string;
+  /** The element Quill turns into the editor. */
+  readonly editor: HTMLElement;
+  /** The toolbar markup Quill wires up. */
+  readonly toolbar: HTMLElement;
+  /** Undefined until the person has told us their name; nobody sees their cursor until then. */
+  readonly identity: Identity | undefined;
+  onPhase(phase: EditorPhase): void;
+  onStatus(status: DocumentStatus): void;
+  onPresence(others: readonly RemotePresence[]): void;
+  /** The first line of the document, whenever it may have changed. */
+  onTitle(title: string): void;
+  /** Something went wrong that the person should know about, though editing goes on. */
+  onNotice(message: string): void;
+}
+
+export interface CollabEditor {
+  setIdentity(identity: Identity): void;
+  /** Opens the document again now, instead of waiting for the next automatic attempt. */
+  retry(): void;
+  focus(): void;
+  destroy(): void;
+}
+
+/** Without an answer for this long, opening shows "can't reach the server" (and keeps trying). */
+const UNREACHABLE_AFTER_MS = 5_000;
+/** Delay before opening again after the server could not be reached. */
+const REOPEN_AFTER_MS = 3_000;
+const TITLE_DEBOUNCE_MS = 250;
+/** The title is the first line: reading this much text always covers it (titles are cut at 80). */
+const TITLE_SCAN_LENGTH = 1_000;
+
+type ClientModule = typeof import('@collab/client');
+
+/**
+ * Creates Quill in the browser (it touches `document` when imported, so it is loaded here and never
+ * during server rendering), opens the document through `@collab/client` and keeps the two in step:
+ * the person's edits go out as ops, remote ops come in without moving their caret, and everyone
+ * else's cursors are drawn with their names [C6]. Undo only covers the person's own edits [C7].
+ */
+export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
+  let destroyed = false;
+  let identity = options.identity;
+  let quill: Quill | undefined;
+  let cursors: QuillCursors | undefined;
+  let clientModule: ClientModule | undefined;
+  let client: CollabClient | undefined;
+  let session: DocumentSession | undefined;
+  let unbind: (() => void) | undefined;
+  let attempt = 0;
+  let slowTimer: ReturnType<typeof setTimeout> | undefined;
+  let reopenTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const setPhase = (phase: EditorPhase) => {
+    if (!destroyed) options.onPhase(phase);
+  };
+
+  async function load(): Promise<void> {
+    setPhase({ kind: 'loading' });
+    const [{ default: QuillClass }, { default: Cursors }, collab] = await Promise.all([
+      import('quill'),
+      import('quill-cursors'),
+      import('@collab/client'),
+    ]);
+    if (destroyed) return;
+    if (!QuillClass.imports['modules/cursors']) QuillClass.register('modules/cursors', Cursors);
+    quill = new QuillClass(options.editor, {
+      theme: 'snow',
+      readOnly: true,
+      placeholder: 'Start typing…',
+      modules: {
+        toolbar: { container: options.toolbar },
+        history: { userOnly: true, delay: 1000, maxStack: 500 },
+        // The client re-sends everyone's cursor after every change, already moved through it.
+        cursors: { transformOnTextChange: false },
+      },
+    });
+    cursors = quill.getModule('cursors') as QuillCursors;
+    labelPickers(options.toolbar);
+    clientModule = collab;
+    client = collab.createCollabClient({ url: collabSocketUrl(window.location) });
+    await open();
+  }
+
+  async function open(): Promise<void> {
+    if (!client || !clientModule || destroyed) return;
+    const thisAttempt = ++attempt;
+    clearTimeout(reopenTimer);
+    clearTimeout(slowTimer);
+    slowTimer = setTimeout(() => setPhase({ kind: 'unreachable' }), UNREACHABLE_AFTER_MS);
+    try {
+      const opened = await client.openDocument(options.id);
+      if (destroyed || thisAttempt !== attempt) {
+        opened.close();
+        return;
+      }
+      clearTimeout(slowTimer);
+      session = opened;
+      unbind = bind(opened);
+      setPhase({ kind: 'ready' });
+    } catch (error) {
+      if (destroyed || thisAttempt !== attempt) return;
+      clearTimeout(slowTimer);
+      const tag = error instanceof clientModule.CollabError ? error.tag : undefined;
+      const failure = describeOpenFailure(tag);
+      if (failure.retryable) {
+        setPhase({ kind: 'unreachable' });
+        reopenTimer = setTimeout(() => void open(), REOPEN_AFTER_MS);
+      } else {
+        setPhase({ kind: 'failed', failure });
+      }
+    }
+  }
+
+  function bind(doc: DocumentSession): () => void {
+    const editor = quill;
+    if (!editor) throw new Error('the editor is not created');
+    const drawn = new Map<string, DrawnCursor>();
+    let titleTimer: ReturnType<typeof setTimeout> | undefined;
+
+    const showContents = (contents: Delta) => {
+      editor.setContents(contents, 'silent');
+      // Opening or reloading is not something to undo.
+      editor.history.clear();
+      publishTitle();
+    };
+    const publishTitle = () => {
+      clearTimeout(titleTimer);
+      options.onTitle(titleFromText(editor.getText(0, TITLE_SCAN_LENGTH)));
+    };
+    const sendPresence = (range: Range | null) => {
+      if (identity) doc.setPresence(identity, range && { index: range.index, length: range.length });
+    };
+
+    const onTextChange = (delta: Delta, _old: Delta, source: EmitterSource) => {
+      if (source === 'user') {
+        try {
+          doc.apply(delta);
+        } catch {
+          // The editor and the session disagree about the document; the session's copy wins.
+          showContents(doc.contents);
+          options.onNotice('Your last change could not be applied, so the document was refreshed.');
+        }
+      }
+      clearTimeout(titleTimer);
+      titleTimer = setTimeout(publishTitle, TITLE_DEBOUNCE_MS);
+    };
+    const onSelectionChange = (range: Range | null) => sendPresence(range);
+
+    const drawCursors = (others: readonly RemotePresence[]) => {
+      const plan = planCursors(drawn, others);
+      for (const id of plan.remove) {
+        cursors?.removeCursor(id);
+        drawn.delete(id);
+      }
+      for (const cursor of plan.show) {
+        if (cursor.create) {
+          cursors?.createCursor(cursor.clientId, cursor.name, cursor.color);
+          drawn.set(cursor.clientId, { name: cursor.name, color: cursor.color });
+          styleCursorFlag(editor.container, cursor.clientId, cursor.color);
+        }
+        cursors?.moveCursor(cursor.clientId, cursor.range);
+      }
+    };
+
+    showContents(doc.contents);
+    editor.enable(true);
+    editor.on('text-change', onTextChange);
+    editor.on('selection-change', onSelectionChange);
+    const stops = [
+      doc.on('change', (delta) => {
+        // 'api': Quill moves the local caret through the change without taking it along (a remote
+        // insert at the caret lands after it), and history transforms the undo stack instead of
+        // recording the change [C7].
+        editor.updateContents(delta, 'api');
+      }),
+      doc.on('reset', (contents) => {
+        showContents(contents);
+        options.onNotice('An edit was refused by the server, so the document was reloaded.');
+      }),
+      doc.on('status', (status) => options.onStatus(status)),
+      doc.on('presence', (others) => {
+        drawCursors(others);
+        options.onPresence(others);
+      }),
+      doc.on('error', (error) => {
+        if (error.tag === 'LimitExceeded') options.onNotice('That change is larger than the server accepts.');
+      }),
+    ];
+    options.onStatus(doc.status);
+    sendPresence(editor.hasFocus() ? editor.getSelection() : null);
+
+    return () => {
+      clearTimeout(titleTimer);
+      editor.off('text-change', onTextChange);
+      editor.off('selection-change', onSelectionChange);
+      for (const stop of stops) stop();
+      cursors?.clearCursors();
+    };
+  }
+
+  load().catch(() => {
+    // A chunk of the app did not download: the server went away after the page loaded.
+    setPhase({ kind: 'failed', failure: describeOpenFailure('Internal') });
+  });
+
+  return {
+    setIdentity(next) {
+      identity = next;
+      if (session && quill) session.setPresence(next, quill.hasFocus() ? quill.getSelection() : null);
+    },
+    retry() {
+      if (session || !clientModule || destroyed) return;
+      client?.close();
+      client = clientModule.createCollabClient({ url: collabSocketUrl(window.location) });
+      setPhase({ kind: 'loading' });
+      void open();
+    },
+    focus() {
+      if (session) quill?.focus();
+    },
+    destroy() {
+      destroyed = true;
+      clearTimeout(slowTimer);
+      clearTimeout(reopenTimer);
+      unbind?.();
+      session?.close();
+      client?.close();
+    },
+  };
+}
+
+const ALIGN_NAMES: Record<string, string> = {
+  '': 'Align left',
+  center: 'Centre',
+  right: 'Align right',
+  justify: 'Justify',
+};
+
+/** Names for the colour, alignment and heading pickers, which Quill builds without one. */
+function labelPickers(toolbar: HTMLElement): void {
+  for (const picker of toolbar.querySelectorAll<HTMLElement>('.ql-picker')) {
+    const label = picker.querySelector<HTMLElement>('.ql-picker-label');
+    const name = picker.getAttribute('aria-label');
+    if (!label || !name) continue;
+    picker.removeAttribute('aria-label');
+    picker.removeAttribute('title');
+    label.setAttribute('aria-label', name);
+    label.setAttribute('title', name);
+  }
+  for (const item of toolbar.querySelectorAll<HTMLElement>('.ql-picker-item')) {
+    const value = item.dataset.value;
+    const isAlign = item.closest('.ql-align') !== null;
+    const name = isAlign ? ALIGN_NAMES[value ?? ''] : (item.dataset.label ?? value ?? 'Default');
+    if (name && !item.hasAttribute('aria-label')) item.setAttribute('aria-label', name);
+  }
+}
+
+/** Collaborators pick any colour; their name label gets the text colour that stays readable on it. */
+function styleCursorFlag(container: HTMLElement, clientId: string, color: string): void {
+  const flag = container.querySelector<HTMLElement>(`#${CSS.escape(`ql-cursor-${clientId}`)} .ql-cursor-flag`);
+  if (flag) flag.style.color = textColorOn(color);
+}

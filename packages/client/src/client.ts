@@ -1,0 +1,93 @@
+import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
+import type { Api } from './api.js';
+import { toCollabError } from './errors.js';
+import { DocumentSession, type SessionTransport } from './session.js';
+
+export interface CollabClientOptions {
+  /** The tRPC WebSocket endpoint, e.g. `ws://localhost:8000/trpc` (in a browser: `wss://${location.host}/trpc`). */
+  readonly url: string;
+  /** A WebSocket implementation where there is no global one (Node 20: `import WebSocket from 'ws'`). */
+  readonly WebSocket?: unknown;
+  /** Names this client's ops across reconnects [C3]; a fresh random id when omitted. */
+  readonly clientId?: string;
+  /** Delay before reconnect attempt `n` (default: exponential backoff from 250 ms to 5 s, with jitter). */
+  readonly retryDelayMs?: (attempt: number) => number;
+}
+
+export interface CollabClient {
+  /** The raw typed API, for calls the document sessions do not cover (create, update, history…). */
+  readonly api: Api;
+  readonly clientId: string;
+  /** Opens a document (creating it when `create` is true, the default) and follows its changes. */
+  openDocument(id: string, options?: { create?: boolean }): Promise<DocumentSession>;
+  /** Closes every session and the socket. */
+  close(): void;
+}
+
+const defaultRetryDelay = (attempt: number) =>
+  Math.min(5000, 250 * 2 ** attempt) * (0.75 + Math.random() / 2);
+
+function randomClientId(): string {
+  const bytes = new Uint8Array(12);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** A client of the collaboration server over one WebSocket, usable in browsers and in Node. */
+export function createCollabClient(options: CollabClientOptions): CollabClient {
+  const clientId = options.clientId ?? randomClientId();
+  const connectionListeners = new Set<(open: boolean) => void>();
+  let open = false;
+  const setOpen = (value: boolean) => {
+    if (open === value) return;
+    open = value;
+    for (const listener of [...connectionListeners]) listener(value);
+  };
+  const wsClient = createWSClient({
+    url: options.url,
+    ...(options.WebSocket ? { WebSocket: options.WebSocket as typeof globalThis.WebSocket } : {}),
+    retryDelayMs: options.retryDelayMs ?? defaultRetryDelay,
+    keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
+    onOpen: () => setOpen(true),
+    onClose: () => setOpen(false),
+  });
+  const api: Api = createTRPCClient({ links: [wsLink({ client: wsClient })] });
+  const sessions = new Set<DocumentSession>();
+
+  const transport: SessionTransport = {
+    api,
+    clientId,
+    isOpen: () => open,
+    onConnection: (listener) => {
+      connectionListeners.add(listener);
+      return () => connectionListeners.delete(listener);
+    },
+  };
+
+  return {
+    api,
+    clientId,
+    async openDocument(id, { create = true } = {}) {
+      try {
+        const snapshot = create
+          ? await api.documents.getOrCreate.mutate({ id })
+          : await api.documents.get.query({ id });
+        const session = new DocumentSession(transport, snapshot);
+        sessions.add(session);
+        const close = session.close.bind(session);
+        session.close = () => {
+          sessions.delete(session);
+          close();
+        };
+        return session;
+      } catch (error) {
+        throw toCollabError(error);
+      }
+    },
+    close() {
+      for (const session of [...sessions]) session.close();
+      connectionListeners.clear();
+      wsClient.close();
+    },
+  };
+}

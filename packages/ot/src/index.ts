@@ -1,0 +1,14 @@
+export {
+  ClientDocument,
+  type ClientDocumentInit,
+  type ClientState,
+  type IncomingOp,
+  type OutgoingOp,
+  type PendingOp,
+  type ReceiveResult,
+} from './client.js';
+export { type AttributeMap, Delta, type Op } from './delta.js';
+export { applyChange, documentLength, isNoop, normalizeDocument } from './document.js';
+export { type Range, transformRange, untransformPosition, untransformRange } from './presence.js';
+export { rebase } from './rebase.js';
+export { validateChange, validateDocument } from './validate.js';

@@ -1,0 +1,142 @@
+import type { Delta } from './delta.js';
+
+/*
+ * Validation is the gate in front of the op log: nothing that fails here is ever stored [D1].
+ * Deltas arrive from the network, so every check is defensive about shapes the types already promise.
+ * Reasons are short and name the op ("op 3: ...") so a refused client can be told what was wrong.
+ */
+
+type Json = Record<string, unknown>;
+
+function isPlainObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isScalar(value: unknown): boolean {
+  return (
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value))
+  );
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/** `allowNull`: a retain may set a format to null to remove it; a document or an insert never holds null. */
+function checkAttributes(attributes: unknown, allowNull: boolean): string | undefined {
+  if (attributes === undefined) return undefined;
+  if (!isPlainObject(attributes)) return `attributes must be an object, got ${describe(attributes)}`;
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === '') return 'attribute names must not be empty';
+    if (value === null) {
+      if (!allowNull) return `attribute "${key}" is null (null only removes a format in a retain)`;
+    } else if (!isScalar(value)) {
+      return `attribute "${key}" must be a string, number or boolean, got ${describe(value)}`;
+    }
+  }
+  return undefined;
+}
+
+function checkInsert(insert: unknown): string | undefined {
+  if (typeof insert === 'string') return insert === '' ? 'insert must not be empty' : undefined;
+  if (!isPlainObject(insert)) return `insert must be a string or an embed object, got ${describe(insert)}`;
+  const keys = Object.keys(insert);
+  if (keys.length !== 1) return `an embed must have exactly one key, got ${keys.length}`;
+  const [key] = keys as [string];
+  if (key === '') return 'an embed type must not be empty';
+  if (!isScalar(insert[key])) {
+    return `embed "${key}" must hold a string, number or boolean, got ${describe(insert[key])}`;
+  }
+  return undefined;
+}
+
+function checkKeys(op: Json, allowed: readonly string[]): string | undefined {
+  const extra = Object.keys(op).find((key) => !allowed.includes(key));
+  return extra === undefined ? undefined : `unexpected key "${extra}"`;
+}
+
+function checkOps(delta: Delta): string | undefined {
+  if (!isPlainObject(delta) || !Array.isArray(delta.ops)) return 'a delta must have an ops array';
+  return undefined;
+}
+
+/**
+ * [D1] Checks that a delta is a document: inserts only, non-empty, ending in "\n", with scalar
+ * attributes and one-key embeds. Returns undefined when valid, else the reason.
+ */
+export function validateDocument(doc: Delta): string | undefined {
+  const shape = checkOps(doc);
+  if (shape) return shape;
+  if (doc.ops.length === 0) return 'a document must not be empty (it ends in "\\n")';
+  for (const [i, op] of doc.ops.entries()) {
+    const reason = checkDocumentOp(op);
+    if (reason) return `op ${i}: ${reason}`;
+  }
+  const last = doc.ops[doc.ops.length - 1]?.insert;
+  if (typeof last !== 'string' || !last.endsWith('\n')) return 'a document must end with "\\n"';
+  return undefined;
+}
+
+function checkDocumentOp(op: unknown): string | undefined {
+  if (!isPlainObject(op)) return `an op must be an object, got ${describe(op)}`;
+  if (!('insert' in op)) return 'a document holds inserts only';
+  return checkKeys(op, ['insert', 'attributes']) ?? checkInsert(op.insert) ?? checkAttributes(op.attributes, false);
+}
+
+/**
+ * Checks that a change applies to a document of `documentLength` and keeps it a document: it stays
+ * inside the document and leaves the final "\n" in place (no delete of it, no insert after it).
+ * Returns undefined when valid, else the reason.
+ */
+export function validateChange(change: Delta, documentLength: number): string | undefined {
+  const shape = checkOps(change);
+  if (shape) return shape;
+  if (!isCount(documentLength)) return 'the document length must be a positive integer';
+  let index = 0; // position in the document the change is applied to
+  for (const [i, op] of change.ops.entries()) {
+    const reason = checkChangeOp(op, index, documentLength);
+    if (typeof reason === 'string') return `op ${i}: ${reason}`;
+    index = reason;
+  }
+  return undefined;
+}
+
+/** Returns the position after the op, or the reason the op is invalid. */
+function checkChangeOp(op: unknown, index: number, length: number): string | number {
+  if (!isPlainObject(op)) return `an op must be an object, got ${describe(op)}`;
+  const kinds = ['insert', 'retain', 'delete'].filter((kind) => kind in op);
+  if (kinds.length !== 1) return 'an op must have exactly one of insert, retain or delete';
+  if ('insert' in op) {
+    const reason =
+      checkKeys(op, ['insert', 'attributes']) ?? checkInsert(op.insert) ?? checkAttributes(op.attributes, false);
+    if (reason) return reason;
+    if (index >= length) return 'insert after the final "\\n" of the document';
+    return index;
+  }
+  if ('retain' in op) {
+    const reason = checkKeys(op, ['retain', 'attributes']);
+    if (reason) return reason;
+    if (isPlainObject(op.retain)) return 'retaining an embed with changes is not supported';
+    if (!isCount(op.retain)) return `retain must be a positive integer, got ${String(op.retain)}`;
+    const attributes = checkAttributes(op.attributes, true);
+    if (attributes) return attributes;
+    const end = index + op.retain;
+    if (end > length) return `retain goes past the end of the document (length ${length})`;
+    return end;
+  }
+  const reason = checkKeys(op, ['delete']);
+  if (reason) return reason;
+  if (!isCount(op.delete)) return `delete must be a positive integer, got ${String(op.delete)}`;
+  const end = index + op.delete;
+  if (end > length) return `delete goes past the end of the document (length ${length})`;
+  if (end === length) return 'delete of the final "\\n" of the document';
+  return end;
+}

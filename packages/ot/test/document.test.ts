@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { applyChange, Delta, documentLength, isNoop, normalizeDocument, type Op } from '../src/index.js';
+import { deepFreeze } from './support/freeze.js';
+
+describe('documentLength', () => {
+  it('[D1] counts characters, embeds and the final newline', () => {
+    expect(documentLength(new Delta().insert('ab').insert({ image: 'a.png' }).insert('\n'))).toBe(4);
+  });
+});
+
+describe('applyChange', () => {
+  const cases: [string, Op[], Op[], Op[]][] = [
+    ['insert', [{ insert: 'ac\n' }], [{ retain: 1 }, { insert: 'b' }], [{ insert: 'abc\n' }]],
+    ['delete', [{ insert: 'abc\n' }], [{ retain: 1 }, { delete: 1 }], [{ insert: 'ac\n' }]],
+    [
+      'format then unformat merges the text back into one op',
+      [{ insert: 'ab', attributes: { bold: true } }, { insert: 'c\n' }],
+      [{ retain: 2, attributes: { bold: null } }],
+      [{ insert: 'abc\n' }],
+    ],
+    [
+      'formats come out with sorted names',
+      [{ insert: 'a', attributes: { size: 1 } }, { insert: '\n' }],
+      [{ retain: 1, attributes: { color: 'red', bold: true } }],
+      [{ insert: 'a', attributes: { bold: true, color: 'red', size: 1 } }, { insert: '\n' }],
+    ],
+    [
+      'an insert with the neighbours formats merges with them',
+      [{ insert: 'ac', attributes: { italic: true, bold: true } }, { insert: '\n' }],
+      [{ retain: 1 }, { insert: 'b', attributes: { bold: true, italic: true } }],
+      [{ insert: 'abc', attributes: { bold: true, italic: true } }, { insert: '\n' }],
+    ],
+  ];
+  it.each(cases)('[D1] %s', (_, docOps, changeOps, expected) => {
+    const result = applyChange(new Delta(docOps), new Delta(changeOps));
+    expect(result.ops).toEqual(expected);
+    expect(JSON.stringify(result.ops)).toBe(JSON.stringify(expected));
+  });
+
+  it('[D1] does not mutate its inputs', () => {
+    const doc = deepFreeze(new Delta().insert('ab', { bold: true }).insert('\n'));
+    const change = deepFreeze(new Delta().retain(1).insert('x', { italic: true }).retain(1, { bold: null }));
+    const before = structuredClone([doc.ops, change.ops]);
+    applyChange(doc, change);
+    expect([doc.ops, change.ops]).toEqual(before);
+  });
+});
+
+describe('normalizeDocument', () => {
+  it('[D1] returns a canonical document as it is', () => {
+    const doc = new Delta().insert('a', { bold: true }).insert('\n');
+    expect(normalizeDocument(doc)).toBe(doc);
+  });
+
+  it('[D1] drops empty and null formats, orders names and merges text', () => {
+    const doc = new Delta([
+      { attributes: {}, insert: 'a' },
+      { insert: 'b', attributes: { bold: null } },
+      { insert: '', attributes: { bold: true } },
+      { insert: 'c', attributes: { size: 1, bold: true } },
+      { insert: '\n' },
+    ]);
+    expect(JSON.stringify(normalizeDocument(doc).ops)).toBe(
+      JSON.stringify([{ insert: 'ab' }, { insert: 'c', attributes: { bold: true, size: 1 } }, { insert: '\n' }]),
+    );
+  });
+});
+
+describe('isNoop', () => {
+  const cases: [string, Op[], boolean][] = [
+    ['the empty change', [], true],
+    ['a plain retain', [{ retain: 3 }], true],
+    ['a retain with empty attributes', [{ retain: 3, attributes: {} }], true],
+    ['a format', [{ retain: 3, attributes: { bold: true } }], false],
+    ['an insert', [{ insert: 'a' }], false],
+    ['a delete', [{ delete: 1 }], false],
+  ];
+  it.each(cases)('%s -> %s', (_, ops, expected) => {
+    expect(isNoop(new Delta(ops))).toBe(expected);
+  });
+});

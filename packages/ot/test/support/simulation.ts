@@ -1,0 +1,284 @@
+import { expect } from 'vitest';
+import {
+  applyChange,
+  ClientDocument,
+  Delta,
+  documentLength,
+  type IncomingOp,
+  type OutgoingOp,
+  rebase,
+  normalizeDocument,
+  validateChange,
+  validateDocument,
+} from '../../src/index.js';
+import { buildChange, type Primitive } from './arbitraries.js';
+
+/*
+ * A deterministic in-memory model of the whole system: one server with an op log, N clients, and a
+ * network with one FIFO queue per client and direction. The test decides every delivery, so a
+ * schedule (a list of steps) replays exactly. Disconnecting drops whatever is still in the queues;
+ * reconnecting catches the client up from its version and resends its in-flight op [C3].
+ */
+
+interface Submission extends OutgoingOp {
+  readonly clientId: string;
+}
+
+/** The server's part: [C1] rebase + validate + commit, [C3] dedupe by (clientId, seq). */
+export class SimServer {
+  readonly log: IncomingOp[] = [];
+  /** The document at every version, to check clients against the version they are at. */
+  readonly documents: Delta[];
+  duplicates = 0;
+  #subscribers = new Set<(op: IncomingOp) => void>();
+
+  constructor(initial: Delta) {
+    this.documents = [initial];
+  }
+
+  get version(): number {
+    return this.log.length;
+  }
+
+  get document(): Delta {
+    return this.documents[this.log.length] as Delta;
+  }
+
+  subscribe(listener: (op: IncomingOp) => void): () => void {
+    this.#subscribers.add(listener);
+    return () => this.#subscribers.delete(listener);
+  }
+
+  /** Returns the version the submission was committed as (its original version for a duplicate). */
+  submit(submission: Submission): number {
+    if (submission.baseVersion > this.version) throw new Error('baseVersion above the head');
+    const since = this.log.slice(submission.baseVersion);
+    const original = since.find((op) => op.clientId === submission.clientId && op.seq === submission.seq);
+    if (original) {
+      this.duplicates++;
+      return original.version;
+    }
+    const delta = rebase(
+      submission.delta,
+      since.map((op) => op.delta),
+    );
+    const invalid = validateChange(delta, documentLength(this.document));
+    if (invalid) throw new Error(`server refused a rebased op: ${invalid}`);
+    const op: IncomingOp = { version: this.version + 1, delta, clientId: submission.clientId, seq: submission.seq };
+    this.documents.push(applyChange(this.document, delta));
+    this.log.push(op);
+    for (const listener of this.#subscribers) listener(op);
+    return op.version;
+  }
+}
+
+class SimClient {
+  readonly doc: ClientDocument;
+  readonly up: Submission[] = [];
+  down: IncomingOp[] = [];
+  connected = true;
+  /** Every seq this client handed out, to check each is committed exactly once. */
+  readonly seqs = new Set<number>();
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(
+    readonly server: SimServer,
+    clientId: string,
+  ) {
+    this.doc = new ClientDocument({ clientId, version: server.version, contents: server.document });
+    this.#subscribe();
+  }
+
+  #subscribe(): void {
+    this.#unsubscribe = this.server.subscribe((op) => this.down.push(op));
+  }
+
+  /** Queues the in-flight op if it is due to be sent on this connection. */
+  flush(): void {
+    if (!this.connected) return;
+    const outgoing = this.doc.takeOutgoing();
+    if (outgoing === undefined) return;
+    this.seqs.add(outgoing.seq);
+    this.up.push({ ...outgoing, clientId: this.doc.clientId });
+  }
+
+  disconnect(): void {
+    this.connected = false;
+    this.up.length = 0;
+    this.down = [];
+    this.#unsubscribe?.();
+    this.doc.markDisconnected();
+  }
+
+  /** Resubscribes from `version - replayOverlap` (an overlap exercises stale ops), then resends. */
+  reconnect(replayOverlap: number): void {
+    this.connected = true;
+    this.down = this.server.log.slice(Math.max(0, this.doc.version - replayOverlap));
+    this.#subscribe();
+    this.flush();
+  }
+}
+
+export type Step =
+  | { kind: 'edit'; client: number; primitives: Primitive[] }
+  | { kind: 'up'; client: number; count: number }
+  | { kind: 'down'; client: number; count: number }
+  /** `serverGotIt`: messages already on the wire reach the server, but no answer comes back. */
+  | { kind: 'disconnect'; client: number; serverGotIt: boolean }
+  | { kind: 'reconnect'; client: number; replayOverlap: number };
+
+/** Tokens are unique characters (and embeds), so what survived of whose typing can be checked exactly. */
+const FIRST_TOKEN = 0x4e00;
+const LAST_TOKEN = 0x9fff;
+
+export class Simulation {
+  readonly server: SimServer;
+  readonly clients: SimClient[];
+  /** Every token ever in the document, and every token some client deleted. */
+  readonly inserted = new Set<string>();
+  readonly deleted = new Set<string>();
+  #nextToken = FIRST_TOKEN;
+
+  constructor(initial: Delta, clientCount: number) {
+    this.server = new SimServer(this.#uniquify(initial));
+    this.clients = Array.from({ length: clientCount }, (_, i) => new SimClient(this.server, `client${i}`));
+  }
+
+  run(steps: readonly Step[], options: { checkEachStep?: boolean } = {}): this {
+    for (const step of steps) {
+      this.step(step);
+      if (options.checkEachStep !== false) this.checkInvariants();
+    }
+    return this;
+  }
+
+  step(step: Step): void {
+    const client = this.clients[step.client % this.clients.length] as SimClient;
+    switch (step.kind) {
+      case 'edit':
+        return this.edit(client, step.primitives);
+      case 'up':
+        return this.deliverUp(client, step.count);
+      case 'down':
+        return this.deliverDown(client, step.count);
+      case 'disconnect':
+        if (!client.connected) return;
+        if (step.serverGotIt) this.deliverUp(client, client.up.length);
+        return client.disconnect();
+      case 'reconnect':
+        if (client.connected) return;
+        return client.reconnect(step.replayOverlap);
+    }
+  }
+
+  edit(client: SimClient, primitives: readonly Primitive[]): void {
+    const removed: Delta[] = [];
+    const change = buildChange(client.doc.contents, primitives, {
+      text: (text) => this.#freshText(text),
+      embed: (embed) => this.#freshEmbed(embed),
+      deleted: (slice) => removed.push(slice),
+    });
+    client.doc.applyLocal(change);
+    for (const slice of removed) this.#collect(slice, this.deleted);
+    client.flush();
+  }
+
+  deliverUp(client: SimClient, count: number): void {
+    for (let i = 0; i < count && client.up.length > 0; i++) this.server.submit(client.up.shift() as Submission);
+  }
+
+  deliverDown(client: SimClient, count: number): void {
+    for (let i = 0; i < count && client.down.length > 0; i++) {
+      const result = client.doc.receive(client.down.shift() as IncomingOp);
+      if (result.kind === 'ack') client.flush();
+    }
+  }
+
+  /** Reconnects everyone and delivers every message until the network is quiet. */
+  settle(): this {
+    for (const client of this.clients) if (!client.connected) client.reconnect(0);
+    for (let round = 0; ; round++) {
+      if (round > 1000) throw new Error('the network did not settle');
+      let moved = false;
+      for (const client of this.clients) {
+        if (client.up.length > 0 || client.down.length > 0) moved = true;
+        this.deliverUp(client, client.up.length);
+        this.deliverDown(client, client.down.length);
+      }
+      if (!moved) return this;
+    }
+  }
+
+  /** [C5] Every client equals the server document at its version plus its own pending edits. */
+  checkInvariants(): void {
+    for (const client of this.clients) {
+      const { doc } = client;
+      let expected = this.server.documents[doc.version] as Delta;
+      if (doc.inFlight) expected = applyChange(expected, doc.inFlight.delta);
+      if (doc.buffer) expected = applyChange(expected, doc.buffer);
+      expect(doc.contents, `${doc.clientId} at version ${doc.version}`).toEqual(expected);
+    }
+  }
+
+  /** [C5] After `settle`: everyone converged on the server document, every edit committed once. */
+  checkConverged(): void {
+    const { server } = this;
+    expect(validateDocument(server.document)).toBeUndefined();
+    for (const client of this.clients) {
+      const { doc } = client;
+      expect(doc.version, doc.clientId).toBe(server.version);
+      expect(doc.state, doc.clientId).toBe('synchronized');
+      expect(doc.pendingCount, doc.clientId).toBe(0);
+      expect(doc.contents, doc.clientId).toEqual(server.document);
+      const committed = server.log.filter((op) => op.clientId === doc.clientId).map((op) => op.seq);
+      expect(committed, `${doc.clientId} ops committed once each`).toEqual([...client.seqs].sort((a, b) => a - b));
+    }
+    const present = new Set<string>();
+    this.#collect(server.document, present);
+    const expected = [...this.inserted].filter((token) => !this.deleted.has(token));
+    expect([...present].sort(), 'tokens inserted and not deleted by anyone').toEqual(expected.sort());
+  }
+
+  /**
+   * Adds the tokens of `delta`'s inserts to `into`. Newlines are not tokens (a line break must stay
+   * "\n"), and two clients may delete the same one concurrently, so they are not counted.
+   */
+  #collect(delta: Delta, into: Set<string>): void {
+    for (const op of delta.ops) {
+      if (typeof op.insert === 'string') {
+        for (const char of op.insert) if (char !== '\n') into.add(char);
+      } else if (op.insert !== undefined) {
+        into.add(JSON.stringify(op.insert));
+      }
+    }
+  }
+
+  #freshText(text: string): string {
+    let result = '';
+    for (const char of text) result += char === '\n' ? char : this.#token();
+    this.#collect(new Delta().insert(result), this.inserted);
+    return result;
+  }
+
+  #freshEmbed(embed: Record<string, string>): Record<string, string> {
+    const [key] = Object.keys(embed) as [string];
+    const fresh = { [key]: this.#token() };
+    this.inserted.add(JSON.stringify(fresh));
+    return fresh;
+  }
+
+  #token(): string {
+    if (this.#nextToken > LAST_TOKEN) throw new Error('the simulation ran out of unique characters');
+    return String.fromCharCode(this.#nextToken++);
+  }
+
+  /** The initial document with every character and embed replaced by a unique token. */
+  #uniquify(doc: Delta): Delta {
+    const result = new Delta();
+    for (const op of doc.ops) {
+      const insert = typeof op.insert === 'string' ? this.#freshText(op.insert) : this.#freshEmbed(op.insert as never);
+      result.insert(insert, op.attributes);
+    }
+    return normalizeDocument(result);
+  }
+}

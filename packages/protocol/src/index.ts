@@ -1,0 +1,5 @@
+export * from './delta.js';
+export * from './errors.js';
+export * from './ids.js';
+export * from './limits.js';
+export * from './procedures.js';
