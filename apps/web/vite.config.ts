@@ -14,5 +14,7 @@ export default defineConfig({
       '/trpc': { target: process.env.COLLAB_SERVER_URL ?? 'http://127.0.0.1:8000', ws: true },
     },
   },
+  // The timing report lists SvelteKit's own post-build steps on every build; it is not actionable here.
+  build: { rolldownOptions: { checks: { bundlerTimings: false } } },
   test: { include: ['src/**/*.test.ts'] },
 });

@@ -70,7 +70,9 @@ function healthcheckCommand(svc: ComposeService): string {
     throw new Error(`health check test must be a string or a list of strings: ${JSON.stringify(test)}`);
   }
   if (Array.isArray(test) && !test.every((word) => typeof word === 'string')) {
-    throw new Error(`health check test has a word that YAML did not read as a string: ${JSON.stringify(test)}`);
+    throw new Error(
+      `health check test has a word that YAML did not read as a string: ${JSON.stringify(test)}`,
+    );
   }
   return Array.isArray(test) ? test.join(' ') : (test ?? '');
 }

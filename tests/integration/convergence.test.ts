@@ -1,10 +1,10 @@
 import { type CollabClient, createCollabClient, Delta, type DocumentSession } from '@collab/client';
-import { tempDir } from '@collab/server/testing';
+import { type ServerProcess, startServer } from '@collab/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { randomEdit, seededRandom, sleep, waitFor } from '../support/editing.js';
 import { type CuttableLink, startLink } from '../support/proxy.js';
-import { type ServerProcess, startServer } from '../support/server.js';
+import { startStorage, storageKinds, type TestStorage } from '../support/storage.js';
 
 interface Editor {
   readonly client: CollabClient;
@@ -14,17 +14,6 @@ interface Editor {
 }
 
 let server: ServerProcess;
-let dir: Awaited<ReturnType<typeof tempDir>>;
-
-beforeAll(async () => {
-  dir = await tempDir();
-  server = await startServer({ env: { SQLITE_PATH: `${dir.path}/collab.sqlite` } });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await dir?.remove();
-});
 
 async function openEditors(docId: string, count: number): Promise<Editor[]> {
   const editors: Editor[] = [];
@@ -78,7 +67,19 @@ async function committedOps(api: CollabClient['api'], docId: string) {
   return ops;
 }
 
-describe('collaboration over real sockets', () => {
+describe.each(storageKinds)('collaboration over real sockets on %s', (kind) => {
+  let storage: TestStorage;
+
+  beforeAll(async () => {
+    storage = await startStorage(kind);
+    server = await startServer({ env: storage.env('collab') });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await storage?.stop();
+  });
+
   it('[C5] 8 clients with random concurrent edits and disconnects converge to what documents.get returns', async () => {
     const docId = 'converge-8';
     const editors = await openEditors(docId, 8);
@@ -102,7 +103,7 @@ describe('collaboration over real sockets', () => {
       for (const editor of editors) editor.link.restore();
       expect(cuts).toBeGreaterThan(5);
       const stored = await expectConverged(docId, editors, editors[0]!.client.api);
-      expect(stored.version).toBeGreaterThan(rounds * 2);
+      expect(stored.version).toBeGreaterThan(50);
 
       // [D2] versions are consecutive and [C3] no op was committed twice.
       const ops = await committedOps(editors[0]!.client.api, docId);

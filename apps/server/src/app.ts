@@ -1,10 +1,16 @@
 import { Effect, Layer, ManagedRuntime } from 'effect';
 import { Broadcast } from './broadcast/Broadcast.js';
+import * as RedisBroadcast from './broadcast/RedisBroadcast.js';
 import { type AppConfig, Config } from './config.js';
 import { PresenceHub } from './presence/PresenceHub.js';
 import { DocumentSessions } from './sessions/DocumentSessions.js';
-import type { DocumentStore, StorageFailure } from './storage/DocumentStore.js';
-import * as SqliteStore from './storage/sqlite/SqliteStore.js';
+import {
+  type DocumentStore,
+  DynamoStore,
+  type DynamoTableError,
+  SqliteStore,
+  type StorageFailure,
+} from './storage/index.js';
 
 /** The services the transports (tRPC, REST, legacy socket) call. */
 export interface AppServices {
@@ -12,17 +18,28 @@ export interface AppServices {
   readonly presence: PresenceHub['Service'];
 }
 
-function storageLayer(config: AppConfig): Layer.Layer<DocumentStore, StorageFailure> {
-  switch (config.storage.kind) {
+function storageLayer(config: AppConfig): Layer.Layer<DocumentStore, StorageFailure | DynamoTableError> {
+  const storage = config.storage;
+  switch (storage.kind) {
     case 'sqlite':
-      return SqliteStore.layer({ path: config.storage.path });
+      return SqliteStore.layer({ path: storage.path });
     case 'dynamodb':
-      throw new Error('STORAGE=dynamodb is not available yet');
+      // Credentials come from the SDK's default chain: an IAM role on AWS, or AWS_ACCESS_KEY_ID/SECRET.
+      return DynamoStore.layer({
+        region: storage.region,
+        ...(storage.endpoint ? { endpoint: storage.endpoint } : {}),
+        documentsTable: storage.documentsTable,
+        opsTable: storage.opsTable,
+        createTables: storage.createTables,
+      });
   }
 }
 
-function broadcastLayer(_config: AppConfig): Layer.Layer<Broadcast> {
-  return Broadcast.single;
+/** Redis pub/sub between instances when `REDIS_URL` is set [S4]; otherwise a single instance. */
+function broadcastLayer(config: AppConfig): Layer.Layer<Broadcast> {
+  return config.redis
+    ? RedisBroadcast.layer({ url: config.redis.url, prefix: config.redis.prefix })
+    : Broadcast.single;
 }
 
 /** Picks the layers the configuration asks for and wires them into one runtime. */

@@ -1,5 +1,5 @@
 import type { Delta } from './delta.js';
-import { applyChange, documentLength, isNoop } from './document.js';
+import { applyChange, documentLength, isNoop, normalizeDocument } from './document.js';
 import { type Range, transformRange, untransformRange } from './presence.js';
 import { validateChange, validateDocument } from './validate.js';
 
@@ -53,7 +53,7 @@ interface InFlight extends PendingOp {
   readonly edits: number;
 }
 
-interface Buffer {
+interface Buffered {
   readonly delta: Delta;
   readonly edits: number;
 }
@@ -79,7 +79,7 @@ export class ClientDocument {
   #contents: Delta;
   #nextSeq: number;
   #inFlight: InFlight | undefined;
-  #buffer: Buffer | undefined;
+  #buffer: Buffered | undefined;
   readonly #history: CommittedEntry[] = [];
   readonly #historyLimit: number;
 
@@ -91,7 +91,7 @@ export class ClientDocument {
     }
     this.clientId = init.clientId;
     this.#version = init.version;
-    this.#contents = init.contents;
+    this.#contents = normalizeDocument(init.contents);
     this.#nextSeq = init.nextSeq ?? 0;
     this.#historyLimit = init.historyLimit ?? 100;
   }
@@ -106,6 +106,7 @@ export class ClientDocument {
     return this.#contents;
   }
 
+  /** Whether an op is awaiting its ack, and whether local edits are queued behind it. */
   get state(): ClientState {
     if (this.#inFlight === undefined) return 'synchronized';
     return this.#buffer === undefined ? 'awaitingConfirm' : 'awaitingWithBuffer';
@@ -212,7 +213,8 @@ export class ClientDocument {
     if (from !== undefined && from.version !== this.#version) {
       const committed = this.#committedSince(from.version);
       if (committed === undefined) return undefined;
-      for (const entry of committed) result = transformRange(result, entry.delta, entry.clientId === from.clientId);
+      for (const entry of committed)
+        result = transformRange(result, entry.delta, entry.clientId === from.clientId);
     }
     if (this.#inFlight) result = transformRange(result, this.#inFlight.delta);
     if (this.#buffer) result = transformRange(result, this.#buffer.delta);

@@ -34,7 +34,8 @@ export function normalizeDocument(doc: Delta): Delta {
 export function isNoop(change: Delta): boolean {
   return change.ops.every(
     (op) =>
-      typeof op.retain === 'number' && (op.attributes === undefined || Object.keys(op.attributes).length === 0),
+      typeof op.retain === 'number' &&
+      (op.attributes === undefined || Object.keys(op.attributes).length === 0),
   );
 }
 

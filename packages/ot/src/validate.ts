@@ -88,7 +88,9 @@ export function validateDocument(doc: Delta): string | undefined {
 function checkDocumentOp(op: unknown): string | undefined {
   if (!isPlainObject(op)) return `an op must be an object, got ${describe(op)}`;
   if (!('insert' in op)) return 'a document holds inserts only';
-  return checkKeys(op, ['insert', 'attributes']) ?? checkInsert(op.insert) ?? checkAttributes(op.attributes, false);
+  return (
+    checkKeys(op, ['insert', 'attributes']) ?? checkInsert(op.insert) ?? checkAttributes(op.attributes, false)
+  );
 }
 
 /**
@@ -116,7 +118,9 @@ function checkChangeOp(op: unknown, index: number, length: number): string | num
   if (kinds.length !== 1) return 'an op must have exactly one of insert, retain or delete';
   if ('insert' in op) {
     const reason =
-      checkKeys(op, ['insert', 'attributes']) ?? checkInsert(op.insert) ?? checkAttributes(op.attributes, false);
+      checkKeys(op, ['insert', 'attributes']) ??
+      checkInsert(op.insert) ??
+      checkAttributes(op.attributes, false);
     if (reason) return reason;
     if (index >= length) return 'insert after the final "\\n" of the document';
     return index;

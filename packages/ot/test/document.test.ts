@@ -61,7 +61,11 @@ describe('normalizeDocument', () => {
       { insert: '\n' },
     ]);
     expect(JSON.stringify(normalizeDocument(doc).ops)).toBe(
-      JSON.stringify([{ insert: 'ab' }, { insert: 'c', attributes: { bold: true, size: 1 } }, { insert: '\n' }]),
+      JSON.stringify([
+        { insert: 'ab' },
+        { insert: 'c', attributes: { bold: true, size: 1 } },
+        { insert: '\n' },
+      ]),
     );
   });
 });

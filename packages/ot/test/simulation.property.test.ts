@@ -7,7 +7,10 @@ const client = fc.nat({ max: 5 });
 const count = fc.integer({ min: 1, max: 4 });
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('edit' as const), client, primitives: primitivesArb }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({ kind: fc.constant('edit' as const), client, primitives: primitivesArb }),
+  },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('up' as const), client, count }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('down' as const), client, count }) },
   {
@@ -27,7 +30,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 const scenarioArb = fc.record({
   clients: fc.integer({ min: 2, max: 6 }),
   initial: documentArb,
-  steps: fc.array(stepArb, { maxLength: 80 }),
+  steps: fc.array(stepArb, { minLength: 5, maxLength: 100, size: 'max' }),
 });
 
 describe('simulation: random schedules of editing clients and a flaky network', () => {
@@ -38,5 +41,5 @@ describe('simulation: random schedules of editing clients and a flaky network', 
       }),
       { numRuns: 200 },
     );
-  });
+  }, 60_000);
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyChange, documentLength, validateChange, validateDocument } from '../src/index.js';
-import { concurrentChangesArb, documentArb, primitivesArb, buildChange } from './support/arbitraries.js';
+import { buildChange, concurrentChangesArb, documentArb, primitivesArb } from './support/arbitraries.js';
 
 describe('TP1 (convergence of two concurrent changes)', () => {
   it('[C5] generated changes are valid for their document', () => {

@@ -7,7 +7,10 @@ describe('validateDocument', () => {
   const valid: [string, unknown[]][] = [
     ['the empty document', [{ insert: '\n' }]],
     ['text', [{ insert: 'Hello\nworld\n' }]],
-    ['formatted text', [{ insert: 'Hi', attributes: { bold: true, size: 2, color: 'red' } }, { insert: '\n' }]],
+    [
+      'formatted text',
+      [{ insert: 'Hi', attributes: { bold: true, size: 2, color: 'red' } }, { insert: '\n' }],
+    ],
     ['false as a format value', [{ insert: 'Hi', attributes: { bold: false } }, { insert: '\n' }]],
     ['an embed', [{ insert: { image: 'a.png' }, attributes: { width: 20 } }, { insert: '\n' }]],
     ['line formats on the final newline', [{ insert: 'Title' }, { insert: '\n', attributes: { header: 1 } }]],
@@ -25,19 +28,39 @@ describe('validateDocument', () => {
     ['a delete', { ops: [{ insert: '\n' }, { delete: 1 }] }, 'op 1: a document holds inserts only'],
     ['an empty insert', { ops: [{ insert: '' }, { insert: '\n' }] }, 'insert must not be empty'],
     ['a number insert', { ops: [{ insert: 5 }, { insert: '\n' }] }, 'insert must be a string or an embed'],
-    ['a null format', { ops: [{ insert: 'a', attributes: { bold: null } }, { insert: '\n' }] }, '"bold" is null'],
+    [
+      'a null format',
+      { ops: [{ insert: 'a', attributes: { bold: null } }, { insert: '\n' }] },
+      '"bold" is null',
+    ],
     [
       'an object format value',
       { ops: [{ insert: 'a', attributes: { bold: { x: 1 } } }, { insert: '\n' }] },
       'got an object',
     ],
-    ['an array format value', { ops: [{ insert: 'a', attributes: { list: [1] } }, { insert: '\n' }] }, 'got an array'],
-    ['a NaN format value', { ops: [{ insert: 'a', attributes: { size: Number.NaN } }, { insert: '\n' }] }, '"size"'],
-    ['attributes that are an array', { ops: [{ insert: 'a', attributes: [] }, { insert: '\n' }] }, 'an object'],
+    [
+      'an array format value',
+      { ops: [{ insert: 'a', attributes: { list: [1] } }, { insert: '\n' }] },
+      'got an array',
+    ],
+    [
+      'a NaN format value',
+      { ops: [{ insert: 'a', attributes: { size: Number.NaN } }, { insert: '\n' }] },
+      '"size"',
+    ],
+    [
+      'attributes that are an array',
+      { ops: [{ insert: 'a', attributes: [] }, { insert: '\n' }] },
+      'an object',
+    ],
     ['an empty format name', { ops: [{ insert: 'a', attributes: { '': 1 } }, { insert: '\n' }] }, 'names'],
     ['an embed with no key', { ops: [{ insert: {} }, { insert: '\n' }] }, 'exactly one key, got 0'],
     ['an embed with two keys', { ops: [{ insert: { image: 'a', video: 'b' } }, { insert: '\n' }] }, 'got 2'],
-    ['an embed holding an object', { ops: [{ insert: { image: { src: 'a' } } }, { insert: '\n' }] }, 'embed "image"'],
+    [
+      'an embed holding an object',
+      { ops: [{ insert: { image: { src: 'a' } } }, { insert: '\n' }] },
+      'embed "image"',
+    ],
     ['an unknown op key', { ops: [{ insert: '\n', extra: 1 }] }, 'unexpected key "extra"'],
     ['a null op', { ops: [null] }, 'an op must be an object'],
   ];

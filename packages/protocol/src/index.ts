@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './ids.js';
 export * from './limits.js';
 export * from './procedures.js';
+export * from './legacy.js';

@@ -46,12 +46,16 @@ export function limitsFromEnv(env: Record<string, string | undefined>): Limits {
   return limits;
 }
 
-/** Depth of nested arrays/objects in a JSON value (a scalar is 0). Stops counting past `max`. */
+/**
+ * Depth of nested arrays/objects in a JSON value (a scalar is 0). Descends at most `max` levels, so a
+ * hostile payload nested a million deep costs `max` stack frames, not a stack overflow.
+ */
 export function nestingDepth(value: unknown, max = Number.POSITIVE_INFINITY): number {
   if (value === null || typeof value !== 'object') return 0;
+  if (max <= 0) return 1;
   let deepest = 0;
   for (const child of Object.values(value as Record<string, unknown>)) {
-    const depth = nestingDepth(child, max);
+    const depth = nestingDepth(child, max - 1);
     if (depth > deepest) deepest = depth;
     if (deepest >= max) break;
   }

@@ -5,10 +5,18 @@ import { Context, Effect, Layer } from 'effect';
 export interface BroadcastHandlers {
   /** An op committed (durably) by another instance. Order and completeness are not guaranteed [S4]. */
   onOp(op: CommittedOp): void;
-  /** A presence change made on another instance. */
-  onPresence(event: PresenceEvent, expiresAt: number): void;
-  /** The channel was down and is back: messages may have been lost, so catch up from storage. */
+  /**
+   * A presence change made on another instance; `source` names that instance, so a departure it announces
+   * only removes what it set. `expiresAt` is in this instance's clock.
+   */
+  onPresence(event: PresenceEvent, expiresAt: number, source: string): void;
+  /**
+   * Messages may have been lost (the channel was down and is back, an op too large to send arrived, or the
+   * periodic check is due), so catch up from storage.
+   */
   onResync(): void;
+  /** Another instance started listening to the document and asks for the current presence. */
+  onSyncRequest?(): void;
 }
 
 /**

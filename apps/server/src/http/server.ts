@@ -5,11 +5,13 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
 import type { AppServices } from '../app.js';
 import type { AppConfig } from '../config.js';
+import { createLegacySocketServer, isLegacySocketPath } from '../legacy/LegacySocket.js';
 import { log } from '../log.js';
 import { appRouter } from '../router/index.js';
 import { type Connection, httpConnection, type TrpcContext, websocketConnection } from '../trpc/context.js';
 import { runEffect } from '../trpc/run.js';
 import { sendJson } from './json.js';
+import { createRestHandler, isRestPath } from './rest.js';
 
 /** A connect-style handler (SvelteKit's adapter-node `handler`). */
 export type WebHandler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -22,7 +24,8 @@ export interface HttpServerOptions {
 
 /**
  * One port for everything (DESIGN.md §3): tRPC over HTTP and WebSocket at `/trpc`, health at `/healthz`,
- * and the web app on every other path.
+ * the seed's REST routes under `/api/database` and its WebSocket at `/api/socket/ws/{id}` (§6), and the web
+ * app on every other path.
  */
 export function createAppServer({ config, services, web }: HttpServerOptions) {
   const { limits } = config;
@@ -71,8 +74,16 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
     },
   });
 
+  const rest = createRestHandler({ services, limits });
+  const legacySockets = createLegacySocketServer({
+    services,
+    limits,
+    maxSocketBacklogBytes: config.maxSocketBacklogBytes,
+  });
+
   const upgradeRoutes: Array<{ matches: (path: string) => boolean; server: WebSocketServer }> = [
     { matches: (path) => path === '/trpc' || path === '/trpc/', server: trpcSockets },
+    { matches: isLegacySocketPath, server: legacySockets.server },
   ];
 
   const server = createServer((req, res) => {
@@ -83,6 +94,10 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
     }
     if (path === '/trpc' || path.startsWith('/trpc/')) {
       trpcHttp(req, res);
+      return;
+    }
+    if (isRestPath(path)) {
+      rest(req, res, path);
       return;
     }
     if (web) {

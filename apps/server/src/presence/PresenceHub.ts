@@ -12,12 +12,16 @@ interface Tracked {
   expiresAt: number;
   /** The connection that set it here; undefined when it came from another instance. */
   connectionId: string | undefined;
+  /** The instance that announced it; undefined when it was set on this one. */
+  source: string | undefined;
 }
 
 interface DocPresence {
   readonly entries: Map<string, Tracked>;
   readonly listeners: Set<Listener>;
   stopTracking?: () => void;
+  /** Set as soon as listening to other instances starts (the subscription completes later). */
+  listeningRemote?: boolean;
   stopBroadcast?: () => void;
 }
 
@@ -97,24 +101,42 @@ export class PresenceHub extends Context.Service<
       };
 
       const subscribeRemote = (docId: string, doc: DocPresence) => {
-        if (doc.stopBroadcast) return Effect.void;
+        if (doc.listeningRemote) return Effect.void;
+        doc.listeningRemote = true;
         return broadcast
           .subscribe(docId, {
             onOp: () => {},
             onResync: () => {},
-            onPresence: (event, expiresAt) => {
-              if (event.type === 'leave') return remove(docId, event.clientId, false);
-              const current = doc.entries.get(event.entry.clientId);
-              if (current?.connectionId) return; // a local connection owns it
-              doc.entries.set(event.entry.clientId, {
-                entry: event.entry,
-                expiresAt,
-                connectionId: undefined,
-              });
+            onPresence: (event, expiresAt, source) => {
+              const clientId = event.type === 'leave' ? event.clientId : event.entry.clientId;
+              const current = doc.entries.get(clientId);
+              if (current && current.source === undefined) return; // set here: this instance owns it
+              // A departure only removes what its instance announced (the client may have moved on).
+              if (event.type === 'leave') {
+                if (current?.source === source) remove(docId, clientId, false);
+                return;
+              }
+              doc.entries.set(clientId, { entry: event.entry, expiresAt, connectionId: undefined, source });
               emit(doc, event);
             },
+            // Another instance started listening: tell it who is here (it would otherwise wait for refreshes).
+            onSyncRequest: () => {
+              for (const tracked of doc.entries.values()) {
+                if (tracked.source !== undefined) continue;
+                const event: PresenceEvent = { type: 'update', entry: tracked.entry };
+                Effect.runFork(broadcast.publishPresence(docId, event, tracked.expiresAt));
+              }
+            },
           })
-          .pipe(Effect.flatMap((stop) => Effect.sync(() => setStopBroadcast(doc, stop))));
+          .pipe(
+            Effect.flatMap((stop) =>
+              Effect.sync(() => {
+                // Everyone left while the subscription was being made.
+                if (docs.get(docId) !== doc) return stop();
+                setStopBroadcast(doc, stop);
+              }),
+            ),
+          );
       };
 
       const sweep = setInterval(
@@ -153,7 +175,7 @@ export class PresenceHub extends Context.Service<
             }
             const entry: PresenceEntry = { clientId: input.clientId, user: input.user, range, version };
             const expiresAt = Date.now() + config.presenceTtlMs;
-            doc.entries.set(input.clientId, { entry, expiresAt, connectionId });
+            doc.entries.set(input.clientId, { entry, expiresAt, connectionId, source: undefined });
             const event: PresenceEvent = { type: 'update', entry };
             emit(doc, event);
             yield* broadcast.publishPresence(session.id, event, expiresAt);

@@ -33,7 +33,7 @@ export type CommitListener = (op: CommittedOp) => void;
 
 /** Bounded retries when another instance keeps winning the race for the next version [S1]. */
 const maxCommitAttempts = 8;
-const backoffMs = (attempt: number) => Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random());
+const backoffMs = (attempt: number) => Math.min(100, 2 ** attempt) * Math.random();
 
 const opId = (clientId: string, seq: number) => `${clientId}/${seq}`;
 
@@ -117,6 +117,8 @@ export class DocumentSession {
     const self = this;
     return Effect.gen(function* () {
       for (let attempt = 1; ; attempt++) {
+        // [S4] the client may have seen this version on another instance before its message reached us.
+        if (request.baseVersion > self.head) yield* self.catchUpLocked();
         if (request.baseVersion > self.head) {
           return yield* new VersionAhead({
             message: `baseVersion ${request.baseVersion} is ahead of the document's version ${self.head}`,
@@ -129,10 +131,12 @@ export class DocumentSession {
         const committed = since.find((op) => op.clientId === request.clientId && op.seq === request.seq);
         if (committed) return committed.version;
 
-        const change = rebase(
-          request.delta,
-          since.map((op) => new Delta(op.delta.ops)),
-        );
+        const committedSince = since.map((op) => new Delta(op.delta.ops));
+        // Checked on the version it was made on first, so the error names the client's own positions.
+        const lengthAtBase = committedSince.reduce((length, op) => length - op.changeLength(), self.contents.length());
+        const invalid = validateChange(request.delta, lengthAtBase);
+        if (invalid) return yield* new InvalidOperation({ message: `Invalid operation: ${invalid}` });
+        const change = rebase(request.delta, committedSince);
         const problem = validateChange(change, self.contents.length());
         if (problem) return yield* new InvalidOperation({ message: `Invalid operation: ${problem}` });
         const next = applyChange(self.contents, change);
@@ -157,12 +161,14 @@ export class DocumentSession {
         }
         const failure = outcome.failure;
         if (failure._tag !== 'VersionTaken') return yield* failure;
-        // [S1] another instance committed this version first: learn what it wrote, then try again.
+        // [S1] another instance committed this version first: learn what it wrote, then try again. The first
+        // retry is immediate (the winner is usually done); later ones back off with jitter, and read storage
+        // after the pause so that the next attempt starts from the newest head.
         if (attempt >= maxCommitAttempts) {
           return yield* new Unavailable({ message: 'The document is too busy right now; try again' });
         }
+        if (attempt > 1) yield* Effect.sleep(backoffMs(attempt));
         yield* self.catchUpLocked();
-        yield* Effect.sleep(backoffMs(attempt));
       }
     });
   }
@@ -204,7 +210,10 @@ export class DocumentSession {
       Effect.suspend(() => {
         if (op.version <= this.head) return Effect.void;
         if (op.version > this.head + 1) return this.catchUpLocked();
-        this.integrate(op, applyChange(this.contents, new Delta(op.delta.ops)));
+        const change = new Delta(op.delta.ops);
+        // Redis is not trusted with content either: an op that does not apply is read from storage instead.
+        if (validateChange(change, this.contents.length())) return this.catchUpLocked();
+        this.integrate(op, applyChange(this.contents, change));
         return Effect.void;
       }),
     );

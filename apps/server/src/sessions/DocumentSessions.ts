@@ -243,6 +243,11 @@ export class DocumentSessions extends Context.Service<
                 message: `Document "${id}" already has ${limits.maxConnectionsPerDocument} connections`,
               });
             }
+            // [S4] a subscriber moving from another instance may have seen versions this copy has not heard
+            // of yet; read them now rather than refuse its `sinceVersion` as ahead of the document.
+            if (config.redis) {
+              yield* session.catchUp().pipe(Effect.tapError(() => Effect.sync(() => release(session))));
+            }
             let released = false;
             return {
               session,

@@ -28,9 +28,12 @@ export class VersionTaken extends Schema.TaggedError<VersionTaken>()('VersionTak
 }) {}
 
 /** `createDocument` found a document with this id. */
-export class DocumentAlreadyExists extends Schema.TaggedError<DocumentAlreadyExists>()('DocumentAlreadyExists', {
-  docId: Schema.String,
-}) {}
+export class DocumentAlreadyExists extends Schema.TaggedError<DocumentAlreadyExists>()(
+  'DocumentAlreadyExists',
+  {
+    docId: Schema.String,
+  },
+) {}
 
 /**
  * The storage could not answer (network, throttling, disk). `retryable` says whether trying again may

@@ -1,6 +1,6 @@
 import type { Op } from '@collab/protocol';
 import { Effect, Exit, type Layer, Option } from 'effect';
-import Delta from 'quill-delta';
+import QuillDelta from 'quill-delta';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocumentStore, Snapshot, StoredOp } from '../../src/storage/DocumentStore.js';
 import {
@@ -28,9 +28,18 @@ export interface ContractOptions {
   readonly largeTestTimeoutMs?: number;
 }
 
+// quill-delta is CommonJS typed as an ES default export: under NodeNext the class is on `.default`.
+const Delta = QuillDelta.default;
+type Delta = QuillDelta.default;
+
 const createdAt = 1_700_000_000_000;
 
-function snapshotOf(docId: string, version: number, ops: readonly Op[], updatedAt = createdAt + version): Snapshot {
+function snapshotOf(
+  docId: string,
+  version: number,
+  ops: readonly Op[],
+  updatedAt = createdAt + version,
+): Snapshot {
   return { docId, version, ops, updatedAt };
 }
 
@@ -70,19 +79,40 @@ export function describeDocumentStoreContract(
     describe('documents', () => {
       it('createDocument stores the contents at version 0 and loadSnapshot returns them', async () => {
         const docId = newDocId('create');
-        const ops: Op[] = [{ insert: 'Hello' }, { insert: ' world', attributes: { bold: true } }, { insert: '\n' }];
+        const ops: Op[] = [
+          { insert: 'Hello' },
+          { insert: ' world', attributes: { bold: true } },
+          { insert: '\n' },
+        ];
         await run(store().createDocument(snapshotOf(docId, 0, ops, createdAt)));
-        expect(await run(store().loadSnapshot(docId))).toEqual({ docId, version: 0, ops, updatedAt: createdAt });
+        expect(await run(store().loadSnapshot(docId))).toEqual({
+          docId,
+          version: 0,
+          ops,
+          updatedAt: createdAt,
+        });
         expect(await run(store().readOps(docId, 0))).toEqual([]);
       });
 
       it('createDocument on an existing id fails with DocumentAlreadyExists and keeps the first contents', async () => {
         const docId = newDocId('create-twice');
         await run(store().createDocument(snapshotOf(docId, 0, [{ insert: 'first\n' }])));
-        const error = await runFailure(store().createDocument(snapshotOf(docId, 0, [{ insert: 'second\n' }])));
+        const error = await runFailure(
+          store().createDocument(snapshotOf(docId, 0, [{ insert: 'second\n' }])),
+        );
         expect(error._tag).toBe('DocumentAlreadyExists');
         expect(error).toMatchObject({ docId });
         expect((await run(store().loadSnapshot(docId)))?.ops).toEqual([{ insert: 'first\n' }]);
+      });
+
+      it('[D2] createDocument at a version other than 0 is a defect and stores nothing', async () => {
+        const docId = newDocId('create-v3');
+        const exit = await Effect.runPromiseExit(
+          store().createDocument(snapshotOf(docId, 3, [{ insert: '\n' }])),
+        );
+        expect(Exit.isFailure(exit)).toBe(true);
+        expect(Option.isNone(Exit.findErrorOption(exit))).toBe(true);
+        expect(await run(store().loadSnapshot(docId))).toBeUndefined();
       });
 
       it('an unknown document has no snapshot and no ops', async () => {
@@ -103,10 +133,19 @@ export function describeDocumentStoreContract(
         const docId = newDocId('unicode');
         const ops: Op[] = [
           { insert: 'héllo wörld — 你好, мир, שלום, مرحبا ' },
-          { insert: '👩🏽‍💻🎉🇫🇷 e\u0301 \u0000\u2028\u2029 "quotes" \\ back\\slash', attributes: { bold: true } },
-          { insert: { image: 'https://example.invalid/a.png?x=1&y="2"' }, attributes: { alt: 'ünïcødé', width: 120 } },
+          {
+            insert: '👩🏽‍💻🎉🇫🇷 e\u0301 \u0000\u2028\u2029 "quotes" \\ back\\slash',
+            attributes: { bold: true },
+          },
+          {
+            insert: { image: 'https://example.invalid/a.png?x=1&y="2"' },
+            attributes: { alt: 'ünïcødé', width: 120 },
+          },
           { insert: { formula: 'e^{i\\pi} + 1 = 0' } },
-          { insert: 'link', attributes: { link: 'https://example.invalid', color: '#ff0000', underline: false } },
+          {
+            insert: 'link',
+            attributes: { link: 'https://example.invalid', color: '#ff0000', underline: false },
+          },
           { insert: '\n', attributes: { header: 1, list: 'bullet', indent: 2 } },
         ];
         await run(store().createDocument(snapshotOf(docId, 0, ops)));
@@ -115,7 +154,11 @@ export function describeDocumentStoreContract(
         const op: StoredOp = {
           docId,
           version: 1,
-          ops: [{ retain: 3, attributes: { bold: null, italic: true } }, { insert: '🙂\u{1F600}' }, { delete: 2 }],
+          ops: [
+            { retain: 3, attributes: { bold: null, italic: true } },
+            { insert: '🙂\u{1F600}' },
+            { delete: 2 },
+          ],
           clientId: 'client-Ωmega_1',
           seq: Number.MAX_SAFE_INTEGER,
           createdAt: createdAt + 1,
@@ -171,7 +214,9 @@ export function describeDocumentStoreContract(
         const docId = newDocId('order');
         const versions = Array.from({ length: 25 }, (_, index) => index + 1);
         // A fixed shuffle that puts 10 before 9 and 20 before 3, catching string ordering of versions.
-        const shuffled = [10, 20, 3, 25, 1, 9, 15, 2, 11, 19, 4, 24, 5, 12, 8, 21, 6, 18, 13, 7, 23, 14, 22, 16, 17];
+        const shuffled = [
+          10, 20, 3, 25, 1, 9, 15, 2, 11, 19, 4, 24, 5, 12, 8, 21, 6, 18, 13, 7, 23, 14, 22, 16, 17,
+        ];
         expect([...shuffled].sort((a, b) => a - b)).toEqual(versions);
         for (const version of shuffled) await run(store().appendOp(sampleOp(docId, version)));
         expect((await run(store().readOps(docId, 0))).map((op) => op.version)).toEqual(versions);
@@ -214,9 +259,9 @@ export function describeDocumentStoreContract(
         const docId = newDocId('upsert');
         await run(store().saveSnapshot(snapshotOf(docId, 4, [{ insert: 'v4\n' }])));
         expect(await run(store().loadSnapshot(docId))).toEqual(snapshotOf(docId, 4, [{ insert: 'v4\n' }]));
-        expect((await runFailure(store().createDocument(snapshotOf(docId, 0, [{ insert: '\n' }]))))._tag).toBe(
-          'DocumentAlreadyExists',
-        );
+        expect(
+          (await runFailure(store().createDocument(snapshotOf(docId, 0, [{ insert: '\n' }]))))._tag,
+        ).toBe('DocumentAlreadyExists');
       });
 
       it('[S2] a snapshot plus the ops after it reconstruct the document', async () => {
@@ -258,7 +303,10 @@ export function describeDocumentStoreContract(
           expect(snapshot?.version).toBe(12);
           const after = await run(reader.readOps(docId, snapshot?.version ?? 0));
           expect(after.map((op) => op.version)).toEqual([13, 14, 15, 16, 17, 18, 19, 20]);
-          const rebuilt = after.reduce((doc, op) => doc.compose(new Delta([...op.ops])), new Delta([...(snapshot?.ops ?? [])]));
+          const rebuilt = after.reduce(
+            (doc, op) => doc.compose(new Delta([...op.ops])),
+            new Delta([...(snapshot?.ops ?? [])]),
+          );
           expect(rebuilt.ops).toEqual(document.ops);
         }
         // The op log alone gives the same document: snapshots are only a cache of it.
@@ -308,7 +356,9 @@ export function describeDocumentStoreContract(
           expect(read.map((op) => op.version)).toEqual([1, 2]);
           expect(fingerprint(read[0])).toBe(fingerprint(paste));
           expect(read[1]).toEqual(sampleOp(docId, 2));
-          expect((await runFailure(other().appendOp({ ...paste, clientId: 'late' })))._tag).toBe('VersionTaken');
+          expect((await runFailure(other().appendOp({ ...paste, clientId: 'late' })))._tag).toBe(
+            'VersionTaken',
+          );
           expect(fingerprint((await run(store().readOps(docId, 0, 1)))[0])).toBe(fingerprint(paste));
         },
         largeTimeout,
@@ -351,7 +401,11 @@ export function describeDocumentStoreContract(
         await run(store().createDocument(snapshotOf(docId, 0, [{ insert: '\n' }])));
         await Promise.all(
           [3, 9, 1, 7, 5, 8, 2].map((version, index) =>
-            run((index % 2 === 0 ? store() : other()).saveSnapshot(snapshotOf(docId, version, [{ insert: `${version}\n` }]))),
+            run(
+              (index % 2 === 0 ? store() : other()).saveSnapshot(
+                snapshotOf(docId, version, [{ insert: `${version}\n` }]),
+              ),
+            ),
           ),
         );
         expect(await run(store().loadSnapshot(docId))).toEqual(snapshotOf(docId, 9, [{ insert: '9\n' }]));

@@ -66,7 +66,7 @@ export function randomWords(bytes: number, seed = 1): string {
   };
   const parts: string[] = [];
   let length = 0;
-  while (length < bytes) {
+  while (length <= bytes) {
     const wordLength = 1 + (next() % 10);
     let word = '';
     for (let i = 0; i < wordLength; i++) word += String.fromCharCode(97 + (next() % 26));
@@ -82,7 +82,8 @@ export function largeDocument(bytes: number, seed = 1): Op[] {
   const run = 50_000;
   const ops: Op[] = [];
   for (let offset = 0; offset < text.length; offset += run) {
-    const attributes = (offset / run) % 2 === 0 ? { bold: true } : { italic: true, color: '#cc0000' };
+    const attributes: Record<string, string | boolean> =
+      (offset / run) % 2 === 0 ? { bold: true } : { italic: true, color: '#cc0000' };
     ops.push({ insert: text.slice(offset, offset + run), attributes });
   }
   ops.push({ insert: '\n' });

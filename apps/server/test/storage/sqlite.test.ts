@@ -19,7 +19,9 @@ afterAll(async () => {
   await dir?.remove();
 });
 
-describeDocumentStoreContract('SQLite', () => SqliteStore.layer({ path: join(dir.path, 'contract', 'collab.db') }));
+describeDocumentStoreContract('SQLite', () =>
+  SqliteStore.layer({ path: join(dir.path, 'contract', 'collab.db') }),
+);
 
 const serverRoot = fileURLToPath(new URL('../..', import.meta.url));
 const writerScript = fileURLToPath(new URL('./fixtures/sqliteWriter.ts', import.meta.url));
@@ -87,14 +89,18 @@ function startWriter(path: string, docId: string, clientId: string, from: number
     exited,
     ready: Promise.race([
       ready,
-      exited.then((how) => Promise.reject(new Error(`writer exited (${how}) before it was ready:\n${stderr}`))),
+      exited.then((how) =>
+        Promise.reject(new Error(`writer exited (${how}) before it was ready:\n${stderr}`)),
+      ),
     ]),
     start: () => child.stdin.write('go\n'),
     waitForWins: (count) =>
       new Promise<void>((resolve, reject) => {
         if (won.length >= count) return resolve();
         waiters.push({ count, resolve });
-        void exited.then((how) => reject(new Error(`writer exited (${how}) after ${won.length} ops:\n${stderr}`)));
+        void exited.then((how) =>
+          reject(new Error(`writer exited (${how}) after ${won.length} ops:\n${stderr}`)),
+        );
       }),
   };
 }
@@ -182,7 +188,10 @@ describe('SqliteStore', () => {
     await setup.dispose();
 
     const versions = 2000;
-    const writers = [startWriter(path, docId, 'alpha', 1, versions), startWriter(path, docId, 'beta', 1, versions)];
+    const writers = [
+      startWriter(path, docId, 'alpha', 1, versions),
+      startWriter(path, docId, 'beta', 1, versions),
+    ];
     await Promise.all(writers.map((writer) => writer.ready));
     for (const writer of writers) writer.start();
     expect(await Promise.all(writers.map((writer) => writer.exited))).toEqual(['0', '0']);
@@ -222,10 +231,9 @@ describe('SqliteStore', () => {
     const { store, dispose } = await openStore(SqliteStore.layer({ path }));
     const raw = new Database(path);
     try {
-      raw.prepare('INSERT INTO documents (id, data, version, created_at, updated_at) VALUES (?, ?, 0, 0, 0)').run(
-        'broken',
-        '{"not":"a delta"}',
-      );
+      raw
+        .prepare('INSERT INTO documents (id, data, version, created_at, updated_at) VALUES (?, ?, 0, 0, 0)')
+        .run('broken', '{"not":"a delta"}');
       const failure = await runFailure(store.loadSnapshot('broken'));
       expect(failure).toMatchObject({ _tag: 'StorageFailure', operation: 'loadSnapshot', retryable: false });
     } finally {

@@ -112,11 +112,13 @@ async function startOnPort(port: number, readyTimeoutMs: number): Promise<Dynamo
   try {
     await waitUntilReady(endpoint, child, readyTimeoutMs, () => {
       if (spawnError !== undefined) {
-        const hint = (spawnError as NodeJS.ErrnoException).code === 'ENOENT' ? ' (is Java 17 installed?)' : '';
+        const hint =
+          (spawnError as NodeJS.ErrnoException).code === 'ENOENT' ? ' (is Java 17 installed?)' : '';
         return new Error(`could not start java${hint}: ${spawnError.message}`);
       }
       if (exited !== undefined) {
-        if (/BindException|Address already in use/i.test(output)) return new PortTaken(`port ${port} is taken`);
+        if (/BindException|Address already in use/i.test(output))
+          return new PortTaken(`port ${port} is taken`);
         return new Error(
           `DynamoDB Local exited (code ${exited.code}, signal ${exited.signal}) before it was ready:\n${output}`,
         );

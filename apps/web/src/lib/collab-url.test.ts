@@ -7,6 +7,8 @@ describe('collabSocketUrl', () => {
   });
 
   it('uses wss on https', () => {
-    expect(collabSocketUrl({ protocol: 'https:', host: 'docs.example.com' })).toBe('wss://docs.example.com/trpc');
+    expect(collabSocketUrl({ protocol: 'https:', host: 'docs.example.com' })).toBe(
+      'wss://docs.example.com/trpc',
+    );
   });
 });

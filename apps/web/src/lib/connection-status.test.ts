@@ -22,33 +22,44 @@ describe('describeStatus', () => {
     });
   });
 
-  it('[C4] counts the edits that will sync while offline', () => {
+  it('[C4] counts the edits that will sync while the connection is down', () => {
     expect(describeStatus({ connection: 'offline', pendingEdits: 3, everConnected: true }).text).toBe(
       'Offline — 3 edits will sync',
     );
-    expect(describeStatus({ connection: 'offline', pendingEdits: 1, everConnected: true }).text).toBe(
+    expect(describeStatus({ connection: 'offline', pendingEdits: 1, everConnected: true }, false).text).toBe(
       'Offline — 1 edit will sync',
+    );
+    expect(describeStatus({ connection: 'connecting', pendingEdits: 2, everConnected: true }).tone).toBe(
+      'offline',
     );
   });
 
-  it('says Offline alone when nothing is pending', () => {
-    expect(describeStatus({ connection: 'offline', pendingEdits: 0, everConnected: true }).text).toBe('Offline');
+  it('says Reconnecting… after a lost connection with nothing pending', () => {
+    expect(describeStatus({ connection: 'offline', pendingEdits: 0, everConnected: true })).toMatchObject({
+      tone: 'reconnecting',
+      text: 'Reconnecting…',
+    });
   });
 
-  it('says Reconnecting… after a lost connection, with pending edits in the detail', () => {
-    const view = describeStatus({ connection: 'connecting', pendingEdits: 2, everConnected: true });
-    expect(view).toMatchObject({ tone: 'reconnecting', text: 'Reconnecting…' });
-    expect(view.detail).toContain('2 edits will sync');
+  it('says Offline when the browser knows it has no network and nothing is pending', () => {
+    expect(describeStatus({ connection: 'offline', pendingEdits: 0, everConnected: true }, false).text).toBe(
+      'Offline',
+    );
+    expect(
+      describeStatus({ connection: 'connecting', pendingEdits: 0, everConnected: false }, false).text,
+    ).toBe('Offline');
   });
 
-  it('trusts the browser when it knows it is offline', () => {
-    expect(describeStatus({ connection: 'connecting', pendingEdits: 4, everConnected: true }, false).text).toBe(
-      'Offline — 4 edits will sync',
+  it('keeps saying Connecting… while the first connection is attempted', () => {
+    expect(describeStatus({ connection: 'offline', pendingEdits: 0, everConnected: false }).text).toBe(
+      'Connecting…',
     );
   });
 
   it('believes an open connection over the browser flag', () => {
-    expect(describeStatus({ connection: 'online', pendingEdits: 0, everConnected: true }, false).text).toBe('Saved');
+    expect(describeStatus({ connection: 'online', pendingEdits: 0, everConnected: true }, false).text).toBe(
+      'Saved',
+    );
   });
 });
 

@@ -26,31 +26,36 @@ export function editsCount(count: number): string {
 
 /**
  * The status line for a document. `browserOnline` is `navigator.onLine`: when the browser knows it
- * has no network, saying "Reconnecting…" would be less honest than "Offline".
+ * has no network, "Offline" is more honest than "Reconnecting…". Whenever the connection is down
+ * with edits waiting, the line says how many, so nobody wonders whether their typing was kept [C4].
  */
 export function describeStatus(status: SyncStatus, browserOnline = true): StatusView {
   const pending = Math.max(0, Math.floor(status.pendingEdits));
-  const willSync = pending > 0 ? `${editsCount(pending)} will sync when the connection is back.` : '';
 
-  if (status.connection === 'offline' || (!browserOnline && status.connection !== 'online')) {
-    return {
-      tone: 'offline',
-      text: pending > 0 ? `Offline — ${editsCount(pending)} will sync` : 'Offline',
-      detail: `You are offline. Keep typing: ${willSync || 'your edits will sync when the connection is back.'}`,
-    };
-  }
-  if (status.connection === 'connecting') {
-    if (!status.everConnected) {
-      return { tone: 'connecting', text: 'Connecting…', detail: 'Connecting to the server.' };
-    }
-    return {
-      tone: 'reconnecting',
-      text: 'Reconnecting…',
-      detail: `The connection was lost; trying again. ${willSync || 'Nothing is waiting to be saved.'}`.trim(),
-    };
+  if (status.connection === 'online') {
+    if (pending > 0) return { tone: 'saving', text: 'Saving…', detail: `Saving ${editsCount(pending)}.` };
+    return { tone: 'saved', text: 'Saved', detail: 'All changes saved.' };
   }
   if (pending > 0) {
-    return { tone: 'saving', text: 'Saving…', detail: `Saving ${editsCount(pending)}.` };
+    return {
+      tone: 'offline',
+      text: `Offline — ${editsCount(pending)} will sync`,
+      detail: `Not connected. Keep typing: ${editsCount(pending)} will sync when the connection is back.`,
+    };
   }
-  return { tone: 'saved', text: 'Saved', detail: 'All changes saved.' };
+  if (!browserOnline) {
+    return {
+      tone: 'offline',
+      text: 'Offline',
+      detail: 'This device is offline. You can keep typing; your edits will sync when it is back online.',
+    };
+  }
+  if (!status.everConnected) {
+    return { tone: 'connecting', text: 'Connecting…', detail: 'Connecting to the server.' };
+  }
+  return {
+    tone: 'reconnecting',
+    text: 'Reconnecting…',
+    detail: 'The connection to the server was lost; trying again. You can keep typing.',
+  };
 }

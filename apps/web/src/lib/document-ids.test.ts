@@ -1,5 +1,30 @@
+import { parseDocumentId } from '@collab/protocol';
 import { describe, expect, it } from 'vitest';
-import { documentPath, newDocumentId, parseDocumentReference } from './document-ids';
+import { documentPath, isDocumentId, newDocumentId, parseDocumentReference } from './document-ids';
+
+describe('isDocumentId', () => {
+  it.each([
+    'a',
+    'abc-123_XYZ',
+    '123e4567-e89b-42d3-a456-426614174000',
+    'x'.repeat(128),
+    'x'.repeat(129),
+    '',
+    'has space',
+    'slash/inside',
+    'dot.inside',
+    'é',
+    'emoji😀',
+    'line\nbreak',
+  ])('[D3] agrees with the protocol about %j', (value) => {
+    expect(isDocumentId(value)).toBe(parseDocumentId(value) !== undefined);
+  });
+
+  it('refuses what is not a string', () => {
+    expect(isDocumentId(42)).toBe(false);
+    expect(isDocumentId(undefined)).toBe(false);
+  });
+});
 
 describe('newDocumentId', () => {
   it('uses randomUUID when the context offers it', () => {

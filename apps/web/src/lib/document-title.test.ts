@@ -27,7 +27,11 @@ describe('titleFromText', () => {
 
 describe('titleFromOps', () => {
   it('joins formatted runs of the first line', () => {
-    const ops = [{ insert: 'Quarterly ' }, { insert: 'plan', attributes: { bold: true } }, { insert: '\nBody\n' }];
+    const ops = [
+      { insert: 'Quarterly ' },
+      { insert: 'plan', attributes: { bold: true } },
+      { insert: '\nBody\n' },
+    ];
     expect(titleFromOps(ops)).toBe('Quarterly plan');
   });
 

@@ -24,8 +24,34 @@ export const PALETTE = [
   '#5f6368',
 ] as const;
 
-const ADJECTIVES = ['Curious', 'Brave', 'Calm', 'Clever', 'Gentle', 'Happy', 'Keen', 'Lucky', 'Quiet', 'Swift', 'Witty', 'Bright'];
-const ANIMALS = ['Otter', 'Fox', 'Heron', 'Panda', 'Lynx', 'Koala', 'Falcon', 'Badger', 'Dolphin', 'Owl', 'Robin', 'Tiger'];
+const ADJECTIVES = [
+  'Curious',
+  'Brave',
+  'Calm',
+  'Clever',
+  'Gentle',
+  'Happy',
+  'Keen',
+  'Lucky',
+  'Quiet',
+  'Swift',
+  'Witty',
+  'Bright',
+];
+const ANIMALS = [
+  'Otter',
+  'Fox',
+  'Heron',
+  'Panda',
+  'Lynx',
+  'Koala',
+  'Falcon',
+  'Badger',
+  'Dolphin',
+  'Owl',
+  'Robin',
+  'Tiger',
+];
 
 type Random = () => number;
 
@@ -101,5 +127,7 @@ const LIGHT_TEXT = '#ffffff';
  */
 export function textColorOn(background: string): string {
   if (!isColor(background)) return LIGHT_TEXT;
-  return contrastRatio(background, LIGHT_TEXT) >= contrastRatio(background, DARK_TEXT) ? LIGHT_TEXT : DARK_TEXT;
+  return contrastRatio(background, LIGHT_TEXT) >= contrastRatio(background, DARK_TEXT)
+    ? LIGHT_TEXT
+    : DARK_TEXT;
 }

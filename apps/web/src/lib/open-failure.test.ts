@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { describeOpenFailure } from './open-failure';
 
 describe('describeOpenFailure', () => {
-  it.each(['Disconnected', 'Unavailable', 'RateLimited'])('%s is retried: the server is away or busy', (tag) => {
-    expect(describeOpenFailure(tag)).toMatchObject({ retryable: true, title: 'Can’t reach the server' });
-  });
+  it.each(['Disconnected', 'Unavailable', 'RateLimited'])(
+    '%s is retried: the server is away or busy',
+    (tag) => {
+      expect(describeOpenFailure(tag)).toMatchObject({ retryable: true, title: 'Can’t reach the server' });
+    },
+  );
 
   it.each([
     ['InvalidInput', 'This isn’t a valid document'],

@@ -16,14 +16,23 @@ export function describeOpenFailure(tag: OpenFailureTag | undefined): OpenFailur
     return {
       retryable: true,
       title: 'Can’t reach the server',
-      message: 'Check your connection. We’ll keep trying, and the document opens as soon as the server answers.',
+      message:
+        'Check your connection. We’ll keep trying, and the document opens as soon as the server answers.',
     };
   }
   switch (tag) {
     case 'InvalidInput':
-      return { retryable: false, title: 'This isn’t a valid document', message: 'The link or id is not one the server accepts.' };
+      return {
+        retryable: false,
+        title: 'This isn’t a valid document',
+        message: 'The link or id is not one the server accepts.',
+      };
     case 'DocumentNotFound':
-      return { retryable: false, title: 'Document not found', message: 'There is no document at this address.' };
+      return {
+        retryable: false,
+        title: 'Document not found',
+        message: 'There is no document at this address.',
+      };
     case 'LimitExceeded':
       return {
         retryable: false,

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { type Collaborator, type DrawnCursor, peopleHere, planCursors } from './presence';
 
 const me = { name: 'Ada Lovelace', color: '#1a73e8' };
-const grace: Collaborator = { clientId: 'g1', user: { name: 'Grace', color: '#d93025' }, range: { index: 3, length: 0 } };
+const grace: Collaborator = {
+  clientId: 'g1',
+  user: { name: 'Grace', color: '#d93025' },
+  range: { index: 3, length: 0 },
+};
 const alan: Collaborator = { clientId: 'a1', user: { name: 'Alan', color: '#188038' }, range: null };
 
 describe('peopleHere', () => {
@@ -27,7 +31,9 @@ describe('peopleHere', () => {
   });
 
   it('keeps two people who share a name but not a colour apart', () => {
-    expect(peopleHere(undefined, [grace, { ...grace, clientId: 'g2', user: { name: 'Grace', color: '#000000' } }])).toHaveLength(2);
+    expect(
+      peopleHere(undefined, [grace, { ...grace, clientId: 'g2', user: { name: 'Grace', color: '#000000' } }]),
+    ).toHaveLength(2);
   });
 
   it('is empty when nobody is known', () => {

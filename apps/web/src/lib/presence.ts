@@ -28,7 +28,13 @@ export function peopleHere(self: Identity | undefined, others: readonly Collabor
   const selfKey = self ? personKey(self) : undefined;
   const people = new Map<string, Person>();
   if (self && selfKey) {
-    people.set(selfKey, { key: 'self', ...self, initials: initials(self.name), isSelf: true, connections: 1 });
+    people.set(selfKey, {
+      key: 'self',
+      ...self,
+      initials: initials(self.name),
+      isSelf: true,
+      connections: 1,
+    });
   }
   for (const other of others) {
     const key = personKey(other.user);
@@ -71,7 +77,10 @@ interface Range {
 }
 
 /** What to change on the editor's remote cursors to match the latest presence [C6]. */
-export function planCursors(drawn: ReadonlyMap<string, DrawnCursor>, others: readonly Collaborator[]): CursorPlan {
+export function planCursors(
+  drawn: ReadonlyMap<string, DrawnCursor>,
+  others: readonly Collaborator[],
+): CursorPlan {
   const visible = new Map<string, Collaborator & { range: Range }>();
   for (const other of others) if (other.range) visible.set(other.clientId, { ...other, range: other.range });
   const remove: string[] = [];
@@ -81,8 +90,15 @@ export function planCursors(drawn: ReadonlyMap<string, DrawnCursor>, others: rea
   }
   const show = [...visible.values()].map((other) => {
     const before = drawn.get(other.clientId);
-    const create = before === undefined || before.name !== other.user.name || before.color !== other.user.color;
-    return { clientId: other.clientId, name: other.user.name, color: other.user.color, range: other.range, create };
+    const create =
+      before === undefined || before.name !== other.user.name || before.color !== other.user.color;
+    return {
+      clientId: other.clientId,
+      name: other.user.name,
+      color: other.user.color,
+      range: other.range,
+      create,
+    };
   });
   return { remove, show };
 }

@@ -58,7 +58,10 @@ describe('rememberDocument', () => {
   });
 
   it('moves a known document to the top and keeps its title', () => {
-    expect(rememberDocument([b, a], { id: 'a' }, 500)).toEqual([{ id: 'a', title: 'Alpha', openedAt: 500 }, b]);
+    expect(rememberDocument([b, a], { id: 'a' }, 500)).toEqual([
+      { id: 'a', title: 'Alpha', openedAt: 500 },
+      b,
+    ]);
   });
 
   it('replaces the title when one is given', () => {
@@ -100,12 +103,20 @@ describe('updateRecentDocuments', () => {
   it('does not write when the list is unchanged', () => {
     let writes = 0;
     const inner = memoryStore({ [RECENT_DOCUMENTS_KEY]: JSON.stringify([a]) });
-    const store = { getItem: inner.getItem, setItem: (k: string, v: string) => (writes++, inner.setItem(k, v)) };
+    const store = {
+      getItem: inner.getItem,
+      setItem: (key: string, value: string) => {
+        writes++;
+        inner.setItem(key, value);
+      },
+    };
     updateRecentDocuments(store, (list) => retitleDocument(list, 'a', 'Alpha'));
     expect(writes).toBe(0);
   });
 
   it('works without a store', () => {
-    expect(updateRecentDocuments(undefined, (list) => rememberDocument(list, { id: 'a' }, 1))).toHaveLength(1);
+    expect(updateRecentDocuments(undefined, (list) => rememberDocument(list, { id: 'a' }, 1))).toHaveLength(
+      1,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { parseDocumentId } from '@collab/protocol';
+import { isDocumentId } from './document-ids';
 import { type KeyValueStore, readJson, writeJson } from './local-store';
 
 /** A document this browser opened, for the home page's list. */
@@ -20,7 +20,7 @@ export function parseRecentDocuments(value: unknown): RecentDocument[] {
   for (const entry of value) {
     if (typeof entry !== 'object' || entry === null) continue;
     const { id, title, openedAt } = entry as Record<string, unknown>;
-    if (!parseDocumentId(id) || typeof id !== 'string') continue;
+    if (typeof id !== 'string' || !isDocumentId(id)) continue;
     if (typeof openedAt !== 'number' || !Number.isFinite(openedAt)) continue;
     const previous = byId.get(id);
     if (previous && previous.openedAt >= openedAt) continue;
@@ -45,7 +45,11 @@ export function rememberDocument(
 }
 
 /** Updates a listed document's title in place; the same list is returned when nothing changes. */
-export function retitleDocument(list: readonly RecentDocument[], id: string, title: string): readonly RecentDocument[] {
+export function retitleDocument(
+  list: readonly RecentDocument[],
+  id: string,
+  title: string,
+): readonly RecentDocument[] {
   const index = list.findIndex((entry) => entry.id === id);
   const entry = list[index];
   if (!entry || entry.title === title) return list;

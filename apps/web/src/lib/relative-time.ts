@@ -13,7 +13,11 @@ export function formatRelativeTime(then: number, now: number, locale?: string): 
   if (days < 7) return capitalise(relative.format(-Math.max(1, days), 'day'));
   const date = new Date(then);
   const sameYear = date.getFullYear() === new Date(now).getFullYear();
-  return date.toLocaleDateString(locale, { month: 'short', day: 'numeric', year: sameYear ? undefined : 'numeric' });
+  return date.toLocaleDateString(locale, {
+    month: 'short',
+    day: 'numeric',
+    year: sameYear ? undefined : 'numeric',
+  });
 }
 
 function calendarDaysBetween(then: number, now: number): number {

@@ -38,7 +38,10 @@ export const textArb = fc.string({ unit: fc.constantFrom('a', 'b', '\n'), minLen
 export const documentArb: fc.Arbitrary<Delta> = fc
   .tuple(
     fc.array(
-      fc.record({ insert: fc.oneof({ arbitrary: textArb, weight: 4 }, embedArb), attributes: documentAttributesArb }),
+      fc.record({
+        insert: fc.oneof({ arbitrary: textArb, weight: 4 }, embedArb),
+        attributes: documentAttributesArb,
+      }),
       { maxLength: 6 },
     ),
     documentAttributesArb,

@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { Effect, Layer, Predicate, type Scope } from 'effect';
-import { decodeDelta, encodeDelta } from '../deltaJson.js';
 import {
   DocumentAlreadyExists,
   DocumentStore,
@@ -11,6 +16,7 @@ import {
   type StoredOp,
   VersionTaken,
 } from '../DocumentStore.js';
+import { decodeDelta, encodeDelta } from '../deltaJson.js';
 import { type ChunkPlacement, deleteChunks, readChunks, writeChunks } from './chunks.js';
 import { call, conditionalCall } from './errors.js';
 import { decodeGzip, type EncodedPayload, encodePayload } from './payloadCodec.js';
@@ -22,8 +28,15 @@ export interface DynamoStoreOptions {
   /** e.g. a DynamoDB Local URL; omitted for AWS itself. */
   readonly endpoint?: string;
   /** Falls back to the SDK's default credential chain when omitted. */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
-  readonly tables?: Partial<TableNames>;
+  readonly credentials?: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+  };
+  /** The documents table (the seed's). Default `SocketDocuments`. */
+  readonly documentsTable?: string;
+  /** The op log table. Default `SocketDocumentOps`. */
+  readonly opsTable?: string;
   /** Create missing tables at start (on-demand billing). Off by default: a missing table stops the start. */
   readonly createTables?: boolean;
   /** Attempts per request made by the SDK itself (it backs off on throttling and 5xx). SDK default: 3. */
@@ -61,7 +74,7 @@ const opFields: PayloadFields = {
   encoding: 'deltaEncoding',
 };
 
-/** What the seed's "create" stored for an empty document, when `Data` is missing or empty. */
+/** A seed item without content (no `Data`, or an empty one) loads as an empty document [D1]. */
 const emptyDocumentJson = encodeDelta([{ insert: '\n' }]);
 
 /** Tries of a snapshot read whose chunks were deleted under it by a newer snapshot. */
@@ -101,7 +114,10 @@ type StoredPayload =
   | { readonly kind: 'chunks-missing' }
   | { readonly kind: 'absent' };
 
-function chunkPointer(fields: PayloadFields, item: Item | undefined): { key: string; count: number } | undefined {
+function chunkPointer(
+  fields: PayloadFields,
+  item: Item | undefined,
+): { key: string; count: number } | undefined {
   if (item?.[fields.encoding] !== 'gzip-chunks') return undefined;
   const key = item[fields.chunkKey];
   const count = item[fields.chunkCount];
@@ -160,7 +176,10 @@ export const make = (
   options: DynamoStoreOptions = {},
 ): Effect.Effect<DocumentStore['Service'], StorageFailure | DynamoTableError, Scope.Scope> =>
   Effect.gen(function* () {
-    const tables: TableNames = { ...defaultTableNames, ...options.tables };
+    const tables: TableNames = {
+      documents: options.documentsTable ?? defaultTableNames.documents,
+      ops: options.opsTable ?? defaultTableNames.ops,
+    };
     const baseClient = yield* Effect.acquireRelease(
       Effect.sync(
         () =>
@@ -177,7 +196,9 @@ export const make = (
       ),
       (client) => Effect.sync(() => client.destroy()),
     );
-    const client = DynamoDBDocumentClient.from(baseClient, { marshallOptions: { removeUndefinedValues: true } });
+    const client = DynamoDBDocumentClient.from(baseClient, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
     yield* ensureTables(baseClient, tables, options.createTables ?? false);
 
     const snapshotChunks: ChunkPlacement = {
@@ -198,22 +219,27 @@ export const make = (
       const encoding = item[fields.encoding];
       if (encoding === undefined) {
         const json = item[fields.json];
-        return Effect.succeed(Predicate.isString(json) && json !== '' ? { kind: 'json', json } : { kind: 'absent' });
+        return Effect.succeed(
+          Predicate.isString(json) && json !== '' ? { kind: 'json', json } : { kind: 'absent' },
+        );
       }
-      if (encoding === 'gzip') {
-        const data = item[fields.gzip];
-        if (!Predicate.isUint8Array(data)) return Effect.succeed({ kind: 'absent' });
-        return gunzip(operation, [data]);
-      }
+      const data = item[fields.gzip];
+      if (encoding === 'gzip' && Predicate.isUint8Array(data)) return gunzip(operation, [data]);
       const pointer = chunkPointer(fields, item);
       if (pointer === undefined) {
         return Effect.fail(
-          new StorageFailure({ operation, retryable: false, cause: new Error(`unknown payload encoding ${encoding}`) }),
+          new StorageFailure({
+            operation,
+            retryable: false,
+            cause: new Error(`unreadable payload (encoding ${String(encoding)})`),
+          }),
         );
       }
       return readChunks(client, placement, pointer.key, pointer.count).pipe(
         Effect.flatMap((chunks) =>
-          chunks === undefined ? Effect.succeed({ kind: 'chunks-missing' } as const) : gunzip(operation, chunks),
+          chunks === undefined
+            ? Effect.succeed({ kind: 'chunks-missing' } as const)
+            : gunzip(operation, chunks),
         ),
       );
     };
@@ -261,7 +287,9 @@ export const make = (
             payload.encoding === 'gzip-chunks'
               ? deleteChunks(client, snapshotChunks, chunkKey, payload.chunks.length)
               : Effect.void;
-          return cleanup.pipe(Effect.andThen(Effect.fail(new DocumentAlreadyExists({ docId: snapshot.docId }))));
+          return cleanup.pipe(
+            Effect.andThen(Effect.fail(new DocumentAlreadyExists({ docId: snapshot.docId }))),
+          );
         }),
       );
     });
@@ -270,15 +298,21 @@ export const make = (
       yield* checkDocId(docId);
       for (let attempt = 0; attempt < snapshotReadAttempts; attempt++) {
         const output = yield* call('loadSnapshot', (signal) =>
-          client.send(new GetCommand({ TableName: tables.documents, Key: { id: docId }, ConsistentRead: true }), {
-            abortSignal: signal,
-          }),
+          client.send(
+            new GetCommand({ TableName: tables.documents, Key: { id: docId }, ConsistentRead: true }),
+            {
+              abortSignal: signal,
+            },
+          ),
         );
         const item = output.Item;
         if (item === undefined) return undefined;
         const payload = yield* readPayload('loadSnapshot', snapshotFields, snapshotChunks, item);
         if (payload.kind === 'chunks-missing') continue;
-        const ops = yield* parseDelta('loadSnapshot', payload.kind === 'json' ? payload.json : emptyDocumentJson);
+        const ops = yield* parseDelta(
+          'loadSnapshot',
+          payload.kind === 'json' ? payload.json : emptyDocumentJson,
+        );
         // Items written by the seed have neither version nor timestamps: they are version 0.
         const snapshot: Snapshot = {
           docId,
@@ -310,7 +344,11 @@ export const make = (
         '#createdAt': 'createdAt',
         '#writeId': 'writeId',
       };
-      const values: Item = { ':version': snapshot.version, ':updatedAt': snapshot.updatedAt, ':writeId': writeId };
+      const values: Item = {
+        ':version': snapshot.version,
+        ':updatedAt': snapshot.updatedAt,
+        ':writeId': writeId,
+      };
       const assignments = [
         '#version = :version',
         '#updatedAt = :updatedAt',
@@ -394,7 +432,9 @@ export const make = (
             payload.encoding === 'gzip-chunks'
               ? deleteChunks(client, opChunks, chunkKey, payload.chunks.length)
               : Effect.void;
-          return cleanup.pipe(Effect.andThen(Effect.fail(new VersionTaken({ docId: op.docId, version: op.version }))));
+          return cleanup.pipe(
+            Effect.andThen(Effect.fail(new VersionTaken({ docId: op.docId, version: op.version }))),
+          );
         }),
       );
     });
@@ -448,7 +488,9 @@ export const make = (
             { abortSignal: signal },
           ),
         );
-        const ops = yield* Effect.forEach(page.Items ?? [], (item) => decodeOp(docId, item), { concurrency: 4 });
+        const ops = yield* Effect.forEach(page.Items ?? [], (item) => decodeOp(docId, item), {
+          concurrency: 4,
+        });
         result.push(...ops);
         // A query page stops at 1 MB: follow LastEvaluatedKey until the range or the limit is exhausted.
         startKey = page.LastEvaluatedKey;
@@ -468,5 +510,7 @@ export const make = (
   });
 
 /** `DocumentStore` on DynamoDB: the production adapter. Destroys the client on layer teardown. */
-export const layer = (options: DynamoStoreOptions = {}): Layer.Layer<DocumentStore, StorageFailure | DynamoTableError> =>
+export const layer = (
+  options: DynamoStoreOptions = {},
+): Layer.Layer<DocumentStore, StorageFailure | DynamoTableError> =>
   Layer.effect(DocumentStore, make(options));

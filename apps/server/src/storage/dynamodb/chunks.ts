@@ -54,7 +54,11 @@ export const readChunks = (
     (index) =>
       call('readChunk', (signal) =>
         client.send(
-          new GetCommand({ TableName: placement.table, Key: placement.key(chunkKey, index), ConsistentRead: true }),
+          new GetCommand({
+            TableName: placement.table,
+            Key: placement.key(chunkKey, index),
+            ConsistentRead: true,
+          }),
           { abortSignal: signal },
         ),
       ).pipe(
@@ -87,6 +91,10 @@ export const deleteChunks = (
     { concurrency: chunkConcurrency, discard: true },
   ).pipe(
     Effect.catch((failure) =>
-      Effect.logWarning('could not delete unreferenced chunks', { table: placement.table, chunkKey, failure }),
+      Effect.logWarning('could not delete unreferenced chunks', {
+        table: placement.table,
+        chunkKey,
+        failure,
+      }),
     ),
   );

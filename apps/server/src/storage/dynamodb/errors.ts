@@ -10,6 +10,7 @@ const retryableErrorNames = new Set([
   'InternalServerError',
   'ServiceUnavailable',
   'TransactionConflictException',
+  'ReplicatedWriteConflictException',
   'TimeoutError',
   'RequestTimeout',
   'RequestTimeoutException',
@@ -35,10 +36,18 @@ const networkErrorCodes = new Set([
  */
 export function isRetryableDynamoError(error: unknown): boolean {
   if (!Predicate.isObject(error)) return false;
-  if (Predicate.hasProperty(error, 'name') && Predicate.isString(error.name) && retryableErrorNames.has(error.name)) {
+  if (
+    Predicate.hasProperty(error, 'name') &&
+    Predicate.isString(error.name) &&
+    retryableErrorNames.has(error.name)
+  ) {
     return true;
   }
-  if (Predicate.hasProperty(error, 'code') && Predicate.isString(error.code) && networkErrorCodes.has(error.code)) {
+  if (
+    Predicate.hasProperty(error, 'code') &&
+    Predicate.isString(error.code) &&
+    networkErrorCodes.has(error.code)
+  ) {
     return true;
   }
   if (Predicate.hasProperty(error, '$retryable') && Predicate.isObject(error.$retryable)) return true;
@@ -64,8 +73,14 @@ export class ConditionFailed extends Data.TaggedError('ConditionFailed')<{
 }> {}
 
 /** Runs one SDK call; interruption aborts the request. Every failure becomes a `StorageFailure`. */
-export function call<A>(operation: string, run: (signal: AbortSignal) => Promise<A>): Effect.Effect<A, StorageFailure> {
-  return Effect.tryPromise({ try: (signal) => run(signal), catch: (cause) => storageFailure(operation, cause) });
+export function call<A>(
+  operation: string,
+  run: (signal: AbortSignal) => Promise<A>,
+): Effect.Effect<A, StorageFailure> {
+  return Effect.tryPromise({
+    try: (signal) => run(signal),
+    catch: (cause) => storageFailure(operation, cause),
+  });
 }
 
 /** Like `call`, for a conditional write: a failed condition is `ConditionFailed`, not a storage failure. */

@@ -59,7 +59,9 @@ function describeKey(
 ): string {
   return (schema ?? [])
     .map((element) => {
-      const type = attributes?.find((attribute) => attribute.AttributeName === element.AttributeName)?.AttributeType;
+      const type = attributes?.find(
+        (attribute) => attribute.AttributeName === element.AttributeName,
+      )?.AttributeType;
       return `${element.AttributeName} ${type ?? '?'} ${element.KeyType}`;
     })
     .join(', ');
@@ -110,7 +112,9 @@ const ensureTable = Effect.fnUntraced(function* (
     }).pipe(
       // Another instance starting at the same moment may have created it first.
       Effect.catch((cause) =>
-        cause instanceof ResourceInUseException ? Effect.void : Effect.fail(storageFailure('createTable', cause)),
+        cause instanceof ResourceInUseException
+          ? Effect.void
+          : Effect.fail(storageFailure('createTable', cause)),
       ),
     );
     yield* Effect.tryPromise({

@@ -6,8 +6,8 @@ import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { Effect, Layer, type Scope } from 'effect';
-import { decodeDelta, encodeDelta } from '../deltaJson.js';
 import { DocumentAlreadyExists, DocumentStore, StorageFailure, VersionTaken } from '../DocumentStore.js';
+import { decodeDelta, encodeDelta } from '../deltaJson.js';
 import * as schema from './schema.js';
 
 export interface SqliteStoreOptions {
@@ -81,12 +81,16 @@ function applyMigrations(sqlite: Database.Database): void {
  * Opens (creating and migrating when needed) a SQLite database and serves it as a `DocumentStore`; the
  * connection is closed when the scope closes.
  */
-export const make = (options: SqliteStoreOptions): Effect.Effect<DocumentStore['Service'], StorageFailure, Scope.Scope> =>
+export const make = (
+  options: SqliteStoreOptions,
+): Effect.Effect<DocumentStore['Service'], StorageFailure, Scope.Scope> =>
   Effect.gen(function* () {
-    const sqlite = yield* Effect.acquireRelease(attempt('open', () => openDatabase(options)), (database) =>
-      Effect.sync(() => {
-        if (database.open) database.close();
-      }),
+    const sqlite = yield* Effect.acquireRelease(
+      attempt('open', () => openDatabase(options)),
+      (database) =>
+        Effect.sync(() => {
+          if (database.open) database.close();
+        }),
     );
     const db = drizzle({ client: sqlite, schema });
     const { documents, documentOps } = schema;
@@ -121,7 +125,11 @@ export const make = (options: SqliteStoreOptions): Effect.Effect<DocumentStore['
       })
       .onConflictDoUpdate({
         target: documents.id,
-        set: { data: sql`excluded.data`, version: sql`excluded.version`, updatedAt: sql`excluded.updated_at` },
+        set: {
+          data: sql`excluded.data`,
+          version: sql`excluded.version`,
+          updatedAt: sql`excluded.updated_at`,
+        },
         setWhere: sql`${documents.version} < excluded.version`,
       })
       .prepare();
@@ -169,7 +177,9 @@ export const make = (options: SqliteStoreOptions): Effect.Effect<DocumentStore['
               }),
             ).pipe(
               Effect.flatMap((result) =>
-                result.changes === 0 ? Effect.fail(new DocumentAlreadyExists({ docId: snapshot.docId })) : Effect.void,
+                result.changes === 0
+                  ? Effect.fail(new DocumentAlreadyExists({ docId: snapshot.docId }))
+                  : Effect.void,
               ),
             ),
 

@@ -166,6 +166,15 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     };
     const onSelectionChange = (range: Range | null) => sendPresence(range);
 
+    // While disconnected nobody's whereabouts are known: their cursors and avatars would be stale.
+    let online = doc.status.connection === 'online';
+    let latestOthers: readonly RemotePresence[] = [];
+    const showPresence = () => {
+      const others = online ? latestOthers : [];
+      drawCursors(others);
+      options.onPresence(others);
+    };
+
     const drawCursors = (others: readonly RemotePresence[]) => {
       const plan = planCursors(drawn, others);
       for (const id of plan.remove) {
@@ -197,10 +206,16 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
         showContents(contents);
         options.onNotice('An edit was refused by the server, so the document was reloaded.');
       }),
-      doc.on('status', (status) => options.onStatus(status)),
+      doc.on('status', (status) => {
+        options.onStatus(status);
+        if ((status.connection === 'online') !== online) {
+          online = status.connection === 'online';
+          showPresence();
+        }
+      }),
       doc.on('presence', (others) => {
-        drawCursors(others);
-        options.onPresence(others);
+        latestOthers = others;
+        showPresence();
       }),
       doc.on('error', (error) => {
         if (error.tag === 'LimitExceeded') options.onNotice('That change is larger than the server accepts.');
@@ -277,6 +292,8 @@ function labelPickers(toolbar: HTMLElement): void {
 
 /** Collaborators pick any colour; their name label gets the text colour that stays readable on it. */
 function styleCursorFlag(container: HTMLElement, clientId: string, color: string): void {
-  const flag = container.querySelector<HTMLElement>(`#${CSS.escape(`ql-cursor-${clientId}`)} .ql-cursor-flag`);
+  const flag = container.querySelector<HTMLElement>(
+    `#${CSS.escape(`ql-cursor-${clientId}`)} .ql-cursor-flag`,
+  );
   if (flag) flag.style.color = textColorOn(color);
 }

@@ -1,0 +1,351 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Delta, OutgoingOp } from '@collab/ot';
+import { DocumentId, errorCatalogue, type Limits } from '@collab/protocol';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import type { AppServices } from '../app.js';
+import type { AppError } from '../domain/errors.js';
+import { settle } from '../http/settle.js';
+import { log } from '../log.js';
+import type { SessionLease } from '../sessions/DocumentSessions.js';
+import { tokenBucket } from '../trpc/context.js';
+import { dbDocumentFrame, errorFrame, parseClientFrame, updateDocumentFrame } from './frames.js';
+import { LegacyView } from './LegacyView.js';
+
+/** The seed's WebSocket endpoint: `/api/socket/ws/{documentId}` (DESIGN.md §6). */
+export const legacySocketPrefix = '/api/socket/ws/';
+
+export function isLegacySocketPath(path: string): boolean {
+  return path.startsWith(legacySocketPrefix);
+}
+
+/** Close codes of the legacy socket (RFC 6455). */
+export const LegacyCloseCode = {
+  /** The path does not name a valid document id. */
+  invalidDocumentId: 1008,
+  /** The server could not read the document; reconnecting may help. */
+  serverError: 1011,
+  /** The document has as many connections as allowed; try again later. */
+  tryAgainLater: 1013,
+} as const;
+
+/** Most committed ops read at once while catching up. */
+const catchUpPageSize = 500;
+/** A closed connection still commits the changes it sent; after this long it gives up waiting. */
+const closeGraceMs = 30_000;
+
+export interface LegacySocketOptions {
+  readonly services: AppServices;
+  readonly limits: Limits;
+  /** Bytes queued on one socket before it is cut as a slow client [P1]. */
+  readonly maxSocketBacklogBytes: number;
+  /** Liveness ping interval; a connection that misses a whole interval is dropped. */
+  readonly heartbeatMs?: number;
+}
+
+/** The legacy socket endpoint: a WebSocket server to route upgrades to, one `LegacyConnection` per socket. */
+export function createLegacySocketServer(options: LegacySocketOptions) {
+  const server = new WebSocketServer({ noServer: true, maxPayload: options.limits.maxMessageBytes });
+  const connections = new Set<LegacyConnection>();
+  server.on('connection', (socket: WebSocket, req: IncomingMessage) => {
+    const connection = new LegacyConnection(socket, req, options);
+    connections.add(connection);
+    socket.once('close', () => connections.delete(connection));
+  });
+  const heartbeat = setInterval(() => {
+    for (const connection of connections) connection.heartbeat();
+  }, options.heartbeatMs ?? 30_000);
+  heartbeat.unref();
+  server.on('close', () => clearInterval(heartbeat));
+  return { server, connectionCount: () => connections.size };
+}
+
+function documentIdOf(req: IncomingMessage): DocumentId | undefined {
+  const url = req.url ?? '';
+  const end = url.indexOf('?');
+  const raw = (end === -1 ? url : url.slice(0, end)).slice(legacySocketPrefix.length);
+  try {
+    const parsed = DocumentId.safeParse(decodeURIComponent(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const describe = (error: AppError | undefined) => error?.message ?? errorCatalogue.Internal.message;
+
+/**
+ * One seed-client socket on one document. Frames are handled synchronously as they arrive, so the view
+ * (see `LegacyView`) sees changes, pongs and committed ops in the order the client produced them; only
+ * storage work (loading, committing, reading missed ops) is asynchronous.
+ */
+class LegacyConnection {
+  /** Random, so `(clientId, seq)` stays unique across connections and restarts [C3]. */
+  readonly #view = new LegacyView(`legacy-${randomBytes(12).toString('base64url')}`);
+  readonly #socket: WebSocket;
+  readonly #options: LegacySocketOptions;
+  readonly #docId: DocumentId | undefined;
+  readonly #takeToken: () => boolean;
+  readonly #stop = new AbortController();
+  #lease: SessionLease | undefined;
+  #loading = false;
+  #reloadAfterLoading = false;
+  #closed = false;
+  #finished = false;
+  #awaitingPong = false;
+
+  constructor(socket: WebSocket, req: IncomingMessage, options: LegacySocketOptions) {
+    this.#socket = socket;
+    this.#options = options;
+    this.#takeToken = tokenBucket(options.limits.maxOpsPerSecond);
+    this.#docId = documentIdOf(req);
+    socket.on('close', () => this.#onClose());
+    socket.on('error', (error) => log.debug('legacy socket error', { docId: this.#docId, error }));
+    if (!this.#docId) {
+      socket.close(LegacyCloseCode.invalidDocumentId, 'invalid document id');
+      return;
+    }
+    socket.on('message', (data, isBinary) => this.#guard(() => this.#onMessage(data, isBinary)));
+    socket.on('pong', (data) => this.#guard(() => this.#onPong(data)));
+  }
+
+  /** Called every heartbeat interval: a connection that did not answer the previous ping is dropped. */
+  heartbeat(): void {
+    if (this.#closed) return;
+    if (this.#awaitingPong) {
+      log.info('legacy socket unresponsive; closing', { docId: this.#docId });
+      this.#socket.terminate();
+      return;
+    }
+    this.#awaitingPong = true;
+    this.#socket.ping(String(this.#view.framesSent));
+  }
+
+  /** A bug in handling one frame is logged and reported; the connection and the server carry on. */
+  #guard(handle: () => void): void {
+    try {
+      handle();
+    } catch (error) {
+      log.error('legacy frame failed', { docId: this.#docId, error });
+      this.#sendError(errorCatalogue.Internal.message);
+    }
+  }
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.#sendError('Binary frames are not supported: send {"key": …, "value": …} as JSON text');
+      return;
+    }
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? Buffer.from(data) : data;
+    const text = bytes.toString('utf8');
+    const parsed = parseClientFrame(text, this.#options.limits);
+    if (!parsed.ok) {
+      if (parsed.key === 'changes-received') this.#view.markUncertain();
+      this.#sendError(parsed.message);
+      return;
+    }
+    const allowed = this.#takeToken();
+    const { frame } = parsed;
+    switch (frame.key) {
+      case 'get-document':
+        if (allowed) this.#load();
+        else this.#sendError('Too many requests on this connection; slow down');
+        return;
+      case 'changes-received':
+        this.#change(frame.delta, allowed);
+        return;
+      case 'save-changes':
+        // Never written: the op log already holds the client's edits (see LegacyView).
+        if (this.#view.report(frame.contents) === 'corrected') {
+          log.info('legacy client out of step; correcting it', { docId: this.#docId });
+        }
+        this.#flush();
+        return;
+    }
+  }
+
+  #change(delta: Delta, allowed: boolean): void {
+    if (!this.#view.loaded) {
+      if (!this.#loading) this.#sendError('Send "get-document" first: no document is loaded on this socket');
+      return;
+    }
+    const outcome = this.#view.change(delta, allowed);
+    switch (outcome.kind) {
+      case 'invalid':
+        this.#sendError(`Change refused: ${outcome.reason}`);
+        break;
+      case 'reverted':
+        this.#sendError('Too many changes on this connection; the last one was undone');
+        break;
+      case 'diverged':
+        log.warn('legacy change did not fit; reloading the client', {
+          docId: this.#docId,
+          reason: outcome.reason,
+        });
+        this.#reload();
+        break;
+    }
+    this.#flush();
+  }
+
+  #onPong(data: Buffer): void {
+    this.#awaitingPong = false;
+    const frame = Number(data.toString('utf8'));
+    if (!this.#view.loaded || !Number.isSafeInteger(frame)) return;
+    this.#view.acknowledge(frame);
+    this.#flush();
+  }
+
+  /** `get-document`: load (creating the document if needed, as the seed's client expects) and send it. */
+  #load(): void {
+    if (this.#lease) {
+      this.#reload();
+      this.#flush();
+      return;
+    }
+    if (this.#loading) {
+      this.#reloadAfterLoading = true;
+      return;
+    }
+    this.#loading = true;
+    void this.#acquire().finally(() => {
+      this.#loading = false;
+    });
+  }
+
+  async #acquire(): Promise<void> {
+    const docId = this.#docId as DocumentId;
+    const { sessions } = this.#options.services;
+    const context = { route: 'legacy.get-document', docId };
+    const created = await settle(sessions.getOrCreate(docId), context);
+    if (!created.ok) {
+      this.#sendError(describe(created.error));
+      return;
+    }
+    const leased = await settle(sessions.lease(docId), context);
+    if (!leased.ok) {
+      if (leased.error?._tag === 'LimitExceeded') {
+        this.#socket.close(LegacyCloseCode.tryAgainLater, 'too many connections to this document');
+      } else {
+        this.#sendError(describe(leased.error));
+      }
+      return;
+    }
+    if (this.#closed) {
+      leased.value.release();
+      return;
+    }
+    this.#lease = leased.value;
+    this.#reload();
+    if (this.#reloadAfterLoading) this.#reload();
+    this.#reloadAfterLoading = false;
+    this.#flush();
+    void this.#follow(leased.value);
+  }
+
+  /** Sends the document as it is now and starts the view over from it. */
+  #reload(): void {
+    const session = this.#lease?.session;
+    if (!session) return;
+    this.#view.reset(session.version, session.document);
+  }
+
+  /** Sends what the view has for the client, with a ping to learn when it arrived; submits a due change. */
+  #flush(): void {
+    const frames = this.#view.takeFrames();
+    if (frames.length > 0 && this.#socket.readyState === this.#socket.OPEN) {
+      const docId = this.#docId as DocumentId;
+      for (const frame of frames) {
+        this.#socket.send(
+          frame.kind === 'document' ? dbDocumentFrame(docId, frame.contents.ops) : updateDocumentFrame(frame.delta),
+        );
+      }
+      this.#socket.ping(String(this.#view.framesSent));
+    }
+    const op = this.#view.takeOutgoing();
+    if (op) this.#submit(op);
+  }
+
+  #submit(op: OutgoingOp): void {
+    const docId = this.#docId as DocumentId;
+    const generation = this.#view.generation;
+    const request = { clientId: this.#view.clientId, seq: op.seq, baseVersion: op.baseVersion, delta: op.delta };
+    void settle(this.#options.services.sessions.submit(docId, request), {
+      route: 'legacy.changes-received',
+      docId,
+    }).then((outcome) => {
+      // Success is seen in the committed ops, like any client's acknowledgement [C2].
+      if (outcome.ok || generation !== this.#view.generation) return;
+      if (this.#closed) {
+        this.#finish();
+        return;
+      }
+      this.#sendError(`Change refused: ${describe(outcome.error)}; the document was reloaded`);
+      this.#reload();
+      this.#flush();
+    });
+  }
+
+  /**
+   * Follows the document's committed ops like a `documents.changes` subscription [C2] [P1]: woken once per
+   * event-loop turn, reads what it has not integrated yet, hands it to the view, and sends the result.
+   */
+  async #follow(lease: SessionLease): Promise<void> {
+    const { session } = lease;
+    const signal = this.#stop.signal;
+    const docId = this.#docId as DocumentId;
+    while (!signal.aborted) {
+      const from = this.#view.version;
+      const generation = this.#view.generation;
+      const visible = session.visibleVersion;
+      if (visible <= from) {
+        await session.waitForChangeAfter(from, signal);
+        continue;
+      }
+      if (!this.#closed && this.#socket.bufferedAmount > this.#options.maxSocketBacklogBytes) {
+        log.warn('slow legacy client disconnected', { docId });
+        this.#socket.terminate();
+      }
+      const read = await settle(session.opsBetween(from, visible, catchUpPageSize), {
+        route: 'legacy.follow',
+        docId,
+      });
+      if (!read.ok) {
+        this.#socket.close(LegacyCloseCode.serverError, 'could not read the document; reconnect');
+        this.#finish();
+        return;
+      }
+      if (this.#view.generation !== generation || this.#view.version !== from) continue;
+      if (!this.#view.committed(read.value)) {
+        log.warn('committed ops did not fit a legacy view; reloading the client', { docId });
+        this.#reload();
+      }
+      this.#flush();
+      if (this.#closed && this.#view.pendingEdits === 0) this.#finish();
+    }
+  }
+
+  #sendError(message: string): void {
+    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.send(errorFrame(message));
+  }
+
+  /**
+   * The socket closed: nothing more is sent to it. Changes it already sent are still committed (the seed's
+   * user saw them applied), then the connection leaves the document.
+   */
+  #onClose(): void {
+    this.#closed = true;
+    if (!this.#lease || this.#view.pendingEdits === 0) {
+      this.#finish();
+      return;
+    }
+    setTimeout(() => this.#finish(), closeGraceMs).unref();
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#stop.abort();
+    this.#lease?.release();
+  }
+}

@@ -1,0 +1,325 @@
+import { applyChange, ClientDocument, Delta, isNoop, type OutgoingOp, validateChange } from '@collab/ot';
+import type { CommittedOp } from '@collab/protocol';
+
+/*
+ * Why a legacy connection needs more than a relay.
+ *
+ * The seed's client applies its own edits at once, never waits for an acknowledgement, applies every
+ * `update-document` exactly as received, and tells the server nothing about what it has seen. Its frames
+ * carry no version. So the server keeps, per connection, two pictures of the document:
+ *
+ * 1. `mirror`, a `ClientDocument` (the same state machine as the tRPC client [C4]) run on the client's
+ *    behalf: local ops = the client's changes, submitted one at a time with `baseVersion` = the version its
+ *    view corresponds to, so the server rebases them over ops the client had not seen [C1]; remote ops =
+ *    everything others commit, transformed over the client's submitted-but-not-yet-committed changes
+ *    before they are sent. `mirror.contents` is what the client *should* show.
+ *
+ * 2. `actual`, what the client *does* show, replayed from what it does. Frames cross on the wire: the
+ *    client may make a change before an `update-document` already sent to it arrives. The server learns
+ *    the order from WebSocket pings: after each batch of frames it pings with the number of frames sent
+ *    so far; the client answers a ping only after handling the frames before it, and a connection's
+ *    messages arrive in order, so a change that arrives before the pong for frame n was made without
+ *    frame n (browsers answer pings from the network stack, which can run a few milliseconds ahead of the
+ *    page; the save-changes check below heals that rare case).
+ *
+ * `path` is the list of changes leading from `actual` to `mirror.contents`: frames sent but not yet
+ * acknowledged, and corrections not yet sent. Invariant: `actual` ∘ `path` = `mirror.contents`.
+ *
+ * - A change from the client applies to `actual`. It is transformed over `path` (whose changes come
+ *   first, as committed ops do in a rebase), which gives it in mirror coordinates, and each step of
+ *   `path` is transformed over it: exactly the two-way transform of the classic OT client and server.
+ * - When a frame is acknowledged, the client has applied it as it was sent. If its step was transformed
+ *   meanwhile (a change crossed it), the client now shows something else than intended, and the step is
+ *   replaced by a correction (the inverse of the frame, then the intended change), sent as an ordinary
+ *   `update-document` once no other frame is in flight (frames that follow wait behind it, composed).
+ * - `save-changes` reports the client's whole contents, which must equal `actual`. It is never written:
+ *   the op log already has every change, and a full overwrite would erase concurrent work of others (the
+ *   seed's "last autosave wins" bug). When a report disagrees with `actual`, it is taken as the truth
+ *   about the client and the client is sent the correction to the server's document; the document itself
+ *   never changes. (One exception: a report equal to what the client showed just before the frames
+ *   acknowledged last is a page that had not yet handled them, and waits for the next report.)
+ * - A change refused for the client's own reasons (rate limit) is undone on the client the same way. A
+ *   failure that leaves the mirror unusable (a commit refused by the server) reloads the client with a
+ *   fresh `db-document`.
+ */
+
+interface Step {
+  /** In coordinates of the state the steps before it lead to. */
+  delta: Delta;
+  /** Set once sent: its frame number and the delta as it went on the wire. */
+  readonly frame?: number;
+  readonly wire?: Delta;
+}
+
+export type OutgoingFrame =
+  | { readonly kind: 'document'; readonly frame: number; readonly contents: Delta }
+  | { readonly kind: 'update'; readonly frame: number; readonly delta: Delta };
+
+export type ChangeOutcome =
+  /** Recorded; its commit follows `takeOutgoing`. */
+  | { readonly kind: 'applied' }
+  /** Made before the client received a reloading `db-document`, which replaces it on the client: dropped. */
+  | { readonly kind: 'stale' }
+  /** Does not apply to what the client shows: dropped; the next differing save-changes resyncs the client. */
+  | { readonly kind: 'invalid'; readonly reason: string }
+  /** Not accepted (rate limit): a correction that undoes it on the client is on its way. */
+  | { readonly kind: 'reverted' }
+  /** The mirror refused it: the client must be reloaded. */
+  | { readonly kind: 'diverged'; readonly reason: string };
+
+export type ReportOutcome = 'ignored' | 'matches' | 'differs' | 'corrected';
+
+const sameOps = (a: Delta, b: Delta) => JSON.stringify(a.ops) === JSON.stringify(b.ops);
+
+/**
+ * What Quill's `updateContents` would do with a change that goes past the end of the document: work
+ * inside the document and keep its final newline. Close enough for a case that only arises from crossed
+ * frames; the next differing save-changes corrects any difference.
+ */
+function clampChange(change: Delta, length: number): Delta {
+  const clamped = new Delta();
+  let index = 0;
+  for (const op of change.ops) {
+    if (op.insert !== undefined) {
+      if (index < length) clamped.push(op);
+    } else if (typeof op.retain === 'number') {
+      const count = Math.min(op.retain, length - index);
+      if (count > 0) clamped.retain(count, op.attributes);
+      index += Math.max(count, 0);
+    } else if (typeof op.delete === 'number') {
+      const count = Math.min(op.delete, length - 1 - index);
+      if (count > 0) clamped.delete(count);
+    }
+  }
+  return clamped.chop();
+}
+
+/** One legacy connection's view of its document: the bookkeeping described above, with no I/O. */
+export class LegacyView {
+  readonly clientId: string;
+  #mirror: ClientDocument | undefined;
+  #actual = new Delta();
+  #path: Step[] = [];
+  #outbox: OutgoingFrame[] = [];
+  /** Frame numbers: the last one handed out, the last one acknowledged, the last `db-document`. */
+  #frames = 0;
+  #acked = 0;
+  #documentFrame = 0;
+  /** Changes that arrive before this frame is acknowledged were made on contents a reload replaced. */
+  #reloadFrame = 0;
+  #generation = 0;
+  /** What the client showed before the frames acknowledged last, while it has made no change since. */
+  #beforeAck: Delta | undefined;
+  /** Set when the client may show something the server could not replay. */
+  #uncertain = false;
+
+  constructor(clientId: string) {
+    this.clientId = clientId;
+  }
+
+  get loaded(): boolean {
+    return this.#mirror !== undefined;
+  }
+
+  /** Changes on every reload; work started for an older generation is void. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** The last committed version the mirror integrated. */
+  get version(): number {
+    return this.#mirror?.version ?? 0;
+  }
+
+  /** The client's changes not yet committed. */
+  get pendingEdits(): number {
+    return this.#mirror?.pendingCount ?? 0;
+  }
+
+  get framesSent(): number {
+    return this.#frames;
+  }
+
+  /** What the client should show (the server's document plus the client's pending changes). */
+  get intended(): Delta {
+    return this.#mirror?.contents ?? new Delta();
+  }
+
+  /** What the client shows, as far as the server can tell. */
+  get actual(): Delta {
+    return this.#actual;
+  }
+
+  /** (Re)loads the client with the document at `version`: queues a `db-document` frame. */
+  reset(version: number, contents: Delta): void {
+    const reload = this.#mirror !== undefined;
+    this.#mirror = new ClientDocument({
+      clientId: this.clientId,
+      version,
+      contents,
+      nextSeq: this.#mirror?.nextSeq ?? 0,
+      historyLimit: 0,
+    });
+    this.#actual = contents;
+    this.#path = [];
+    this.#documentFrame = ++this.#frames;
+    // On a first load the client had nothing to edit, so whatever it sends next was made on `contents`.
+    if (reload) this.#reloadFrame = this.#documentFrame;
+    this.#outbox.push({ kind: 'document', frame: this.#documentFrame, contents });
+    this.#generation++;
+    this.#beforeAck = undefined;
+    this.#uncertain = false;
+  }
+
+  /** A `changes-received` delta. `accepted` false: refused for the connection's own reasons, so undone. */
+  change(delta: Delta, accepted = true): ChangeOutcome {
+    const mirror = this.#mirror;
+    if (!mirror || this.#acked < this.#reloadFrame) return { kind: 'stale' };
+    const problem = validateChange(delta, this.#actual.length());
+    if (problem) {
+      this.#uncertain = true;
+      return { kind: 'invalid', reason: problem };
+    }
+    if (isNoop(delta)) return { kind: 'applied' };
+    this.#beforeAck = undefined;
+    const before = this.#actual;
+    this.#actual = applyChange(before, delta);
+    if (!accepted) {
+      this.#prependCorrection(delta.invert(before));
+      this.#flush();
+      return { kind: 'reverted' };
+    }
+    let incoming = delta;
+    for (const step of this.#path) {
+      const next = step.delta.transform(incoming, true);
+      step.delta = incoming.transform(step.delta, false);
+      incoming = next;
+    }
+    try {
+      mirror.applyLocal(incoming);
+    } catch (error) {
+      return { kind: 'diverged', reason: (error as Error).message };
+    }
+    return { kind: 'applied' };
+  }
+
+  /** The change frame that could not be read at all: what the client shows is no longer known. */
+  markUncertain(): void {
+    this.#uncertain = true;
+  }
+
+  /**
+   * The next committed ops, in version order from `version + 1`. Others' ops become one `update-document`
+   * (transformed over the client's pending changes); the client's own are acknowledgements.
+   * Returns false when they do not fit the mirror (the client must be reloaded).
+   */
+  committed(ops: readonly CommittedOp[]): boolean {
+    const mirror = this.#mirror;
+    if (!mirror) return true;
+    let remote: Delta | undefined;
+    try {
+      for (const op of ops) {
+        const result = mirror.receive({ ...op, delta: new Delta(op.delta.ops) });
+        if (result.kind === 'remote') remote = remote ? remote.compose(result.delta) : result.delta;
+      }
+    } catch {
+      return false;
+    }
+    if (remote && !isNoop(remote)) this.#emit(remote);
+    return true;
+  }
+
+  /** The client answered a ping sent after frame `frame`: it has applied every frame up to it. */
+  acknowledge(frame: number): void {
+    if (!this.#mirror || !Number.isSafeInteger(frame) || frame <= this.#acked || frame > this.#frames) return;
+    this.#acked = frame;
+    const before = this.#actual;
+    for (;;) {
+      const index = this.#path.findIndex((step) => step.frame !== undefined);
+      const step = this.#path[index];
+      if (step?.frame === undefined || step.wire === undefined || step.frame > frame) break;
+      const wire = this.#applicable(step.wire);
+      if (index === 0 && sameOps(step.delta, wire)) {
+        this.#actual = applyChange(this.#actual, wire);
+        this.#path.shift();
+        continue;
+      }
+      // The client applied the frame as sent, not as intended: correct from what it now shows.
+      let intended = (this.#path[0] as Step).delta;
+      for (let i = 1; i <= index; i++) intended = intended.compose((this.#path[i] as Step).delta);
+      const correction = wire.invert(this.#actual).compose(intended);
+      this.#actual = applyChange(this.#actual, wire);
+      this.#path.splice(0, index + 1, ...(isNoop(correction) ? [] : [{ delta: correction }]));
+    }
+    if (this.#actual !== before) this.#beforeAck = before;
+    this.#flush();
+  }
+
+  /** A `save-changes` report of the client's whole contents (see the comment at the top). */
+  report(contents: Delta): ReportOutcome {
+    if (!this.#mirror || this.#acked < this.#documentFrame) return 'ignored';
+    if (sameOps(contents, this.#actual)) {
+      this.#uncertain = false;
+      return 'matches';
+    }
+    // A browser answers a ping before the page has handled the frames ahead of it: a report made in that
+    // moment shows the contents before them. The next report tells.
+    const lagging = this.#beforeAck !== undefined && sameOps(contents, this.#beforeAck);
+    this.#beforeAck = undefined;
+    if (lagging && !this.#uncertain) return 'differs';
+    this.#prependCorrection(contents.diff(this.#actual));
+    this.#actual = contents;
+    this.#uncertain = false;
+    this.#flush();
+    return 'corrected';
+  }
+
+  /** Frames to send now, in order; each batch is to be followed by a ping carrying `framesSent`. */
+  takeFrames(): OutgoingFrame[] {
+    const frames = this.#outbox;
+    this.#outbox = [];
+    return frames;
+  }
+
+  /** The client's next change to submit, if one is due. */
+  takeOutgoing(): OutgoingOp | undefined {
+    return this.#mirror?.takeOutgoing();
+  }
+
+  /** A frame as the client will apply it: as sent when it fits, else clamped as Quill would. */
+  #applicable(wire: Delta): Delta {
+    if (validateChange(wire, this.#actual.length()) === undefined) return wire;
+    this.#uncertain = true;
+    return clampChange(wire, this.#actual.length());
+  }
+
+  #emit(delta: Delta): void {
+    if (this.#path.some((step) => step.frame === undefined)) {
+      // A correction waits for the frames in flight; what follows it waits too, to keep the order.
+      this.#path.push({ delta });
+      return;
+    }
+    this.#send(delta);
+  }
+
+  #send(delta: Delta): void {
+    const frame = ++this.#frames;
+    this.#path.push({ delta, frame, wire: delta });
+    this.#outbox.push({ kind: 'update', frame, delta });
+  }
+
+  #prependCorrection(delta: Delta): void {
+    const head = this.#path[0];
+    if (head && head.frame === undefined) head.delta = delta.compose(head.delta);
+    else this.#path.unshift({ delta });
+  }
+
+  /** Sends what waits (corrections and the changes behind them) as one frame once nothing is in flight. */
+  #flush(): void {
+    if (this.#path.length === 0 || this.#path.some((step) => step.frame !== undefined)) return;
+    let pending = (this.#path[0] as Step).delta;
+    for (const step of this.#path.slice(1)) pending = pending.compose(step.delta);
+    this.#path = [];
+    if (!isNoop(pending)) this.#send(pending);
+  }
+}

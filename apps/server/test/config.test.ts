@@ -1,0 +1,210 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { limitDefaults } from '@collab/protocol';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../src/config.js';
+
+/** Returns the ConfigError `parseConfig` throws for `env`; fails the test when it parses. */
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+describe('[§8] parseConfig', () => {
+  it('[§8] an empty environment gives the documented defaults', () => {
+    const config = parseConfig({});
+    expect(config).toEqual({
+      port: 8000,
+      host: '0.0.0.0',
+      storage: { kind: 'sqlite', path: 'data/collab.sqlite' },
+      redis: undefined,
+      logLevel: 'info',
+      snapshotEveryOps: 100,
+      snapshotIntervalMs: 10_000,
+      idleUnloadMs: 30_000,
+      presenceTtlMs: 30_000,
+      recentOpsWindow: 1000,
+      maxSocketBacklogBytes: 16 * 1024 * 1024,
+      webBuildDir: undefined,
+      limits: { ...limitDefaults },
+    });
+    // §7 defaults: a 10 MiB document, 8 MiB messages.
+    expect(config.limits.maxDocumentBytes).toBe(10 * 1024 * 1024);
+    expect(config.limits.maxMessageBytes).toBe(8 * 1024 * 1024);
+  });
+
+  it('[§8] every variable is read', () => {
+    const config = parseConfig({
+      PORT: '9123',
+      HOST: '127.0.0.1',
+      STORAGE: 'dynamodb',
+      SQLITE_PATH: 'ignored-for-dynamodb.sqlite',
+      DYNAMODB_ENDPOINT: 'http://127.0.0.1:8001',
+      AWS_REGION: 'eu-west-3',
+      DYNAMODB_TABLE: 'Docs',
+      DYNAMODB_OPS_TABLE: 'DocOps',
+      DYNAMODB_CREATE_TABLES: 'true',
+      REDIS_URL: 'redis://127.0.0.1:6380',
+      REDIS_PREFIX: 'tenant-a',
+      LOG_LEVEL: 'debug',
+      SNAPSHOT_EVERY_OPS: '7',
+      SNAPSHOT_INTERVAL_MS: '1234',
+      IDLE_UNLOAD_MS: '555',
+      PRESENCE_TTL_MS: '4000',
+      RECENT_OPS_WINDOW: '64',
+      MAX_SOCKET_BACKLOG_BYTES: '1024',
+      WEB_BUILD_DIR: 'web/build',
+      MAX_DOCUMENT_BYTES: '1000',
+      MAX_MESSAGE_BYTES: '2000',
+      MAX_OPS_PER_SECOND: '3',
+      MAX_CONNECTIONS_PER_DOCUMENT: '4',
+      MAX_NESTING_DEPTH: '5',
+      MAX_DELTA_OPS: '6',
+      MAX_HISTORY_PAGE: '8',
+    });
+    expect(config).toEqual({
+      port: 9123,
+      host: '127.0.0.1',
+      storage: {
+        kind: 'dynamodb',
+        endpoint: 'http://127.0.0.1:8001',
+        region: 'eu-west-3',
+        documentsTable: 'Docs',
+        opsTable: 'DocOps',
+        createTables: true,
+      },
+      redis: { url: 'redis://127.0.0.1:6380', prefix: 'tenant-a' },
+      logLevel: 'debug',
+      snapshotEveryOps: 7,
+      snapshotIntervalMs: 1234,
+      idleUnloadMs: 555,
+      presenceTtlMs: 4000,
+      recentOpsWindow: 64,
+      maxSocketBacklogBytes: 1024,
+      webBuildDir: 'web/build',
+      limits: {
+        maxDocumentBytes: 1000,
+        maxMessageBytes: 2000,
+        maxOpsPerSecond: 3,
+        maxConnectionsPerDocument: 4,
+        maxNestingDepth: 5,
+        maxDeltaOps: 6,
+        maxHistoryPage: 8,
+      },
+    });
+  });
+
+  it('[§8] SQLite storage takes SQLITE_PATH; PORT 0 asks for any free port', () => {
+    const config = parseConfig({ STORAGE: 'sqlite', SQLITE_PATH: '/var/lib/collab/db.sqlite', PORT: '0' });
+    expect(config.storage).toEqual({ kind: 'sqlite', path: '/var/lib/collab/db.sqlite' });
+    expect(config.port).toBe(0);
+  });
+
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['yes', true],
+    ['false', false],
+    ['0', false],
+    ['no', false],
+  ])('[§8] DYNAMODB_CREATE_TABLES=%s reads as %s', (value, expected) => {
+    const config = parseConfig({ STORAGE: 'dynamodb', DYNAMODB_CREATE_TABLES: value });
+    expect(config.storage.kind === 'dynamodb' && config.storage.createTables).toBe(expected);
+  });
+
+  it('[§8] empty strings count as unset', () => {
+    expect(parseConfig({ PORT: '', STORAGE: '', MAX_DOCUMENT_BYTES: '', REDIS_URL: '' })).toEqual(
+      parseConfig({}),
+    );
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '-1'],
+    ['PORT', '65536'],
+    ['PORT', '80.5'],
+    ['STORAGE', 'mysql'],
+    ['DYNAMODB_CREATE_TABLES', 'maybe'],
+    ['DYNAMODB_ENDPOINT', 'not a url'],
+    ['DYNAMODB_TABLE', 'ab'],
+    ['REDIS_URL', 'localhost:6379 please'],
+    ['LOG_LEVEL', 'verbose'],
+    ['SNAPSHOT_EVERY_OPS', '0'],
+    ['SNAPSHOT_INTERVAL_MS', 'soon'],
+    ['IDLE_UNLOAD_MS', '-5'],
+    ['PRESENCE_TTL_MS', '1.5'],
+    ['RECENT_OPS_WINDOW', '0'],
+    ['MAX_SOCKET_BACKLOG_BYTES', 'lots'],
+    ['MAX_DOCUMENT_BYTES', '-1'],
+    ['MAX_MESSAGE_BYTES', '0'],
+    ['MAX_OPS_PER_SECOND', 'fast'],
+    ['MAX_CONNECTIONS_PER_DOCUMENT', '2.5'],
+    ['MAX_NESTING_DEPTH', '-3'],
+    ['MAX_DELTA_OPS', 'many'],
+    ['MAX_HISTORY_PAGE', '0'],
+  ])('[§8] %s=%s throws a ConfigError naming the variable', (name, value) => {
+    const error = configError({ [name]: value });
+    expect(error.name).toBe('ConfigError');
+    expect(error.message).toContain(name);
+  });
+
+  it('[§8] every bad variable is named at once', () => {
+    const error = configError({ PORT: 'abc', STORAGE: 'mysql', LOG_LEVEL: 'loud' });
+    for (const name of ['PORT', 'STORAGE', 'LOG_LEVEL']) expect(error.message).toContain(name);
+  });
+
+  it('[§8] REDIS_URL must be a redis:// or rediss:// URL, as its message says', () => {
+    expect(parseConfig({ REDIS_URL: 'rediss://cache.internal:6380' }).redis?.url).toBe(
+      'rediss://cache.internal:6380',
+    );
+    expect(configError({ REDIS_URL: 'http://127.0.0.1:6379' }).message).toContain('REDIS_URL');
+  });
+});
+
+const serverEntry = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+/** Starts the built server with `env`; resolves with its exit code and everything it printed. */
+function runServer(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [serverEntry], {
+      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', SQLITE_PATH: ':memory:', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    // A server that did start is a failure of the test: stop it rather than leave it running.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(guard);
+      resolve({ code, output });
+    });
+  });
+}
+
+describe('[§8] starting the server with a bad value', () => {
+  it.each([
+    ['PORT', 'abc'],
+    ['STORAGE', 'mysql'],
+    ['MAX_DOCUMENT_BYTES', '-1'],
+    ['DYNAMODB_CREATE_TABLES', 'maybe'],
+  ])('[§8] %s=%s: exits non-zero with a message naming the variable and no stack', async (name, value) => {
+    const { code, output } = await runServer({ [name]: value });
+    expect(code).not.toBe(0);
+    expect(code).not.toBeNull();
+    expect(output).toContain(name);
+    expect(output).toContain('invalid configuration');
+    expect(output).not.toMatch(/\n\s+at /);
+    expect(output).not.toContain('"msg":"listening"');
+  });
+});

@@ -1,0 +1,231 @@
+import { applyChange, Delta, rebase, validateChange } from '@collab/ot';
+import type { CommittedOp, Op } from '@collab/protocol';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { LegacyView } from '../../src/legacy/LegacyView.js';
+
+/*
+ * The legacy view against a simulated seed client over a simulated network: two ordered queues, with the
+ * server's frames and pings delivered at arbitrary times relative to the client's changes (frames cross),
+ * other writers committing at arbitrary times, and commits delayed arbitrarily. The client behaves like
+ * the seed's: it applies its own edits at once and every frame as it arrives, and answers pings.
+ */
+
+type ToClient = { kind: 'frame'; delta?: Delta; contents?: Delta } | { kind: 'ping'; frame: number };
+type ToServer = { kind: 'change'; delta: Delta } | { kind: 'pong'; frame: number } | { kind: 'save'; contents: Delta };
+
+/** What Quill does with a change past the end, roughly: the simulated client never breaks its document. */
+function applyLikeQuill(doc: Delta, change: Delta): Delta {
+  if (validateChange(change, doc.length()) === undefined) return applyChange(doc, change);
+  const length = doc.length();
+  const clamped = new Delta();
+  let index = 0;
+  for (const op of change.ops) {
+    if (op.insert !== undefined) {
+      if (index < length) clamped.push(op);
+    } else if (typeof op.retain === 'number') {
+      const count = Math.min(op.retain, length - index);
+      if (count > 0) clamped.retain(count, op.attributes);
+      index += Math.max(count, 0);
+    } else if (typeof op.delete === 'number') {
+      const count = Math.min(op.delete, length - 1 - index);
+      if (count > 0) clamped.delete(count);
+    }
+  }
+  return applyChange(doc, clamped.chop());
+}
+
+function edit(doc: Delta, pick: number, pick2: number, tag: string): Delta {
+  const editable = doc.length() - 1;
+  const at = pick % (editable + 1);
+  if (pick2 % 3 !== 0 || editable < 2) {
+    return new Delta().retain(at).insert(tag, pick2 % 5 === 1 ? { bold: true } : undefined);
+  }
+  if (at >= editable) return new Delta().retain(editable - 1).delete(1);
+  if (pick2 % 2 === 0) return new Delta().retain(at).delete(Math.min(editable - at, 1 + (pick2 % 3)));
+  return new Delta().retain(at).retain(Math.min(editable - at, 2), { italic: true });
+}
+
+class Simulation {
+  server = new Delta().insert('ab\n');
+  log: CommittedOp[] = [];
+  client = new Delta();
+  toClient: ToClient[] = [];
+  toServer: ToServer[] = [];
+  submits: { clientId: string; seq: number; baseVersion: number; delta: Delta }[] = [];
+  view = new LegacyView('legacy-sim');
+  counter = 0;
+  reports: string[] = [];
+
+  /** `atomicPings`: the client answers a ping as soon as it has applied the frames before it, like `ws`. */
+  constructor(readonly atomicPings = false) {
+    this.view.reset(0, this.server);
+    this.flush();
+  }
+
+  commit(clientId: string, seq: number, baseVersion: number, delta: Delta) {
+    if (this.log.some((op) => op.clientId === clientId && op.seq === seq)) return;
+    const change = rebase(
+      delta,
+      this.log.slice(baseVersion).map((op) => new Delta(op.delta.ops)),
+    );
+    expect(validateChange(change, this.server.length())).toBeUndefined();
+    this.server = applyChange(this.server, change);
+    this.log.push({ version: this.log.length + 1, delta: { ops: change.ops as Op[] }, clientId, seq });
+  }
+
+  flush() {
+    const frames = this.view.takeFrames();
+    for (const frame of frames) {
+      this.toClient.push(frame.kind === 'document' ? { kind: 'frame', contents: frame.contents } : { kind: 'frame', delta: frame.delta });
+    }
+    if (frames.length > 0) this.toClient.push({ kind: 'ping', frame: this.view.framesSent });
+    const op = this.view.takeOutgoing();
+    if (op) this.submits.push({ clientId: this.view.clientId, ...op });
+  }
+
+  step(kind: number, a: number, b: number) {
+    switch (kind) {
+      case 0: {
+        // The seed client edits what it shows.
+        if (this.client.length() === 0) return;
+        const change = edit(this.client, a, b, `c${this.counter++}`);
+        this.client = applyChange(this.client, change);
+        this.toServer.push({ kind: 'change', delta: change });
+        return;
+      }
+      case 1: {
+        const message = this.toClient.shift();
+        if (!message) return;
+        if (message.kind === 'ping') this.toServer.push({ kind: 'pong', frame: message.frame });
+        else if (message.contents) this.client = message.contents;
+        else if (message.delta) this.client = applyLikeQuill(this.client, message.delta);
+        if (this.atomicPings && this.toClient[0]?.kind === 'ping') this.step(1, 0, 0);
+        return;
+      }
+      case 2: {
+        const message = this.toServer.shift();
+        if (!message) return;
+        if (message.kind === 'change') this.view.change(message.delta);
+        else if (message.kind === 'pong') this.view.acknowledge(message.frame);
+        else this.reports.push(this.view.report(message.contents));
+        this.flush();
+        return;
+      }
+      case 3: {
+        const submit = this.submits.shift();
+        if (submit) this.commit(submit.clientId, submit.seq, submit.baseVersion, submit.delta);
+        return;
+      }
+      case 4: {
+        // The follow loop integrates what was committed.
+        const ops = this.log.slice(this.view.version);
+        if (ops.length === 0) return;
+        expect(this.view.committed(ops)).toBe(true);
+        this.flush();
+        return;
+      }
+      case 5:
+        this.commit(`other-${this.counter}`, this.counter++, this.log.length, edit(this.server, a, b, `o${this.counter}`));
+        return;
+      case 6:
+        if (this.client.length() > 0) this.toServer.push({ kind: 'save', contents: this.client });
+        return;
+    }
+  }
+
+  /** Delivers everything, with the seed client's periodic save-changes, until nothing moves. */
+  settle() {
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < 10_000 && (this.toClient.length || this.toServer.length || this.submits.length || this.view.version < this.log.length); i++) {
+        this.step(2, 0, 0);
+        this.step(3, 0, 0);
+        this.step(4, 0, 0);
+        this.step(1, 0, 0);
+      }
+      const same = JSON.stringify(this.client.ops) === JSON.stringify(this.server.ops);
+      if (same && this.view.pendingEdits === 0) return;
+      this.step(6, 0, 0);
+    }
+  }
+}
+
+describe('LegacyView', () => {
+  it('[C5] a seed client converges with the server whatever crosses on the wire', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 6 }), fc.nat(50), fc.nat(50)), { maxLength: 120 }),
+        (actions) => {
+          const sim = new Simulation();
+          for (const [kind, a, b] of actions) sim.step(kind, a, b);
+          sim.settle();
+          expect(sim.client.ops).toEqual(sim.server.ops);
+          expect(sim.view.intended.ops).toEqual(sim.server.ops);
+          expect(sim.view.actual.ops).toEqual(sim.server.ops);
+          expect(sim.view.pendingEdits).toBe(0);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('[C1] with pings answered right after the frames before them, the server replays the client exactly', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 6 }), fc.nat(50), fc.nat(50)), { maxLength: 120 }),
+        (actions) => {
+          const sim = new Simulation(true);
+          for (const [kind, a, b] of actions) sim.step(kind, a, b);
+          sim.settle();
+          expect(sim.client.ops).toEqual(sim.server.ops);
+          // Every save-changes matched what the server had replayed: no correction was ever needed.
+          expect(sim.reports.filter((outcome) => outcome !== 'matches' && outcome !== 'ignored')).toEqual([]);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('[C1] a change made before a frame arrived is applied where its author made it', () => {
+    const sim = new Simulation();
+    sim.step(1, 0, 0); // db-document
+    sim.step(1, 0, 0); // ping
+    sim.step(2, 0, 0); // pong
+    expect(sim.client.ops).toEqual([{ insert: 'ab\n' }]);
+    // Someone inserts "X" at 0; its frame is on its way when the client deletes "b".
+    sim.commit('other', 1, 0, new Delta().insert('X'));
+    sim.step(4, 0, 0);
+    const deleteB = new Delta().retain(1).delete(1);
+    sim.client = applyChange(sim.client, deleteB);
+    sim.toServer.push({ kind: 'change', delta: deleteB });
+    sim.step(2, 0, 0);
+    sim.step(3, 0, 0);
+    expect(sim.server.ops).toEqual([{ insert: 'Xa\n' }]);
+    sim.settle();
+    expect(sim.client.ops).toEqual([{ insert: 'Xa\n' }]);
+  });
+
+  it('[§6] save-changes never writes: a stale report leaves the document alone', () => {
+    const sim = new Simulation();
+    sim.settle();
+    sim.commit('other', 1, 0, new Delta().retain(2).insert('!'));
+    sim.view.report(new Delta().insert('stale contents\n'));
+    sim.flush();
+    sim.settle();
+    expect(sim.server.ops).toEqual([{ insert: 'ab!\n' }]);
+    expect(sim.client.ops).toEqual(sim.server.ops);
+    expect(sim.submits).toEqual([]);
+  });
+
+  it('[§7] a change refused for the connection is undone on the client', () => {
+    const sim = new Simulation();
+    sim.settle();
+    const change = new Delta().insert('zz');
+    sim.client = applyChange(sim.client, change);
+    expect(sim.view.change(change, false)).toEqual({ kind: 'reverted' });
+    sim.flush();
+    sim.settle();
+    expect(sim.log).toEqual([]);
+    expect(sim.client.ops).toEqual([{ insert: 'ab\n' }]);
+  });
+});

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { type DeltaJson, Op } from './delta.js';
+import { DocumentId } from './ids.js';
+
+/*
+ * The seed's public contract (DESIGN.md §6), kept for its clients: the REST routes under
+ * `/api/database/documents` and the WebSocket at `/api/socket/ws/{id}` with `{ key, value }` frames.
+ * Its documents travel as `Data`: the Quill delta as a JSON string, `{"ops":[...]}` (some writers used a
+ * bare op array, which is accepted on input).
+ */
+
+/** Frames the seed's client sends. */
+export const legacyClientKeys = ['get-document', 'changes-received', 'save-changes'] as const;
+export type LegacyClientKey = (typeof legacyClientKeys)[number];
+
+/** Frames the server sends: the document, a change to apply, or why a frame was refused. */
+export const legacyServerKeys = ['db-document', 'update-document', 'error'] as const;
+export type LegacyServerKey = (typeof legacyServerKeys)[number];
+
+/** One frame on the legacy socket. `value` is a string in the seed's client; anything else is checked later. */
+export const LegacyFrame = z.object({
+  key: z.string({ error: 'key must be a string' }).max(64, { error: 'key is too long' }),
+  value: z.unknown().optional(),
+});
+export type LegacyFrame = z.infer<typeof LegacyFrame>;
+
+export function isLegacyClientKey(key: string): key is LegacyClientKey {
+  return (legacyClientKeys as readonly string[]).includes(key);
+}
+
+/** `Data` as a value: a delta `{ ops }` or a bare op array. */
+const LegacyDeltaValue = z.union([
+  z.strictObject({ ops: z.array(Op) }),
+  z.array(Op).transform((ops) => ({ ops })),
+]);
+
+/** `POST /api/database/documents`: an optional id and the contents. */
+export const LegacyCreateBody = z.object({
+  id: DocumentId.optional(),
+  Data: z.unknown().optional(),
+});
+
+/** `PUT /api/database/documents/{id}`: the new contents. */
+export const LegacyUpdateBody = z.object({ Data: z.unknown().optional() });
+
+export type ParseResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
+
+/**
+ * Parses JSON text, refusing it before parsing when arrays and objects nest deeper than `maxDepth`
+ * (counted like `nestingDepth`), so hostile input never reaches a recursive walk.
+ */
+export function parseJsonText(text: string, maxDepth: number): ParseResult<unknown> {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* \ */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > maxDepth) {
+        return { ok: false, message: `JSON nests deeper than the limit of ${maxDepth} levels` };
+      }
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth--;
+    }
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, message: 'not valid JSON' };
+  }
+}
+
+/**
+ * Reads a seed `Data` value or a `changes-received` delta: the delta itself or its JSON string, shaped
+ * `{ ops: [...] }` or as a bare op array. Only the shape is checked here; whether it applies to a
+ * document is for `@collab/ot`.
+ */
+export function decodeLegacyDelta(value: unknown, maxDepth: number): ParseResult<DeltaJson> {
+  let data = value;
+  if (typeof value === 'string') {
+    const parsed = parseJsonText(value, maxDepth);
+    if (!parsed.ok) return { ok: false, message: `the delta is ${parsed.message}` };
+    data = parsed.value;
+  }
+  const result = LegacyDeltaValue.safeParse(data);
+  if (!result.success) return { ok: false, message: `not a Quill delta: ${describeIssues(result.error.issues)}` };
+  return { ok: true, value: result.data as DeltaJson };
+}
+
+/** Validation problems as one readable line: `ops.0.insert: expected string`. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const lines = issues.slice(0, 3).map((issue) => {
+    const where = issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ` : '';
+    return `${where}${issue.message}`;
+  });
+  const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : '';
+  return `${lines.join('; ')}${more}`;
+}
+
+/**
+ * The seed's document answer: the JSON text of `{"id":…,"Data":…}` where `Data` is itself the JSON text
+ * of the delta. The seed's clients parse it twice (`JSON.parse(doc.Data)`), so it stays double-encoded.
+ */
+export function encodeLegacyDocument(id: string, ops: readonly object[]): string {
+  return JSON.stringify({ id, Data: encodeLegacyData(ops) });
+}
+
+/** A document as the seed stored it in `Data`: `{"ops":[...]}` as JSON text. */
+export function encodeLegacyData(ops: readonly object[]): string {
+  return JSON.stringify({ ops });
+}

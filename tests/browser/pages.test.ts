@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import type { Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  answerNamePrompt,
+  caretTo,
+  launchBrowser,
+  newPerson,
+  openDocument,
+  type Person,
+  screenshot,
+  syncStatus,
+  waitUntilEditable,
+  waitUntilSaved,
+} from './support/browser.js';
+import { type AppServer, startAppServer } from './support/server.js';
+
+let app: AppServer;
+let browser: Browser;
+let people: Person[] = [];
+
+beforeAll(async () => {
+  app = await startAppServer();
+  browser = await launchBrowser();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+afterEach(async () => {
+  for (const person of people) {
+    expect(person.errors, `browser errors of ${person.name}`).toEqual([]);
+    await person.context.close();
+  }
+  people = [];
+});
+
+async function person(name: string, viewport?: { width: number; height: number }): Promise<Person> {
+  const created = await newPerson(browser, app.baseURL, name, viewport);
+  people.push(created);
+  return created;
+}
+
+const uuidPath = /\/documents\/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe('home page', () => {
+  it('creates a new document, then lists it under recent documents with its first line as title', async () => {
+    const ada = await person('Ada Lovelace');
+    const { page } = ada;
+    await page.goto('/');
+    await page.getByText('Documents you open in this browser will appear here.').waitFor();
+    await screenshot(page, 'home-empty');
+
+    await page.getByRole('button', { name: 'New document' }).click();
+    await page.waitForURL(uuidPath);
+    await answerNamePrompt(ada);
+    await waitUntilEditable(page);
+    // A new document is ready to type into, without a click.
+    await page.keyboard.type('Trip to Lisbon');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('Day one: Alfama');
+    await waitUntilSaved(page);
+    await expect.poll(() => page.getByTestId('document-title').textContent()).toBe('Trip to Lisbon');
+    expect(await page.title()).toBe('Trip to Lisbon — Collab Docs');
+    const documentUrl = page.url();
+
+    await page.getByRole('link', { name: 'All documents' }).click();
+    const recent = page.getByTestId('recent-documents');
+    await recent.getByRole('link', { name: /Trip to Lisbon/ }).waitFor();
+    await screenshot(page, 'home-recent');
+    await recent.getByRole('link', { name: /Trip to Lisbon/ }).click();
+    await page.waitForURL(documentUrl);
+    await waitUntilEditable(page);
+
+    await page.goBack();
+    await recent.getByRole('button', { name: 'Remove “Trip to Lisbon” from recent documents' }).click();
+    await page.getByText('Documents you open in this browser will appear here.').waitFor();
+  });
+
+  it('opens a document from a pasted link or id, and says what is wrong with anything else', async () => {
+    const ada = await person('Ada Lovelace');
+    const { page } = ada;
+    await page.goto('/');
+    const field = page.getByLabel('Open a document');
+
+    await field.fill('not a document!');
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'A document id is 1–128 letters' }).waitFor();
+    expect(await field.getAttribute('aria-invalid')).toBe('true');
+
+    await field.fill(`${app.baseURL}/documents/pasted-link_42?from=chat`);
+    await field.press('Enter');
+    await page.waitForURL(/\/documents\/pasted-link_42$/);
+    await openDocument(ada, 'pasted-link_42');
+
+    await page.goto('/');
+    await page.getByLabel('Open a document').fill('typed-id');
+    await page.getByLabel('Open a document').press('Enter');
+    await page.waitForURL(/\/documents\/typed-id$/);
+  });
+});
+
+describe('editor page', () => {
+  it('explains an address whose id is not a document id', async () => {
+    const { page } = await person('Ada Lovelace');
+    const response = await page.goto('/documents/not%20an%20id!');
+    expect(response?.status()).toBe(400);
+    await page.getByRole('heading', { name: 'This link doesn’t point to a document' }).waitFor();
+    await page.getByRole('link', { name: 'Go to your documents' }).waitFor();
+    // The browser reports the 400 of the page itself; that is the point of this page, not an app error.
+    people[0]?.errors.splice(0);
+  });
+
+  it('says when the server cannot be reached, and opens the document once it answers', async () => {
+    const ada = await person('Ada Lovelace');
+    let reachable = false;
+    await ada.context.routeWebSocket(/\/trpc$/, (ws) => {
+      if (reachable) ws.connectToServer();
+      else void ws.close({ code: 1001, reason: 'server away' });
+    });
+    await ada.page.goto(`/documents/${randomUUID()}`);
+    await answerNamePrompt(ada);
+    await ada.page.getByRole('heading', { name: 'Can’t reach the server' }).waitFor({ timeout: 30_000 });
+    await screenshot(ada.page, 'editor-unreachable');
+
+    reachable = true;
+    await ada.page.getByRole('button', { name: 'Try again now' }).click();
+    await waitUntilEditable(ada.page);
+    await waitUntilSaved(ada.page);
+  });
+
+  it('asks for a name once, remembers it, and lets people change it', async () => {
+    const id = randomUUID();
+    const ada = await person('Ada');
+    const grace = await person('Grace Hopper');
+    await ada.page.goto(`/documents/${id}`);
+    await ada.page.getByRole('dialog', { name: 'What’s your name?' }).waitFor();
+    await screenshot(ada.page, 'name-dialog');
+    await openDocument(ada, id);
+    await openDocument(grace, id);
+
+    await ada.page.reload();
+    await waitUntilEditable(ada.page);
+    expect(await ada.page.getByRole('dialog').count()).toBe(0);
+    await grace.page.getByTestId('people-here').getByRole('img', { name: 'Ada' }).waitFor();
+
+    await ada.page.getByRole('button', { name: 'Ada (you). Change your name' }).click();
+    const dialog = ada.page.getByRole('dialog', { name: 'Change your name' });
+    await dialog.getByLabel('Your name').fill('Ada Lovelace');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await ada.page.getByRole('button', { name: 'Ada Lovelace (you). Change your name' }).waitFor();
+    await grace.page.getByTestId('people-here').getByRole('img', { name: 'Ada Lovelace' }).waitFor();
+  });
+
+  it('copies a link to the document', async () => {
+    const ada = await person('Ada Lovelace');
+    await ada.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.baseURL });
+    const id = randomUUID();
+    await openDocument(ada, id);
+    await ada.page.getByRole('button', { name: 'Copy link' }).click();
+    await ada.page.getByRole('button', { name: 'Link copied' }).waitFor();
+    expect(await ada.page.evaluate(() => navigator.clipboard.readText())).toBe(
+      `${app.baseURL}/documents/${id}`,
+    );
+  });
+
+  it('lays out the toolbar above the page, not over it, on a desktop and on a phone', async () => {
+    for (const [label, viewport] of [
+      ['desktop', { width: 1280, height: 800 }],
+      ['phone', { width: 390, height: 844 }],
+    ] as const) {
+      const reader = await person(`Reader ${label}`, viewport);
+      await openDocument(reader, 'layout-check');
+      await caretTo(reader.page, 'start');
+      const header = await reader.page.locator('.doc-header').boundingBox();
+      const toolbar = await reader.page.getByRole('toolbar', { name: 'Formatting' }).boundingBox();
+      const editor = await reader.page.locator('.ql-editor').boundingBox();
+      if (!header || !toolbar || !editor) throw new Error(`${label}: editor parts are not laid out`);
+      expect(toolbar.y, label).toBeGreaterThanOrEqual(header.y + header.height - 1);
+      expect(editor.y, label).toBeGreaterThanOrEqual(toolbar.y + toolbar.height - 1);
+      expect(toolbar.x + toolbar.width, label).toBeLessThanOrEqual(viewport.width + 1);
+      expect(await syncStatus(reader.page).isVisible(), label).toBe(true);
+      await screenshot(reader.page, `editor-${label}`);
+    }
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * Three server processes over one storage and one Redis [S4]: clients on different instances edit one
+ * document at once and converge; a client whose instance is SIGKILLed moves to another and loses nothing.
+ */
+import type { CollabClient, DocumentSession } from '@collab/client';
+import { Delta } from '@collab/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomEdit, seededRandom, sleep } from '../support/editing.js';
+import { type RedisServer, startRedis } from '../support/redis.js';
+import type { ServerProcess } from '../support/server.js';
+import {
+  type Cluster,
+  closeEditors,
+  directClient,
+  type Editor,
+  expectCleanHistory,
+  expectConverged,
+  moveEditor,
+  openEditor,
+  type SharedStorage,
+  startCluster,
+  startStorage,
+  storages,
+  unsupportedStorage,
+} from './support.js';
+
+/** Inserts a line `marker` at the start of a random line, so concurrent markers never split each other. */
+function insertLine(session: DocumentSession, random: () => number, marker: string): void {
+  const text = session.contents.ops.map((op) => (typeof op.insert === 'string' ? op.insert : ' ')).join('');
+  const starts = [0];
+  for (let i = 0; i < text.length - 1; i++) if (text[i] === '\n') starts.push(i + 1);
+  const at = starts[Math.floor(random() * starts.length)] ?? 0;
+  session.apply(new Delta().retain(at).insert(`${marker}\n`));
+}
+
+describe.each(storages)('multi-instance editing on %s', (kind) => {
+  let redis: RedisServer | undefined;
+  let storage: SharedStorage | undefined;
+  let cluster: Cluster | undefined;
+  let skipReason: string | undefined;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    storage = await startStorage(kind);
+    try {
+      cluster = await startCluster({ count: 3, storage, redis });
+    } catch (error) {
+      if (!unsupportedStorage(error)) throw error;
+      skipReason = `the server does not support STORAGE=${kind} yet`;
+    }
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await redis?.stop();
+    await storage?.stop();
+  });
+
+  it('[S4] [C5] clients on three instances edit one document concurrently, some moving between instances, and converge', async (ctx) => {
+    if (skipReason || !cluster) return ctx.skip(skipReason);
+    const instances = cluster.instances;
+    const docId = `multi-converge-${kind}`;
+    const editors: Editor[] = [];
+    const observers = instances.map(directClient);
+    const random = seededRandom(4242);
+    try {
+      for (let i = 0; i < 6; i++) {
+        editors.push(await openEditor(String.fromCharCode(65 + i), instances[i % instances.length]!, docId));
+      }
+      let moves = 0;
+      for (let round = 0; round < 100; round++) {
+        for (const editor of editors) {
+          if (random() < 0.7) editor.session.apply(randomEdit(editor.session, random, `<${editor.name}>`));
+        }
+        // Now and then a client loses its connection and comes back on another instance, edits pending.
+        if (random() < 0.08) {
+          const editor = editors[Math.floor(random() * editors.length)]!;
+          const others = instances.filter((instance) => instance !== editor.instance);
+          moveEditor(editor, others[Math.floor(random() * others.length)]!);
+          moves++;
+        }
+        await sleep(random() * 30);
+      }
+      expect(moves).toBeGreaterThan(3);
+      const stored = await expectConverged(docId, editors, observers);
+      expect(stored.version).toBeGreaterThan(200);
+      const ops = await expectCleanHistory(observers[0]!.api, docId, stored.version);
+      // Every client's edits made it, whichever instance committed them.
+      for (const editor of editors)
+        expect(ops.some((op) => op.clientId === editor.client.clientId)).toBe(true);
+    } finally {
+      await closeEditors(editors);
+      for (const observer of observers) observer.close();
+    }
+  });
+
+  it('[S4] [S1] a client whose instance is SIGKILLed reconnects to another and loses nothing', async (ctx) => {
+    if (skipReason || !cluster) return ctx.skip(skipReason);
+    const [a, b, c] = cluster.instances as [ServerProcess, ServerProcess, ServerProcess];
+    const docId = `multi-kill-${kind}`;
+    const editors: Editor[] = [];
+    const observers: CollabClient[] = [directClient(a), directClient(b)];
+    const random = seededRandom(777);
+    const typed = new Set<string>();
+    let counter = 0;
+    const type = (editor: Editor) => {
+      const marker = `${editor.name}-${counter++}`;
+      typed.add(marker);
+      insertLine(editor.session, random, marker);
+    };
+    // Every op the change stream delivered (an acknowledgement [C2]) must still be there, at its version.
+    const acknowledged = new Map<number, string>();
+    let observer: { unsubscribe(): void } | undefined;
+    try {
+      for (const [i, instance] of [a, a, b, b, c, c].entries()) {
+        editors.push(await openEditor(`${['A', 'B', 'C'][Math.floor(i / 2)]}${i % 2}`, instance, docId));
+      }
+      observer = observers[0]!.api.documents.changes.subscribe(
+        { id: docId, sinceVersion: 0 },
+        {
+          onData: ({ data }) => {
+            for (const op of data.ops) acknowledged.set(op.version, `${op.clientId}/${op.seq}`);
+          },
+        },
+      );
+      const edit = async (rounds: number) => {
+        for (let round = 0; round < rounds; round++) {
+          for (const editor of editors) if (random() < 0.8) type(editor);
+          await sleep(random() * 20);
+        }
+      };
+      await edit(25);
+
+      // C's clients type once more (in flight or buffered), then C dies without a word.
+      const stranded = editors.filter((editor) => editor.instance === c);
+      for (const editor of stranded) type(editor);
+      for (const [i, editor] of stranded.entries()) {
+        const to = i % 2 === 0 ? a : b;
+        editor.link.retarget(to.port);
+        editor.instance = to;
+      }
+      expect(stranded.every((editor) => editor.session.status.pendingEdits > 0)).toBe(true);
+      expect(await c.stop('SIGKILL')).toBeNull();
+
+      await edit(25);
+      const stored = await expectConverged(docId, editors, observers);
+      // Nothing lost, nothing doubled: the document is exactly the lines typed, each once.
+      const lines = stored.text.split('\n').filter((line) => line !== '');
+      expect(lines.length).toBe(typed.size);
+      expect(new Set(lines)).toEqual(typed);
+      const ops = await expectCleanHistory(observers[0]!.api, docId, stored.version);
+      for (const [version, id] of acknowledged) {
+        const op = ops[version - 1];
+        expect(`${op?.clientId}/${op?.seq}`).toBe(id);
+      }
+    } finally {
+      observer?.unsubscribe();
+      await closeEditors(editors);
+      for (const client of observers) client.close();
+    }
+  });
+});

@@ -1,0 +1,185 @@
+/**
+ * Redis is only a fast path between instances [S4]: when it restarts, drops messages or carries junk,
+ * everyone still converges, because order and completeness come from storage.
+ */
+
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomEdit, seededRandom, sleep, waitFor } from '../support/editing.js';
+import { type RedisServer, startRedis } from '../support/redis.js';
+import {
+  type Cluster,
+  closeEditors,
+  directClient,
+  type Editor,
+  expectCleanHistory,
+  expectConverged,
+  openEditor,
+  type SharedStorage,
+  startCluster,
+  startStorage,
+  storages,
+  unsupportedStorage,
+} from './support.js';
+
+const countOf = (text: string, pattern: RegExp) => text.match(pattern)?.length ?? 0;
+const subscriberConnected = /"msg":"redis connected","role":"subscriber"/g;
+
+describe.each(storages)('Redis outages on %s', (kind) => {
+  let redis: RedisServer | undefined;
+  let storage: SharedStorage | undefined;
+  let cluster: Cluster | undefined;
+  let skipReason: string | undefined;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    storage = await startStorage(kind);
+    try {
+      cluster = await startCluster({ count: 2, storage, redis });
+    } catch (error) {
+      if (!unsupportedStorage(error)) throw error;
+      skipReason = `the server does not support STORAGE=${kind} yet`;
+    }
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await redis?.stop();
+    await storage?.stop();
+  });
+
+  const editRounds = async (editors: readonly Editor[], random: () => number, rounds: number) => {
+    for (let round = 0; round < rounds; round++) {
+      for (const editor of editors) {
+        if (random() < 0.6) editor.session.apply(randomEdit(editor.session, random, `<${editor.name}>`));
+      }
+      await sleep(random() * 30);
+    }
+  };
+
+  it('[S4] Redis stopped and restarted mid-editing: everyone converges afterwards', async (ctx) => {
+    if (skipReason || !cluster || !redis) return ctx.skip(skipReason);
+    const server = redis;
+    const instances = cluster.instances;
+    const docId = `redis-restart-${kind}`;
+    const editors: Editor[] = [];
+    const observers = instances.map(directClient);
+    const random = seededRandom(31337);
+    try {
+      for (let i = 0; i < 4; i++) editors.push(await openEditor(`E${i}`, instances[i % 2]!, docId));
+      await waitFor(
+        () => instances.every((instance) => countOf(instance.output(), subscriberConnected) >= 1),
+        'every instance connected to Redis',
+      );
+      await editRounds(editors, random, 30);
+
+      await server.stop();
+      await waitFor(
+        () => instances.every((instance) => instance.output().includes('"msg":"redis connection lost')),
+        'every instance saw Redis go away',
+      );
+      // Editing goes on while Redis is away: commits still land in storage.
+      await editRounds(editors, random, 60);
+      await server.restart();
+      // Each instance notices, reconnects and resubscribes on its own.
+      await waitFor(
+        () => instances.every((instance) => countOf(instance.output(), subscriberConnected) >= 2),
+        'every instance reconnected to the new Redis',
+      );
+      await editRounds(editors, random, 30);
+
+      const stored = await expectConverged(docId, editors, observers);
+      await expectCleanHistory(observers[0]!.api, docId, stored.version);
+      expect(instances.every((instance) => instance.child.exitCode === null)).toBe(true);
+    } finally {
+      await closeEditors(editors);
+      for (const observer of observers) observer.close();
+    }
+  });
+
+  it('[S4] an instance that hears none of the others (another channel prefix) still converges through storage', async (ctx) => {
+    if (skipReason || !cluster) return ctx.skip(skipReason);
+    const [a] = cluster.instances;
+    // Same storage and Redis, different channels: every message between it and the others is lost.
+    const deaf = await cluster.add({ env: { REDIS_PREFIX: 'elsewhere' } });
+    const docId = `redis-deaf-${kind}`;
+    const editors: Editor[] = [];
+    const observers = [directClient(a!), directClient(deaf)];
+    const random = seededRandom(2718);
+    try {
+      editors.push(await openEditor('A', a!, docId), await openEditor('D', deaf, docId));
+      await editRounds(editors, random, 40);
+      const stored = await expectConverged(docId, editors, observers);
+      const ops = await expectCleanHistory(observers[0]!.api, docId, stored.version);
+      // Both sides committed, so each instance learned the other's ops from storage alone.
+      for (const editor of editors)
+        expect(ops.some((op) => op.clientId === editor.client.clientId)).toBe(true);
+    } finally {
+      await closeEditors(editors);
+      for (const observer of observers) observer.close();
+      await deaf.stop('SIGKILL');
+    }
+  });
+
+  it('[S4] malformed and misleading Redis messages are ignored', async (ctx) => {
+    if (skipReason || !cluster || !redis) return ctx.skip(skipReason);
+    const [a, b] = cluster.instances;
+    const docId = `redis-junk-${kind}`;
+    const editors: Editor[] = [];
+    const observers = [directClient(a!), directClient(b!)];
+    const random = seededRandom(1618);
+    const rogue = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      editors.push(await openEditor('A', a!, docId), await openEditor('B', b!, docId));
+      await editRounds(editors, random, 10);
+      await expectConverged(docId, editors, observers);
+      await rogue.connect();
+      const channel = `collab:doc:${docId}`;
+      const head = editors[0]!.session.version;
+      const junk = [
+        'not json',
+        '{"v":1}',
+        JSON.stringify({ v: 2, src: 'rogue', type: 'op' }),
+        JSON.stringify({ v: 1, src: 'rogue', type: 'op', op: { version: -1, delta: { ops: [] } } }),
+        JSON.stringify({ v: 1, src: 'rogue', type: 'presence', event: { type: 'update' }, ttlMs: 5 }),
+        // An op far ahead: the receiver looks for the gap in storage and finds nothing to apply.
+        JSON.stringify({
+          v: 1,
+          src: 'rogue',
+          type: 'op',
+          op: { version: head + 50, delta: { ops: [{ insert: 'ghost' }] }, clientId: 'rogue', seq: 1 },
+        }),
+        // The next version, but it does not apply to the document: read from storage instead.
+        JSON.stringify({
+          v: 1,
+          src: 'rogue',
+          type: 'op',
+          op: {
+            version: head + 1,
+            delta: { ops: [{ retain: 1_000_000 }, { insert: 'ghost' }] },
+            clientId: 'rogue',
+            seq: 2,
+          },
+        }),
+        JSON.stringify({ v: 1, src: 'rogue', type: 'version', version: head + 3 }),
+      ];
+      for (const message of junk) await rogue.publish(channel, message);
+      await waitFor(
+        () =>
+          [a!, b!].every((instance) =>
+            instance.output().includes('"msg":"ignored a malformed redis message"'),
+          ),
+        'both instances saw the junk',
+      );
+      await editRounds(editors, random, 10);
+      const stored = await expectConverged(docId, editors, observers);
+      expect(stored.text).not.toContain('ghost');
+      await expectCleanHistory(observers[0]!.api, docId, stored.version);
+      expect(cluster.instances.slice(0, 2).every((instance) => instance.child.exitCode === null)).toBe(true);
+    } finally {
+      rogue.disconnect();
+      await closeEditors(editors);
+      for (const observer of observers) observer.close();
+    }
+  });
+});
