@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   caretTo,
@@ -43,6 +43,19 @@ async function twoPeopleOn(id: string): Promise<[Person, Person]> {
   await openDocument(ada, id);
   await openDocument(grace, id);
   return [ada, grace];
+}
+
+/** The text of every remote selection painted on the page. */
+function highlightedText(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const texts: string[] = [];
+    CSS.highlights.forEach((highlight) => {
+      highlight.forEach((range) => {
+        texts.push(range.toString());
+      });
+    });
+    return texts;
+  });
 }
 
 /** Waits until both pages show the same text and have nothing left to save; returns that text. */
@@ -156,7 +169,8 @@ describe('live co-editing in the browser', () => {
     await ada.page.keyboard.press('End');
     await grace.page.locator('.ql-editor li').last().click();
     await grace.page.keyboard.press('End');
-    await grace.page.keyboard.press('Shift+Control+ArrowLeft');
+    await grace.page.keyboard.press('ArrowLeft');
+    for (let i = 0; i < 'theme first'.length; i++) await grace.page.keyboard.press('Shift+ArrowLeft');
 
     const graceCursorOnAda = ada.page.locator('.ql-cursor:not(.hidden) .ql-cursor-name', {
       hasText: 'Grace Hopper',
@@ -167,6 +181,8 @@ describe('live co-editing in the browser', () => {
     await graceCursorOnAda.waitFor();
     await adaCursorOnGrace.waitFor();
     expect(await graceCursorOnAda.isVisible()).toBe(true);
+    // Grace's selection is painted on Ada's page (quill-cursors uses the CSS Custom Highlight API).
+    await expect.poll(() => highlightedText(ada.page)).toContain('theme first');
     await expect
       .poll(() => ada.page.getByTestId('people-here').getByRole('img', { name: 'Grace Hopper' }).count())
       .toBe(1);

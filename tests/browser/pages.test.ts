@@ -185,4 +185,18 @@ describe('editor page', () => {
       await screenshot(reader.page, `editor-${label}`);
     }
   });
+
+  it('is rendered on the server without errors, Quill loading only in the browser', async () => {
+    const pages = [
+      { path: '/', status: 200, text: 'Write together, in real time' },
+      { path: '/documents/server-rendered', status: 200, text: 'aria-label="Formatting"' },
+      { path: '/documents/bad%20id', status: 400, text: 'is not a document id' },
+    ];
+    for (const { path, status, text } of pages) {
+      const response = await fetch(`${app.baseURL}${path}`);
+      expect(response.status, path).toBe(status);
+      expect(await response.text(), path).toContain(text);
+    }
+    expect(app.server.output()).not.toMatch(/"level":"error"|document is not defined|Error:/);
+  });
 });

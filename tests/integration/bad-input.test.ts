@@ -1,3 +1,4 @@
+import { createCollabClient, Delta } from '@collab/client';
 import { tempDir } from '@collab/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -6,6 +7,7 @@ import { type ServerProcess, startServer } from '../support/server.js';
 import { openSqliteFile } from '../support/sqliteFile.js';
 import {
   type Api,
+  callError,
   failureOf,
   feedFailure,
   followChanges,
@@ -391,6 +393,25 @@ describe('[§7] size limits', () => {
     feed.unsubscribe();
   });
 
+  it('[§7] an editor whose edit is over MAX_MESSAGE_BYTES is told why (LimitExceeded) instead of reconnecting and resending it forever', async () => {
+    const id = await makeTarget();
+    const editor = createCollabClient({ url: server.wsUrl, WebSocket, retryDelayMs: () => 100 });
+    try {
+      const session = await editor.openDocument(id, { create: false });
+      await waitFor(() => session.status.connection === 'online', 'the editor online');
+      const errors: string[] = [];
+      session.on('error', (error) => errors.push(error.tag));
+      session.apply(new Delta().insert('p'.repeat(Number(limits.MAX_MESSAGE_BYTES) + 10)));
+      // Told why (§7): a refusal it can show, not a dropped socket it takes for a network failure and
+      // answers by reconnecting and resending the same message, again and again.
+      await waitFor(() => errors.length > 0, 'the editor to be told its edit was refused', 5_000);
+      expect(errors).toContain('LimitExceeded');
+      await expectUnchanged(id);
+    } finally {
+      editor.close();
+    }
+  });
+
   it('[§7] an op making the document larger than MAX_DOCUMENT_BYTES is refused with PAYLOAD_TOO_LARGE (LimitExceeded)', async () => {
     const id = await makeTarget();
     const maxDocument = Number(limits.MAX_DOCUMENT_BYTES);
@@ -571,9 +592,8 @@ describe('[§4][§7] storage failures', () => {
     expect(rawError(raw).message).toBe('Internal server error');
     await expectUnchanged(id);
     // With the lock gone, the same op commits.
-    expect(
-      (await http.documents.submit.mutate(submitBody(id, { ops: [{ insert: 'q' }] }) as never)).version,
-    ).toBe(3);
+    const op = { id, clientId: 'bad-client', seq: 1, baseVersion: 2, delta: { ops: [{ insert: 'q' }] } };
+    expect((await http.documents.submit.mutate(op)).version).toBe(3);
   });
 });
 
@@ -581,13 +601,7 @@ describe('[C3] replayed (clientId, seq)', () => {
   it('[C3] the same op sent many times at once, over WebSocket and HTTP, is committed once', async () => {
     const id = await makeTarget();
     const api = socketApi(server.wsUrl);
-    const op = submitBody(id, { ops: [{ insert: 'once' }] }, { clientId: 'replayer', seq: 7 }) as {
-      id: string;
-      clientId: string;
-      seq: number;
-      baseVersion: number;
-      delta: { ops: Array<{ insert: string }> };
-    };
+    const op = { id, clientId: 'replayer', seq: 7, baseVersion: 2, delta: { ops: [{ insert: 'once' }] } };
     const answers = await Promise.all(
       Array.from({ length: 12 }, (_, i) => (i % 2 ? api : http).documents.submit.mutate(op)),
     );
@@ -671,7 +685,7 @@ describe('[§7] rate and connection limits', () => {
     expect(refused.length).toBeGreaterThan(0);
     expect(accepted.length).toBeGreaterThan(0);
     for (const reason of refused) {
-      const error = await failureOf(Promise.reject(reason));
+      const error = callError(reason);
       expect(error.code).toBe('TOO_MANY_REQUESTS');
       expect(error.tag).toBe('RateLimited');
       expect(error.message).toMatch(/too many|slow down/i);

@@ -383,6 +383,16 @@ describe('document procedures', () => {
     feed.unsubscribe();
   });
 
+  it('[D2] documents.update with the contents the document already has commits nothing', async () => {
+    const id = 'update-unchanged';
+    const contents = { ops: [{ insert: 'autosaved\n' }] };
+    await http.documents.create.mutate({ id, delta: contents });
+    // A client that saves its whole contents periodically (the seed's autosave through PUT) sends this.
+    for (let i = 0; i < 3; i++)
+      expect(await http.documents.update.mutate({ id, delta: contents })).toEqual({ id, version: 0 });
+    expect(await fullHistory(http, id)).toEqual([]);
+  });
+
   it('documents.update of an unknown document is NOT_FOUND and creates nothing', async () => {
     const id = 'update-unknown';
     const error = await failureOf(http.documents.update.mutate({ id, delta: { ops: [{ insert: 'x\n' }] } }));

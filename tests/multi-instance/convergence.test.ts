@@ -83,7 +83,8 @@ describe.each(storages)('multi-instance editing on %s', (kind) => {
       }
       expect(moves).toBeGreaterThan(3);
       const stored = await expectConverged(docId, editors, observers);
-      expect(stored.version).toBeGreaterThan(200);
+      // Clients compose edits made while one is in flight, so the count follows the storage's speed.
+      expect(stored.version).toBeGreaterThan(30);
       const ops = await expectCleanHistory(observers[0]!.api, docId, stored.version);
       // Every client's edits made it, whichever instance committed them.
       for (const editor of editors)

@@ -21,7 +21,11 @@ const formatChanges = [...insertFormats, { bold: null }, { color: null }];
  * A random edit that applies to `session.contents`: an insert (sometimes formatted), a delete or a
  * format change. `tag` marks inserted text so tests can tell whose text survived.
  */
-export function randomEdit(session: DocumentSession, random: () => number, tag: string): Delta {
+export function randomEdit(
+  session: Pick<DocumentSession, 'contents'>,
+  random: () => number,
+  tag: string,
+): Delta {
   const length = session.contents.length();
   const editable = length - 1; // the final newline stays
   const roll = random();

@@ -313,7 +313,6 @@ async function main() {
         );
         rows.push({ setup, phase: 'saturated', result: burst });
       } finally {
-        for (const i of instances) console.log(i.port, i.output().split('\n').filter((l) => l.includes('slow')).slice(0, 30).join('\n'));
         await Promise.all(instances.map((instance) => instance.stop()));
       }
     }

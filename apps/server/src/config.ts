@@ -34,7 +34,9 @@ const EnvSchema = z.object({
   RECENT_OPS_WINDOW: positiveInt.default(1000),
   /** Bytes queued on one socket before a slow subscriber is disconnected to resync [P1]. */
   MAX_SOCKET_BACKLOG_BYTES: positiveInt.default(16 * 1024 * 1024),
-  /** Directory of the web app's adapter-node build served on `/`; empty disables it. */
+  /** Serve the web app's build on `/` (off when a separate web service and a proxy do it). */
+  SERVE_WEB: flag.default(true),
+  /** Directory of the web app's adapter-node build; default `apps/web/build` beside the server. */
   WEB_BUILD_DIR: z.string().optional(),
 });
 
@@ -59,6 +61,7 @@ export interface AppConfig {
   readonly presenceTtlMs: number;
   readonly recentOpsWindow: number;
   readonly maxSocketBacklogBytes: number;
+  readonly serveWeb: boolean;
   readonly webBuildDir: string | undefined;
   readonly limits: Limits;
 }
@@ -107,6 +110,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     presenceTtlMs: e.PRESENCE_TTL_MS,
     recentOpsWindow: e.RECENT_OPS_WINDOW,
     maxSocketBacklogBytes: e.MAX_SOCKET_BACKLOG_BYTES,
+    serveWeb: e.SERVE_WEB,
     webBuildDir: e.WEB_BUILD_DIR,
     limits,
   };

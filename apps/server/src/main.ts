@@ -32,7 +32,7 @@ async function main(): Promise<void> {
 
   const app = makeApp(config);
   const services = await app.services;
-  const web = await loadWebHandler(config.webBuildDir);
+  const web = config.serveWeb ? await loadWebHandler(config.webBuildDir) : undefined;
   const http = createAppServer({ config, services, web });
 
   await new Promise<void>((resolve, reject) => {

@@ -43,7 +43,9 @@ export const LegacyCreateBody = z.object({
 /** `PUT /api/database/documents/{id}`: the new contents. */
 export const LegacyUpdateBody = z.object({ Data: z.unknown().optional() });
 
-export type ParseResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
+export type ParseResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly message: string };
 
 /**
  * Parses JSON text, refusing it before parsing when arrays and objects nest deeper than `maxDepth`
@@ -87,7 +89,8 @@ export function decodeLegacyDelta(value: unknown, maxDepth: number): ParseResult
     data = parsed.value;
   }
   const result = LegacyDeltaValue.safeParse(data);
-  if (!result.success) return { ok: false, message: `not a Quill delta: ${describeIssues(result.error.issues)}` };
+  if (!result.success)
+    return { ok: false, message: `not a Quill delta: ${describeIssues(result.error.issues)}` };
   return { ok: true, value: result.data as DeltaJson };
 }
 

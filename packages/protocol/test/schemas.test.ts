@@ -12,14 +12,12 @@ import {
 } from '../src/index.js';
 
 describe('document ids', () => {
-  it.each([
-    ['a'],
-    ['x'.repeat(128)],
-    ['0f8fad5b-d9cb-469f-a165-70867728950e'],
-    ['Meeting_notes-2026'],
-  ])('[D3] accepts %s', (id) => {
-    expect(DocumentId.safeParse(id).success).toBe(true);
-  });
+  it.each([['a'], ['x'.repeat(128)], ['0f8fad5b-d9cb-469f-a165-70867728950e'], ['Meeting_notes-2026']])(
+    '[D3] accepts %s',
+    (id) => {
+      expect(DocumentId.safeParse(id).success).toBe(true);
+    },
+  );
 
   it.each([
     ['', 'empty'],
@@ -101,8 +99,12 @@ describe('procedure inputs', () => {
       version: 0,
     };
     expect(PresenceUpdateInput.safeParse(input).success).toBe(true);
-    expect(PresenceUpdateInput.safeParse({ ...input, user: { name: ' ', color: '#1a2b3c' } }).success).toBe(false);
-    expect(PresenceUpdateInput.safeParse({ ...input, user: { name: 'Ada', color: 'red' } }).success).toBe(false);
+    expect(PresenceUpdateInput.safeParse({ ...input, user: { name: ' ', color: '#1a2b3c' } }).success).toBe(
+      false,
+    );
+    expect(PresenceUpdateInput.safeParse({ ...input, user: { name: 'Ada', color: 'red' } }).success).toBe(
+      false,
+    );
   });
 });
 

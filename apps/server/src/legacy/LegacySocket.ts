@@ -136,7 +136,11 @@ class LegacyConnection {
       this.#sendError('Binary frames are not supported: send {"key": …, "value": …} as JSON text');
       return;
     }
-    const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? Buffer.from(data) : data;
+    const bytes = Array.isArray(data)
+      ? Buffer.concat(data)
+      : data instanceof ArrayBuffer
+        ? Buffer.from(data)
+        : data;
     const text = bytes.toString('utf8');
     const parsed = parseClientFrame(text, this.#options.limits);
     if (!parsed.ok) {
@@ -257,7 +261,9 @@ class LegacyConnection {
       const docId = this.#docId as DocumentId;
       for (const frame of frames) {
         this.#socket.send(
-          frame.kind === 'document' ? dbDocumentFrame(docId, frame.contents.ops) : updateDocumentFrame(frame.delta),
+          frame.kind === 'document'
+            ? dbDocumentFrame(docId, frame.contents.ops)
+            : updateDocumentFrame(frame.delta),
         );
       }
       this.#socket.ping(String(this.#view.framesSent));
@@ -269,7 +275,12 @@ class LegacyConnection {
   #submit(op: OutgoingOp): void {
     const docId = this.#docId as DocumentId;
     const generation = this.#view.generation;
-    const request = { clientId: this.#view.clientId, seq: op.seq, baseVersion: op.baseVersion, delta: op.delta };
+    const request = {
+      clientId: this.#view.clientId,
+      seq: op.seq,
+      baseVersion: op.baseVersion,
+      delta: op.delta,
+    };
     void settle(this.#options.services.sessions.submit(docId, request), {
       route: 'legacy.changes-received',
       docId,

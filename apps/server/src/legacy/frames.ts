@@ -39,12 +39,17 @@ export function parseClientFrame(text: string, limits: Limits): FrameParse {
   if (!decoded.ok) return { ok: false, key, message: `The value of "${key}" is ${decoded.message}` };
   const { ops } = decoded.value;
   if (ops.length > limits.maxDeltaOps) {
-    return { ok: false, key, message: `The delta has ${ops.length} ops, over the limit of ${limits.maxDeltaOps}` };
+    return {
+      ok: false,
+      key,
+      message: `The delta has ${ops.length} ops, over the limit of ${limits.maxDeltaOps}`,
+    };
   }
   if (key === 'changes-received') return { ok: true, frame: { key, delta: new Delta(ops) } };
   const contents = new Delta(ops);
   const problem = validateDocument(contents);
-  if (problem) return { ok: false, key, message: `The value of "save-changes" is not a document: ${problem}` };
+  if (problem)
+    return { ok: false, key, message: `The value of "save-changes" is not a document: ${problem}` };
   return { ok: true, frame: { key, contents: normalizeDocument(contents) } };
 }
 

@@ -66,6 +66,8 @@ export class DocumentSession {
   private disposed = false;
   /** Subscriptions and requests using the session; at 0 it may be unloaded [S3]. */
   users = 0;
+  /** Open subscriptions (change streams, presence streams, legacy sockets) on this document. */
+  subscribers = 0;
 
   constructor(
     private readonly deps: SessionDeps,
@@ -133,7 +135,10 @@ export class DocumentSession {
 
         const committedSince = since.map((op) => new Delta(op.delta.ops));
         // Checked on the version it was made on first, so the error names the client's own positions.
-        const lengthAtBase = committedSince.reduce((length, op) => length - op.changeLength(), self.contents.length());
+        const lengthAtBase = committedSince.reduce(
+          (length, op) => length - op.changeLength(),
+          self.contents.length(),
+        );
         const invalid = validateChange(request.delta, lengthAtBase);
         if (invalid) return yield* new InvalidOperation({ message: `Invalid operation: ${invalid}` });
         const change = rebase(request.delta, committedSince);

@@ -237,7 +237,7 @@ export class DocumentSessions extends Context.Service<
         lease: (id) =>
           Effect.gen(function* () {
             const session = yield* acquire(id);
-            if (session.users > limits.maxConnectionsPerDocument) {
+            if (session.subscribers >= limits.maxConnectionsPerDocument) {
               release(session);
               return yield* new LimitExceeded({
                 message: `Document "${id}" already has ${limits.maxConnectionsPerDocument} connections`,
@@ -249,11 +249,13 @@ export class DocumentSessions extends Context.Service<
               yield* session.catchUp().pipe(Effect.tapError(() => Effect.sync(() => release(session))));
             }
             let released = false;
+            session.subscribers++;
             return {
               session,
               release: () => {
                 if (released) return;
                 released = true;
+                session.subscribers--;
                 release(session);
               },
             };

@@ -58,7 +58,11 @@ export function websocketConnection(socket: WebSocket, opsPerSecond: number): Co
 const httpBuckets = new Map<string, { take: () => boolean; lastUsed: number }>();
 
 export function httpConnection(request: IncomingMessage, opsPerSecond: number): Connection {
-  const address = request.socket.remoteAddress ?? 'unknown';
+  // Behind the reverse proxy every request comes from its address: count per forwarded client instead.
+  // The proxy appends the address it saw, so the last entry is the one a client cannot choose.
+  const forwarded = request.headers['x-forwarded-for'];
+  const client = (Array.isArray(forwarded) ? forwarded.at(-1) : forwarded)?.split(',').at(-1)?.trim();
+  const address = `${request.socket.remoteAddress ?? 'unknown'}|${client ?? ''}`;
   const now = Date.now();
   let bucket = httpBuckets.get(address);
   if (!bucket) {

@@ -12,7 +12,10 @@ import { LegacyView } from '../../src/legacy/LegacyView.js';
  */
 
 type ToClient = { kind: 'frame'; delta?: Delta; contents?: Delta } | { kind: 'ping'; frame: number };
-type ToServer = { kind: 'change'; delta: Delta } | { kind: 'pong'; frame: number } | { kind: 'save'; contents: Delta };
+type ToServer =
+  | { kind: 'change'; delta: Delta }
+  | { kind: 'pong'; frame: number }
+  | { kind: 'save'; contents: Delta };
 
 /** What Quill does with a change past the end, roughly: the simulated client never breaks its document. */
 function applyLikeQuill(doc: Delta, change: Delta): Delta {
@@ -77,7 +80,11 @@ class Simulation {
   flush() {
     const frames = this.view.takeFrames();
     for (const frame of frames) {
-      this.toClient.push(frame.kind === 'document' ? { kind: 'frame', contents: frame.contents } : { kind: 'frame', delta: frame.delta });
+      this.toClient.push(
+        frame.kind === 'document'
+          ? { kind: 'frame', contents: frame.contents }
+          : { kind: 'frame', delta: frame.delta },
+      );
     }
     if (frames.length > 0) this.toClient.push({ kind: 'ping', frame: this.view.framesSent });
     const op = this.view.takeOutgoing();
@@ -126,7 +133,12 @@ class Simulation {
         return;
       }
       case 5:
-        this.commit(`other-${this.counter}`, this.counter++, this.log.length, edit(this.server, a, b, `o${this.counter}`));
+        this.commit(
+          `other-${this.counter}`,
+          this.counter++,
+          this.log.length,
+          edit(this.server, a, b, `o${this.counter}`),
+        );
         return;
       case 6:
         if (this.client.length() > 0) this.toServer.push({ kind: 'save', contents: this.client });
@@ -137,7 +149,15 @@ class Simulation {
   /** Delivers everything, with the seed client's periodic save-changes, until nothing moves. */
   settle() {
     for (let round = 0; round < 50; round++) {
-      for (let i = 0; i < 10_000 && (this.toClient.length || this.toServer.length || this.submits.length || this.view.version < this.log.length); i++) {
+      for (
+        let i = 0;
+        i < 10_000 &&
+        (this.toClient.length ||
+          this.toServer.length ||
+          this.submits.length ||
+          this.view.version < this.log.length);
+        i++
+      ) {
         this.step(2, 0, 0);
         this.step(3, 0, 0);
         this.step(4, 0, 0);
