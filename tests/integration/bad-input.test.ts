@@ -357,7 +357,7 @@ describe('[§7] size limits', () => {
     await expectServerUp(server, id);
   });
 
-  it('[§7] a WebSocket message over MAX_MESSAGE_BYTES closes that socket (1009); other clients and the server carry on', async () => {
+  it('[§7] a WebSocket message over MAX_MESSAGE_BYTES is answered LimitExceeded; one over the hard cap closes that socket (1009); other clients and the server carry on', async () => {
     const id = await makeTarget();
     const bystander = socketApi(server.wsUrl);
     const feed = followChanges(bystander, { id, sinceVersion: 2 });
@@ -367,16 +367,25 @@ describe('[§7] size limits', () => {
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
     const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
     socket.on('error', () => {});
-    socket.send(
+    const answer = new Promise<string>((resolve) => socket.once('message', (data) => resolve(String(data))));
+    const submitFrame = (bytes: number, requestId: number) =>
       JSON.stringify({
-        id: 1,
+        id: requestId,
         method: 'mutation',
-        params: {
-          path: 'documents.submit',
-          input: submitBody(id, { ops: [{ insert: 'x'.repeat(Number(limits.MAX_MESSAGE_BYTES) + 10) }] }),
-        },
-      }),
-    );
+        params: { path: 'documents.submit', input: submitBody(id, { ops: [{ insert: 'x'.repeat(bytes) }] }) },
+      });
+    // Over the message limit: a clear answer on the same socket, which stays open.
+    socket.send(submitFrame(Number(limits.MAX_MESSAGE_BYTES) + 10, 1));
+    const refusal = JSON.parse(await answer) as {
+      id: number;
+      error: { message: string; data: Record<string, unknown> };
+    };
+    expect(refusal.id).toBe(1);
+    expect(refusal.error.data.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(refusal.error.data.tag).toBe('LimitExceeded');
+    expect(refusal.error.message).toContain(String(limits.MAX_MESSAGE_BYTES));
+    // Over the socket's hard cap (twice the limit): the frame is not even read; the socket closes.
+    socket.send(submitFrame(4 * Number(limits.MAX_MESSAGE_BYTES), 2));
     expect(await closed).toBe(1009);
     await expectUnchanged(id);
     await expectServerUp(server, id);
@@ -621,6 +630,10 @@ describe('[C3] replayed (clientId, seq)', () => {
     const op = { id, clientId: 'late-ack', seq: 1, baseVersion: 2, delta: { ops: [{ insert: 'mine' }] } };
     const original = await http.documents.submit.mutate(op);
     expect(original.version).toBe(3);
+    // Resent by a client that refreshed meanwhile (its base is past the op): recognised while the op is
+    // among the server's recent ops.
+    const refreshed = (await http.documents.get.query({ id })).version;
+    expect((await http.documents.submit.mutate({ ...op, baseVersion: refreshed })).version).toBe(3);
     const window = Number(limits.RECENT_OPS_WINDOW);
     for (let seq = 1; seq <= window + 3; seq++) {
       const head = (await http.documents.get.query({ id })).version;
@@ -633,10 +646,9 @@ describe('[C3] replayed (clientId, seq)', () => {
       });
     }
     const head = (await http.documents.get.query({ id })).version;
-    // Resent from its original base: the server finds it in the ops since that base.
+    // Resent from a base before its commit (what a reconnecting client does): found among the stored ops
+    // since that base, however old.
     expect((await http.documents.submit.mutate(op)).version).toBe(3);
-    // Resent by a client that caught up meanwhile (its base is the head): still the same op.
-    expect((await http.documents.submit.mutate({ ...op, baseVersion: head })).version).toBe(3);
     const history = await fullHistory(http, id);
     expect(history.filter((o) => o.clientId === 'late-ack')).toHaveLength(1);
     expect((await http.documents.get.query({ id })).version).toBe(head);
@@ -737,7 +749,7 @@ describe('[§7] rate and connection limits', () => {
     expect(version).toBe(answers.length - refused.length);
   });
 
-  it('[§7] subscriptions past MAX_CONNECTIONS_PER_DOCUMENT are refused (LimitExceeded) until one leaves', async () => {
+  it('[§7] subscriptions past MAX_CONNECTIONS_PER_DOCUMENT are refused (TooManyConnections) until one leaves', async () => {
     const id = 'connections';
     const writer = await limitedDoc(id);
     const first = followChanges(socketApi(limited.wsUrl), { id, sinceVersion: 0 });
@@ -754,8 +766,8 @@ describe('[§7] rate and connection limits', () => {
 
     const third = followChanges(socketApi(limited.wsUrl), { id, sinceVersion: 0 });
     const error = await feedFailure(third);
-    expect(error.code).toBe('PAYLOAD_TOO_LARGE');
-    expect(error.tag).toBe('LimitExceeded');
+    expect(error.code).toBe('TOO_MANY_REQUESTS');
+    expect(error.tag).toBe('TooManyConnections');
     expect(error.message).toMatch(/connections/);
     third.unsubscribe();
 

@@ -120,7 +120,7 @@ describe('legacy socket: the seed client (§6)', () => {
         'update-document',
       ]);
 
-      const expected = [{ insert: 'H', attributes: { bold: true } }, { insert: '!\n' }];
+      const expected = [{ insert: 'H', attributes: { bold: true } }, { insert: '!\n\n' }];
       expect(alice.contents?.ops).toEqual(expected);
       expect(bob.contents?.ops).toEqual(expected);
       const rest = await fetch(restUrl(`/get/${id}`));
@@ -452,7 +452,22 @@ describe('legacy and tRPC clients together', () => {
               session.version === current.version && JSON.stringify(session.contents.ops) === target,
           );
         return same ? current : undefined;
-      }, 'every editor converged');
+      }, 'every editor converged').catch(async (error) => {
+        console.log(JSON.stringify((await stored(id)).delta.ops));
+        for (const legacy of legacies)
+          console.log('L', JSON.stringify(legacy.contents?.ops), legacy.errors());
+        for (const session of sessions)
+          console.log('T', session.version, JSON.stringify(session.contents.ops));
+        console.log(
+          server
+            .output()
+            .split('\n')
+            .filter((l) => /legacy|warn|error/.test(l))
+            .slice(-30)
+            .join('\n'),
+        );
+        throw error;
+      });
       for (const legacy of legacies) expect(legacy.contents?.ops).toEqual(doc.delta.ops);
       for (const session of sessions) expect(session.contents.ops).toEqual(doc.delta.ops);
       const text = doc.delta.ops

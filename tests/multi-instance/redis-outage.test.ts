@@ -121,6 +121,78 @@ describe.each(storages)('Redis outages on %s', (kind) => {
     }
   });
 
+  it('[S4] [C3] an instance that has not heard of an op yet commits its resubmission once and accepts versions seen elsewhere', async (ctx) => {
+    if (skipReason || !cluster) return ctx.skip(skipReason);
+    const [a] = cluster.instances;
+    const deaf = await cluster.add({ env: { REDIS_PREFIX: 'nowhere' } });
+    const docId = `redis-lagging-${kind}`;
+    const onA = directClient(a!);
+    const onDeaf = directClient(deaf);
+    let stream: { unsubscribe(): void } | undefined;
+    try {
+      await onA.api.documents.create.mutate({ id: docId });
+      // The lagging instance has the document loaded at version 0 and hears nothing from A.
+      expect((await onDeaf.api.documents.get.query({ id: docId })).version).toBe(0);
+      const op = {
+        id: docId,
+        clientId: 'mover',
+        seq: 1,
+        baseVersion: 0,
+        delta: { ops: [{ insert: 'once ' }] },
+      };
+      const first = await onA.api.documents.submit.mutate(op);
+      // The client's instance died before the answer reached it; it resends to the lagging instance.
+      expect(await onDeaf.api.documents.submit.mutate(op)).toEqual(first);
+      // It saw version 1 on A; the lagging instance reads it instead of refusing the base as ahead.
+      const second = await onDeaf.api.documents.submit.mutate({
+        id: docId,
+        clientId: 'mover',
+        seq: 2,
+        baseVersion: first.version,
+        delta: { ops: [{ retain: 5 }, { insert: 'twice' }] },
+      });
+      expect(second.version).toBe(first.version + 1);
+      await onA.api.documents.submit.mutate({
+        id: docId,
+        clientId: 'other',
+        seq: 1,
+        baseVersion: second.version,
+        delta: { ops: [{ insert: '> ' }] },
+      });
+      // A change stream resuming on the lagging instance from a version it has not heard of yet starts fine.
+      const received: number[] = [];
+      let failed: unknown;
+      stream = onDeaf.api.documents.changes.subscribe(
+        { id: docId, sinceVersion: second.version + 1 },
+        {
+          onData: ({ data }) => received.push(...data.ops.map((o) => o.version)),
+          onError: (e) => (failed = e),
+        },
+      );
+      await onA.api.documents.submit.mutate({
+        id: docId,
+        clientId: 'other',
+        seq: 2,
+        baseVersion: second.version + 1,
+        delta: { ops: [{ insert: '# ' }] },
+      });
+      await waitFor(
+        () => received.includes(second.version + 2) || failed !== undefined,
+        'the next op arrives',
+      );
+      expect(failed).toBeUndefined();
+      expect(received).toEqual([second.version + 2]);
+      const doc = await onA.api.documents.get.query({ id: docId });
+      expect(doc.delta.ops).toEqual([{ insert: '# > once twice\n' }]);
+      await expectCleanHistory(onA.api, docId, doc.version);
+    } finally {
+      stream?.unsubscribe();
+      onA.close();
+      onDeaf.close();
+      await deaf.stop('SIGKILL');
+    }
+  });
+
   it('[S4] malformed and misleading Redis messages are ignored', async (ctx) => {
     if (skipReason || !cluster || !redis) return ctx.skip(skipReason);
     const [a, b] = cluster.instances;

@@ -140,8 +140,8 @@ export function directClient(instance: ServerProcess): CollabClient {
   return createCollabClient({ url: instance.wsUrl, WebSocket, retryDelayMs: () => 50 });
 }
 
-const text = (ops: readonly { insert?: unknown }[]) =>
-  ops.map((op) => (typeof op.insert === 'string' ? op.insert : '')).join('');
+const text = (ops: readonly object[]) =>
+  ops.map((op) => ('insert' in op && typeof op.insert === 'string' ? op.insert : '')).join('');
 
 /**
  * Waits until every edit is acknowledged, every live instance serves the same version and every editor sits

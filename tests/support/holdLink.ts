@@ -18,6 +18,9 @@ export function startHoldLink(upstreamPort: number): Promise<HoldLink> {
   const pairs = new Set<{ downstream: Socket; held: Buffer[]; ended: boolean }>();
   const server = createServer((downstream) => {
     const upstream = connect(upstreamPort, '127.0.0.1');
+    // Like a proxy in production (nginx's tcp_nodelay): small frames are not held back by Nagle's algorithm.
+    downstream.setNoDelay(true);
+    upstream.setNoDelay(true);
     const pair = { downstream, held: [] as Buffer[], ended: false };
     pairs.add(pair);
     const drop = () => {

@@ -27,6 +27,7 @@ export function applyLikeQuill(doc: Delta, change: Delta): Delta {
     } else if (typeof op.delete === 'number') {
       const count = Math.min(op.delete, length - 1 - index);
       if (count > 0) kept.delete(count);
+      index += Math.max(count, 0);
     }
   }
   return applyChange(doc, kept.chop());

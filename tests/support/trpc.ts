@@ -176,7 +176,7 @@ export function leakedInternals(text: string): string[] {
   const markers: Array<[string, RegExp]> = [
     ['stack frame', /\bat (?:async )?[\w$.<>]+ \(|\n\s+at /],
     ['"at " text', /(?:^|[\s"])at [\w$.<>]+ ?\(/],
-    ['file path', /\/work\/|\/home\/|\/tmp\/|\/usr\/|node_modules|file:\/\//],
+    ['file path', /(?:^|[\s"'(=])\/(?:[\w.@+-]+\/){2,}|node_modules|file:\/\//],
     ['source position', /\.(?:ts|js|mjs|cjs):\d+/],
     ['storage error', /sqlite|drizzle|dynamodb|constraint failed/i],
     ['SQL text', /\b(?:SELECT .+ FROM|INSERT INTO|UPDATE \S+ SET|DELETE FROM)\b/],

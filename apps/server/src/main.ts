@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     }, 15_000);
     deadline.unref();
     await http.beginShutdown();
-    await app.runtime.runPromise(services.sessions.flushAll());
+    // Disposing the layers snapshots every open document, then closes the store [S5].
     await app.runtime.dispose();
     log.info('stopped');
     process.exit(0);

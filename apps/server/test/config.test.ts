@@ -30,6 +30,7 @@ describe('[§8] parseConfig', () => {
       presenceTtlMs: 30_000,
       recentOpsWindow: 1000,
       maxSocketBacklogBytes: 16 * 1024 * 1024,
+      serveWeb: true,
       webBuildDir: undefined,
       limits: { ...limitDefaults },
     });
@@ -58,6 +59,7 @@ describe('[§8] parseConfig', () => {
       PRESENCE_TTL_MS: '4000',
       RECENT_OPS_WINDOW: '64',
       MAX_SOCKET_BACKLOG_BYTES: '1024',
+      SERVE_WEB: 'false',
       WEB_BUILD_DIR: 'web/build',
       MAX_DOCUMENT_BYTES: '1000',
       MAX_MESSAGE_BYTES: '2000',
@@ -86,6 +88,7 @@ describe('[§8] parseConfig', () => {
       presenceTtlMs: 4000,
       recentOpsWindow: 64,
       maxSocketBacklogBytes: 1024,
+      serveWeb: false,
       webBuildDir: 'web/build',
       limits: {
         maxDocumentBytes: 1000,
@@ -140,6 +143,7 @@ describe('[§8] parseConfig', () => {
     ['PRESENCE_TTL_MS', '1.5'],
     ['RECENT_OPS_WINDOW', '0'],
     ['MAX_SOCKET_BACKLOG_BYTES', 'lots'],
+    ['SERVE_WEB', 'perhaps'],
     ['MAX_DOCUMENT_BYTES', '-1'],
     ['MAX_MESSAGE_BYTES', '0'],
     ['MAX_OPS_PER_SECOND', 'fast'],

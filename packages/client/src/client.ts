@@ -36,12 +36,12 @@ function randomClientId(): string {
 /** A client of the collaboration server over one WebSocket, usable in browsers and in Node. */
 export function createCollabClient(options: CollabClientOptions): CollabClient {
   const clientId = options.clientId ?? randomClientId();
-  const connectionListeners = new Set<(open: boolean) => void>();
+  const connectionListeners = new Set<(open: boolean, closeCode?: number) => void>();
   let open = false;
-  const setOpen = (value: boolean) => {
+  const setOpen = (value: boolean, closeCode?: number) => {
     if (open === value) return;
     open = value;
-    for (const listener of [...connectionListeners]) listener(value);
+    for (const listener of [...connectionListeners]) listener(value, closeCode);
   };
   const wsClient = createWSClient({
     url: options.url,
@@ -49,7 +49,7 @@ export function createCollabClient(options: CollabClientOptions): CollabClient {
     retryDelayMs: options.retryDelayMs ?? defaultRetryDelay,
     keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
     onOpen: () => setOpen(true),
-    onClose: () => setOpen(false),
+    onClose: (cause) => setOpen(false, cause?.code),
   });
   const api: Api = createTRPCClient({ links: [wsLink({ client: wsClient })] });
   const sessions = new Set<DocumentSession>();

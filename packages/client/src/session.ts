@@ -9,7 +9,7 @@ import type {
 } from '@collab/protocol';
 import type { Api } from './api.js';
 import { Emitter } from './emitter.js';
-import { type CollabError, toCollabError } from './errors.js';
+import { CollabError, toCollabError } from './errors.js';
 
 /** Where a document's copy stands with the server. */
 export interface DocumentStatus {
@@ -43,6 +43,8 @@ export type DocumentEvents = {
 const presenceRefreshMs = 10_000;
 /** Presence updates are sent at most this often while the cursor moves. */
 const presenceThrottleMs = 50;
+/** WebSocket close code: a message was over the server's hard size cap (RFC 6455). */
+const messageTooBig = 1009;
 /** Delay before retrying an op the server could not take right now (rate limited, busy). */
 const retryDelayMs = 500;
 
@@ -51,8 +53,8 @@ export interface SessionTransport {
   readonly clientId: string;
   /** Whether the socket is open now. */
   isOpen(): boolean;
-  /** Registers for socket open/close; returns the unsubscribe function. */
-  onConnection(listener: (open: boolean) => void): () => void;
+  /** Registers for socket open/close (with the close code); returns the unsubscribe function. */
+  onConnection(listener: (open: boolean, closeCode?: number) => void): () => void;
 }
 
 /**
@@ -86,7 +88,7 @@ export class DocumentSession {
       version: snapshot.version,
       contents: new Delta(snapshot.delta.ops),
     });
-    this.#stopConnection = transport.onConnection((open) => this.#onConnection(open));
+    this.#stopConnection = transport.onConnection((open, closeCode) => this.#onConnection(open, closeCode));
     this.#subscribeChanges();
     this.#subscribePresence();
   }
@@ -238,14 +240,23 @@ export class DocumentSession {
     }
   }
 
-  #onConnection(open: boolean): void {
+  #onConnection(open: boolean, closeCode?: number): void {
     if (open) {
       // Subscriptions resume by themselves (from the last event id); onStarted pumps the op again.
       this.#sendPresence();
       return;
     }
     this.#subscribed = false;
+    if (closeCode === messageTooBig && this.#doc.inFlight) {
+      // The server dropped the socket over a message it will never take: sending it again would loop.
+      const error = new CollabError('LimitExceeded', 'The edit is larger than the server accepts');
+      this.#events.emit('error', error);
+      void this.#resync(error);
+    }
     this.#doc.markDisconnected();
+    // The presence stream re-sends everyone present when it resumes; whoever left meanwhile is gone.
+    this.#others.clear();
+    this.#emitPresence();
     this.#setConnection('offline');
   }
 

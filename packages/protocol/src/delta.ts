@@ -18,8 +18,22 @@ export const InsertOp = z.strictObject({
 export const RetainOp = z.strictObject({ retain: count, attributes: Attributes.optional() });
 export const DeleteOp = z.strictObject({ delete: count });
 
+const opKinds = ['insert', 'retain', 'delete'] as const;
+
 /** One Quill delta op. Shapes only; whether a delta applies to a document is checked by `@collab/ot`. */
-export const Op = z.union([InsertOp, RetainOp, DeleteOp]);
+export const Op = z.union([InsertOp, RetainOp, DeleteOp], {
+  error: (issue) => {
+    const input = issue.input;
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+      return 'an op must be an object with one of insert, retain or delete';
+    }
+    const kinds = opKinds.filter((kind) => kind in input);
+    if (kinds.length === 0) return 'an op must have one of insert, retain or delete';
+    if (kinds.length > 1)
+      return `an op must have only one of insert, retain or delete, not ${kinds.join(' and ')}`;
+    return undefined;
+  },
+});
 export type Op = z.infer<typeof Op>;
 
 /** A Quill delta on the wire: `{ ops: [...] }`. */

@@ -15,6 +15,11 @@ export const errorCatalogue = {
   DocumentExists: { code: 'CONFLICT', status: 409, message: 'A document with this id already exists' },
   LimitExceeded: { code: 'PAYLOAD_TOO_LARGE', status: 413, message: 'A limit was exceeded' },
   RateLimited: { code: 'TOO_MANY_REQUESTS', status: 429, message: 'Too many requests; slow down' },
+  TooManyConnections: {
+    code: 'TOO_MANY_REQUESTS',
+    status: 429,
+    message: 'Too many connections to this document',
+  },
   Unavailable: { code: 'SERVICE_UNAVAILABLE', status: 503, message: 'The service is busy; try again' },
   Internal: { code: 'INTERNAL_SERVER_ERROR', status: 500, message: 'Internal server error' },
 } as const;

@@ -116,9 +116,10 @@ export function syncStatus(page: Page) {
   return page.getByTestId('sync-status');
 }
 
-/** Waits until every edit made on the page has been acknowledged by the server. */
+/** Waits until every edit made on the page has been acknowledged by the server, and the page says so. */
 export async function waitUntilSaved(page: Page, timeout = 20_000): Promise<void> {
-  await syncStatus(page)
+  await page
+    .locator('[data-testid="sync-status"][data-pending="0"]')
     .filter({ hasText: /^\s*Saved\s*$/ })
     .waitFor({ timeout });
 }

@@ -26,6 +26,9 @@ export class LimitExceeded extends Schema.TaggedError<LimitExceeded>()('LimitExc
 export class RateLimited extends Schema.TaggedError<RateLimited>()('RateLimited', {
   message: Schema.String,
 }) {}
+export class TooManyConnections extends Schema.TaggedError<TooManyConnections>()('TooManyConnections', {
+  message: Schema.String,
+}) {}
 export class Unavailable extends Schema.TaggedError<Unavailable>()('Unavailable', {
   message: Schema.String,
 }) {}
@@ -38,6 +41,7 @@ export type AppError =
   | DocumentExists
   | LimitExceeded
   | RateLimited
+  | TooManyConnections
   | Unavailable;
 
 const appErrorTags = new Set<string>(Object.keys(errorCatalogue));

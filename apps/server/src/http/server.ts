@@ -54,11 +54,18 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
   });
 
   const connections = new WeakMap<object, Connection>();
-  const trpcSockets = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes });
+  // Frames up to twice the message limit are read, so an oversized request is answered with a clear
+  // error (LimitExceeded, by the input guard) instead of a dropped socket that the client would retry.
+  const trpcSockets = new WebSocketServer({
+    noServer: true,
+    maxPayload: 2 * limits.maxMessageBytes + 65_536,
+  });
   trpcSockets.on('connection', (socket) => {
     const connection = websocketConnection(socket, limits.maxOpsPerSecond);
     connections.set(socket, connection);
     connection.onClose(() => services.presence.dropConnection(connection.id));
+    // A frame over the hard cap or a broken peer: `ws` closes the socket; without a listener it would throw.
+    socket.on('error', (error) => log.debug('socket error', { connection: connection.id, error }));
   });
   const trpcWs = applyWSSHandler({
     wss: trpcSockets,

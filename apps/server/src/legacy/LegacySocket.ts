@@ -83,6 +83,8 @@ class LegacyConnection {
   /** Random, so `(clientId, seq)` stays unique across connections and restarts [C3]. */
   readonly #view = new LegacyView(`legacy-${randomBytes(12).toString('base64url')}`);
   readonly #socket: WebSocket;
+  /** The TCP socket under the WebSocket, to write a batch of frames and its ping in one go. */
+  readonly #transport: IncomingMessage['socket'];
   readonly #options: LegacySocketOptions;
   readonly #docId: DocumentId | undefined;
   readonly #takeToken: () => boolean;
@@ -96,6 +98,7 @@ class LegacyConnection {
 
   constructor(socket: WebSocket, req: IncomingMessage, options: LegacySocketOptions) {
     this.#socket = socket;
+    this.#transport = req.socket;
     this.#options = options;
     this.#takeToken = tokenBucket(options.limits.maxOpsPerSecond);
     this.#docId = documentIdOf(req);
@@ -228,7 +231,7 @@ class LegacyConnection {
     }
     const leased = await settle(sessions.lease(docId), context);
     if (!leased.ok) {
-      if (leased.error?._tag === 'LimitExceeded') {
+      if (leased.error?._tag === 'TooManyConnections') {
         this.#socket.close(LegacyCloseCode.tryAgainLater, 'too many connections to this document');
       } else {
         this.#sendError(describe(leased.error));
@@ -259,6 +262,9 @@ class LegacyConnection {
     const frames = this.#view.takeFrames();
     if (frames.length > 0 && this.#socket.readyState === this.#socket.OPEN) {
       const docId = this.#docId as DocumentId;
+      // One write for the frames and the ping after them, so that a client reads them together and answers
+      // the ping right after applying them: proxies pass a segment on as they get it.
+      this.#transport.cork();
       for (const frame of frames) {
         this.#socket.send(
           frame.kind === 'document'
@@ -267,6 +273,7 @@ class LegacyConnection {
         );
       }
       this.#socket.ping(String(this.#view.framesSent));
+      this.#transport.uncork();
     }
     const op = this.#view.takeOutgoing();
     if (op) this.#submit(op);

@@ -16,11 +16,12 @@ import type { CommittedOp } from '@collab/protocol';
  *
  * 2. `actual`, what the client *does* show, replayed from what it does. Frames cross on the wire: the
  *    client may make a change before an `update-document` already sent to it arrives. The server learns
- *    the order from WebSocket pings: after each batch of frames it pings with the number of frames sent
- *    so far; the client answers a ping only after handling the frames before it, and a connection's
- *    messages arrive in order, so a change that arrives before the pong for frame n was made without
- *    frame n (browsers answer pings from the network stack, which can run a few milliseconds ahead of the
- *    page; the save-changes check below heals that rare case).
+ *    the order from WebSocket pings: after each batch of frames it pings (in the same TCP write) with the
+ *    number of frames sent so far; the client answers a ping once it has handled the frames before it,
+ *    and a connection's messages arrive in order, so a change that arrives before the pong for frame n
+ *    was made without frame n. (A browser answers pings from its network stack, which can be a moment
+ *    ahead of the page; a change made in that moment is misattributed, and the save-changes check below
+ *    heals it.)
  *
  * `path` is the list of changes leading from `actual` to `mirror.contents`: frames sent but not yet
  * acknowledged, and corrections not yet sent. Invariant: `actual` ∘ `path` = `mirror.contents`.
@@ -76,7 +77,7 @@ const sameOps = (a: Delta, b: Delta) => JSON.stringify(a.ops) === JSON.stringify
  * inside the document and keep its final newline. Close enough for a case that only arises from crossed
  * frames; the next differing save-changes corrects any difference.
  */
-function clampChange(change: Delta, length: number): Delta {
+export function clampChange(change: Delta, length: number): Delta {
   const clamped = new Delta();
   let index = 0;
   for (const op of change.ops) {
@@ -89,6 +90,7 @@ function clampChange(change: Delta, length: number): Delta {
     } else if (typeof op.delete === 'number') {
       const count = Math.min(op.delete, length - 1 - index);
       if (count > 0) clamped.delete(count);
+      index += Math.max(count, 0);
     }
   }
   return clamped.chop();

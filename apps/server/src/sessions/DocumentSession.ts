@@ -1,4 +1,4 @@
-import { applyChange, Delta, rebase, validateChange } from '@collab/ot';
+import { applyChange, Delta, isNoop, rebase, validateChange } from '@collab/ot';
 import type { CommittedOp, Limits, Op } from '@collab/protocol';
 import { Clock, Effect, Semaphore } from 'effect';
 import { InvalidOperation, LimitExceeded, Unavailable, VersionAhead } from '../domain/errors.js';
@@ -31,9 +31,13 @@ export interface CommitRequest {
 /** Listener told of every op that becomes part of the document, in version order. */
 export type CommitListener = (op: CommittedOp) => void;
 
-/** Bounded retries when another instance keeps winning the race for the next version [S1]. */
-const maxCommitAttempts = 8;
-const backoffMs = (attempt: number) => Math.min(100, 2 ** attempt) * Math.random();
+/**
+ * Bounded retries when another instance keeps winning the race for the next version [S1]: the second attempt
+ * follows at once, later ones after 8, 16, 32, 64, then 100 ms (±50%), about half a second in all before the
+ * client is told to try again.
+ */
+const maxCommitAttempts = 10;
+const backoffMs = (attempt: number) => Math.min(100, 2 ** (attempt + 1)) * (0.5 + Math.random());
 
 const opId = (clientId: string, seq: number) => `${clientId}/${seq}`;
 
@@ -66,8 +70,8 @@ export class DocumentSession {
   private disposed = false;
   /** Subscriptions and requests using the session; at 0 it may be unloaded [S3]. */
   users = 0;
-  /** Open subscriptions (change streams, presence streams, legacy sockets) on this document. */
-  subscribers = 0;
+  /** Connections following this document (a connection may hold several streams), with their stream count. */
+  readonly connections = new Map<string, number>();
 
   constructor(
     private readonly deps: SessionDeps,
@@ -106,12 +110,17 @@ export class DocumentSession {
     return this.lock.withPermit(this.commitLocked(request));
   }
 
-  /** Replaces the whole contents, committed as one op (the diff) so live editors see it. */
+  /**
+   * Replaces the whole contents, committed as one op (the diff) so live editors see it. Contents equal to
+   * the document's commit nothing, so a periodic full-content save does not grow the op log.
+   */
   replace(next: Delta, clientId: string) {
     return this.lock.withPermit(
-      Effect.suspend(() =>
-        this.commitLocked({ clientId, seq: 0, baseVersion: this.head, delta: this.contents.diff(next) }),
-      ),
+      Effect.suspend(() => {
+        const change = this.contents.diff(next);
+        if (isNoop(change)) return Effect.succeed(this.head);
+        return this.commitLocked({ clientId, seq: 0, baseVersion: this.head, delta: change });
+      }),
     );
   }
 

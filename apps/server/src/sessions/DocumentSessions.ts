@@ -8,6 +8,7 @@ import {
   InvalidOperation,
   LimitExceeded,
   notFound,
+  TooManyConnections,
   type Unavailable,
   type VersionAhead,
 } from '../domain/errors.js';
@@ -55,10 +56,14 @@ export class DocumentSessions extends Context.Service<
       id: string,
       use: (session: DocumentSession) => Effect.Effect<A, E>,
     ): Effect.Effect<A, E | ReturnType<typeof notFound> | StorageFailure>;
-    /** Keeps a session loaded until released (subscriptions). */
+    /**
+     * Keeps a session loaded until released (subscriptions). Streams of one connection count once against
+     * the per-document connection limit; without `connectionId` each lease counts as its own connection.
+     */
     lease(
       id: string,
-    ): Effect.Effect<SessionLease, ReturnType<typeof notFound> | LimitExceeded | StorageFailure>;
+      connectionId?: string,
+    ): Effect.Effect<SessionLease, ReturnType<typeof notFound> | TooManyConnections | StorageFailure>;
     /** Sessions currently loaded (for tests and health). */
     loadedCount(): number;
     /** Writes a snapshot of every loaded document that has ops after its last one [S5]. */
@@ -80,6 +85,7 @@ export class DocumentSessions extends Context.Service<
         unsubscribe?: () => void;
       }
       const entries = new Map<string, Entry>();
+      let leaseCounter = 0;
 
       const deps: SessionDeps = {
         store,
@@ -222,6 +228,34 @@ export class DocumentSessions extends Context.Service<
           ),
         );
 
+      const flushAll = () =>
+        Effect.forEach(
+          [...entries.values()].flatMap((entry) => (entry.session ? [entry.session] : [])),
+          (session) =>
+            session.saveSnapshot().pipe(
+              Effect.catch((error) =>
+                Effect.sync(() => log.warn('snapshot on shutdown failed', { docId: session.id, error })),
+              ),
+            ),
+          { concurrency: 8, discard: true },
+        );
+
+      // [S5] on shutdown: snapshot what is open, then stop every timer so nothing runs after the store closes.
+      yield* Effect.addFinalizer(() =>
+        flushAll().pipe(
+          Effect.ensuring(
+            Effect.sync(() => {
+              for (const entry of entries.values()) {
+                if (entry.idleTimer) clearTimeout(entry.idleTimer);
+                entry.unsubscribe?.();
+                entry.session?.dispose();
+              }
+              entries.clear();
+            }),
+          ),
+        ),
+      );
+
       return DocumentSessions.of({
         get: (id) => withSession(id, (session) => Effect.succeed(snapshotOf(session))),
         getOrCreate,
@@ -234,13 +268,14 @@ export class DocumentSessions extends Context.Service<
           }),
         submit: (id, request) => withSession(id, (session) => session.submit(request)),
         withSession,
-        lease: (id) =>
+        lease: (id, connectionId = `lease-${++leaseCounter}`) =>
           Effect.gen(function* () {
             const session = yield* acquire(id);
-            if (session.subscribers >= limits.maxConnectionsPerDocument) {
+            const { connections } = session;
+            if (!connections.has(connectionId) && connections.size >= limits.maxConnectionsPerDocument) {
               release(session);
-              return yield* new LimitExceeded({
-                message: `Document "${id}" already has ${limits.maxConnectionsPerDocument} connections`,
+              return yield* new TooManyConnections({
+                message: `Document "${id}" already has ${limits.maxConnectionsPerDocument} connections; try again later`,
               });
             }
             // [S4] a subscriber moving from another instance may have seen versions this copy has not heard
@@ -248,32 +283,22 @@ export class DocumentSessions extends Context.Service<
             if (config.redis) {
               yield* session.catchUp().pipe(Effect.tapError(() => Effect.sync(() => release(session))));
             }
+            connections.set(connectionId, (connections.get(connectionId) ?? 0) + 1);
             let released = false;
-            session.subscribers++;
             return {
               session,
               release: () => {
                 if (released) return;
                 released = true;
-                session.subscribers--;
+                const streams = (connections.get(connectionId) ?? 1) - 1;
+                if (streams > 0) connections.set(connectionId, streams);
+                else connections.delete(connectionId);
                 release(session);
               },
             };
           }),
         loadedCount: () => entries.size,
-        flushAll: () =>
-          Effect.forEach(
-            [...entries.values()].flatMap((entry) => (entry.session ? [entry.session] : [])),
-            (session) =>
-              session
-                .saveSnapshot()
-                .pipe(
-                  Effect.catch((error) =>
-                    Effect.sync(() => log.warn('snapshot on shutdown failed', { docId: session.id, error })),
-                  ),
-                ),
-            { concurrency: 8, discard: true },
-          ),
+        flushAll,
       });
     }),
   );

@@ -2,7 +2,7 @@ import { applyChange, Delta, rebase, validateChange } from '@collab/ot';
 import type { CommittedOp, Op } from '@collab/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LegacyView } from '../../src/legacy/LegacyView.js';
+import { clampChange, LegacyView } from '../../src/legacy/LegacyView.js';
 
 /*
  * The legacy view against a simulated seed client over a simulated network: two ordered queues, with the
@@ -20,22 +20,7 @@ type ToServer =
 /** What Quill does with a change past the end, roughly: the simulated client never breaks its document. */
 function applyLikeQuill(doc: Delta, change: Delta): Delta {
   if (validateChange(change, doc.length()) === undefined) return applyChange(doc, change);
-  const length = doc.length();
-  const clamped = new Delta();
-  let index = 0;
-  for (const op of change.ops) {
-    if (op.insert !== undefined) {
-      if (index < length) clamped.push(op);
-    } else if (typeof op.retain === 'number') {
-      const count = Math.min(op.retain, length - index);
-      if (count > 0) clamped.retain(count, op.attributes);
-      index += Math.max(count, 0);
-    } else if (typeof op.delete === 'number') {
-      const count = Math.min(op.delete, length - 1 - index);
-      if (count > 0) clamped.delete(count);
-    }
-  }
-  return applyChange(doc, clamped.chop());
+  return applyChange(doc, clampChange(change, doc.length()));
 }
 
 function edit(doc: Delta, pick: number, pick2: number, tag: string): Delta {
