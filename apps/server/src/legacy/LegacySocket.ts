@@ -45,7 +45,12 @@ export interface LegacySocketOptions {
 
 /** The legacy socket endpoint: a WebSocket server to route upgrades to, one `LegacyConnection` per socket. */
 export function createLegacySocketServer(options: LegacySocketOptions) {
-  const server = new WebSocketServer({ noServer: true, maxPayload: options.limits.maxMessageBytes });
+  // Frames up to twice the message limit are read, so that an oversized change is refused with an error
+  // frame and undone on the client, rather than the socket dropped; past that the socket closes (1009).
+  const server = new WebSocketServer({
+    noServer: true,
+    maxPayload: 2 * options.limits.maxMessageBytes + 65_536,
+  });
   const connections = new Set<LegacyConnection>();
   server.on('connection', (socket: WebSocket, req: IncomingMessage) => {
     const connection = new LegacyConnection(socket, req, options);
@@ -146,6 +151,16 @@ class LegacyConnection {
         : data;
     const text = bytes.toString('utf8');
     const parsed = parseClientFrame(text, this.#options.limits);
+    const { maxMessageBytes } = this.#options.limits;
+    if (bytes.length > maxMessageBytes) {
+      const refusal = `The frame is ${bytes.length} bytes, over the limit of ${maxMessageBytes} bytes`;
+      if (parsed.ok && parsed.frame.key === 'changes-received') this.#change(parsed.frame.delta, refusal);
+      else {
+        if (!parsed.ok && parsed.key === 'changes-received') this.#view.markUncertain();
+        this.#sendError(refusal);
+      }
+      return;
+    }
     if (!parsed.ok) {
       if (parsed.key === 'changes-received') this.#view.markUncertain();
       this.#sendError(parsed.message);
@@ -159,7 +174,7 @@ class LegacyConnection {
         else this.#sendError('Too many requests on this connection; slow down');
         return;
       case 'changes-received':
-        this.#change(frame.delta, allowed);
+        this.#change(frame.delta, allowed ? undefined : 'Too many changes on this connection; slow down');
         return;
       case 'save-changes':
         // Never written: the op log already holds the client's edits (see LegacyView).
@@ -171,18 +186,19 @@ class LegacyConnection {
     }
   }
 
-  #change(delta: Delta, allowed: boolean): void {
+  /** `refusal`: why the change is not accepted (it is then undone on the client). */
+  #change(delta: Delta, refusal?: string): void {
     if (!this.#view.loaded) {
       if (!this.#loading) this.#sendError('Send "get-document" first: no document is loaded on this socket');
       return;
     }
-    const outcome = this.#view.change(delta, allowed);
+    const outcome = this.#view.change(delta, refusal === undefined);
     switch (outcome.kind) {
       case 'invalid':
         this.#sendError(`Change refused: ${outcome.reason}`);
         break;
       case 'reverted':
-        this.#sendError('Too many changes on this connection; the last one was undone');
+        this.#sendError(`${refusal}: the change was undone`);
         break;
       case 'diverged':
         log.warn('legacy change did not fit; reloading the client', {
