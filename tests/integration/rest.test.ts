@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { waitFor } from '../support/editing.js';
 import { LegacyClient, parseLegacyDocument } from '../support/legacyClient.js';
 import { type ServerProcess, startServer } from '../support/server.js';
+import { startStorage, storageKinds, type TestStorage } from '../support/storage.js';
 
 /*
  * The seed's REST routes (DESIGN.md §6): same paths and success bodies, real 404s, and bad input refused
@@ -13,20 +14,7 @@ import { type ServerProcess, startServer } from '../support/server.js';
  */
 
 let server: ServerProcess;
-let dir: Awaited<ReturnType<typeof tempDir>>;
 let client: CollabClient;
-
-beforeAll(async () => {
-  dir = await tempDir();
-  server = await startServer({ env: { SQLITE_PATH: `${dir.path}/collab.sqlite` } });
-  client = createCollabClient({ url: server.wsUrl, WebSocket });
-});
-
-afterAll(async () => {
-  client?.close();
-  await server?.stop();
-  await dir?.remove();
-});
 
 const documents = () => `${server.httpUrl}/api/database/documents`;
 
@@ -55,7 +43,21 @@ async function legacyGet(id: string) {
 
 const quillData = (text: string) => JSON.stringify({ ops: [{ insert: text }] });
 
-describe('REST compatibility routes (§6)', () => {
+describe.each(storageKinds)('REST compatibility routes (§6) on %s', (kind) => {
+  let storage: TestStorage;
+
+  beforeAll(async () => {
+    storage = await startStorage(kind);
+    server = await startServer({ env: storage.env('rest') });
+    client = createCollabClient({ url: server.wsUrl, WebSocket });
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await server?.stop();
+    await storage?.stop();
+  });
+
   it('[§6] POST creates a document with the given id and answers the seed body', async () => {
     const response = await request('POST', documents(), { id: 'rest-post', Data: quillData('Hello\n') });
     expect(response.status).toBe(200);

@@ -33,6 +33,9 @@ const pacedSeconds = Number(args.get('seconds') ?? 8);
 const burstSeconds = Number(args.get('burst-seconds') ?? 5);
 const instanceCounts = (args.get('instances') ?? '1,2,3').split(',').map(Number);
 
+/** Keeps each saturating editor under the server's default per-connection limit (200 ops/s). */
+const minSubmitGapMs = 1000 / 180;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function percentile(values: readonly number[], p: number): number {
@@ -162,7 +165,8 @@ interface PhaseResult {
   readonly deliveryP50: number;
   readonly deliveryP99: number;
   readonly throughput: number;
-  readonly refused: number;
+  /** Submits the server refused, by error tag (Unavailable: commit retries exhausted under contention). */
+  readonly refused: ReadonlyMap<string, number>;
 }
 
 async function runPhase(
@@ -190,16 +194,20 @@ async function runPhase(
   }
   await sleep(500);
   const commits: number[] = [];
-  let refused = 0;
+  const refused = new Map<string, number>();
   const startVersion = Math.max(...editors.map((e) => e.version));
   const started = performance.now();
   const deadline = started + seconds * 1000;
-  const submit = async (editor: Editor) => {
+  /** Resolves false when the server refused the op; the client would retry it after a pause. */
+  const submit = async (editor: Editor): Promise<boolean> => {
     sentAt.set(`${editor.name}/${editor.seq}`, performance.now());
     try {
       commits.push(await editor.submit());
-    } catch {
-      refused++;
+      return true;
+    } catch (error) {
+      const tag = (error as Error).message;
+      refused.set(tag, (refused.get(tag) ?? 0) + 1);
+      return false;
     }
   };
   if (mode.kind === 'paced') {
@@ -215,7 +223,12 @@ async function runPhase(
     // As fast as the server answers: each editor submits again as soon as its previous op is committed.
     await Promise.all(
       editors.map(async (editor) => {
-        while (performance.now() < deadline) await submit(editor);
+        while (performance.now() < deadline) {
+          const began = performance.now();
+          // A refused op waits as the client would; the others stay under the per-connection rate limit.
+          if (!(await submit(editor))) await sleep(500);
+          else await sleep(Math.max(0, minSubmitGapMs - (performance.now() - began)));
+        }
       }),
     );
   }
@@ -294,7 +307,12 @@ async function main() {
       try {
         for (let i = 0; i < count; i++) {
           // One instance runs as a single instance (no Redis), as deployed without REDIS_URL.
-          const env = { ...storage.env, LOG_LEVEL: 'info', ...(count > 1 ? { REDIS_URL: redis.url } : {}) };
+          const env = {
+            ...storage.env,
+            BACKOFF_POLICY: process.env.BACKOFF_POLICY ?? 'A',
+            LOG_LEVEL: 'info',
+            ...(count > 1 ? { REDIS_URL: redis.url } : {}),
+          };
           instances.push(await startServer({ env }));
         }
         const setup = count === 1 ? '1 instance' : `${count} instances`;
@@ -345,7 +363,7 @@ async function main() {
     fmt(result.deliveryP50),
     fmt(result.deliveryP99),
     fmt(result.throughput, 0),
-    String(result.refused),
+    result.refused.size === 0 ? '0' : [...result.refused].map(([tag, count]) => `${count} ${tag}`).join(', '),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]?.length ?? 0)));
   const line = (cells: string[]) => cells.map((cell, i) => cell.padStart(widths[i] ?? 0)).join('  ');

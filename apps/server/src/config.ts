@@ -17,9 +17,7 @@ const EnvSchema = z.object({
   DYNAMODB_TABLE: z.string().min(3).max(255).default('SocketDocuments'),
   DYNAMODB_OPS_TABLE: z.string().min(3).max(255).default('SocketDocumentOps'),
   DYNAMODB_CREATE_TABLES: flag.default(false),
-  REDIS_URL: z
-    .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
-    .optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   REDIS_PREFIX: z.string().min(1).max(64).default('collab'),
   LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' })

@@ -62,7 +62,7 @@ export function createLegacySocketServer(options: LegacySocketOptions) {
   }, options.heartbeatMs ?? 30_000);
   heartbeat.unref();
   server.on('close', () => clearInterval(heartbeat));
-  return { server, connectionCount: () => connections.size };
+  return { server };
 }
 
 function documentIdOf(req: IncomingMessage): DocumentId | undefined {
@@ -177,7 +177,8 @@ class LegacyConnection {
         this.#change(frame.delta, allowed ? undefined : 'Too many changes on this connection; slow down');
         return;
       case 'save-changes':
-        // Never written: the op log already holds the client's edits (see LegacyView).
+        // Never written: the op log already holds the client's edits (see LegacyView). A flood is ignored.
+        if (!allowed) return;
         if (this.#view.report(frame.contents) === 'corrected') {
           log.info('legacy client out of step; correcting it', { docId: this.#docId });
         }

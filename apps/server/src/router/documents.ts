@@ -73,7 +73,9 @@ export const documentsRouter = router({
    * no duplicate; each event holds consecutive ops and is tracked by the version of its last op.
    */
   changes: publicProcedure.input(ChangesInput).subscription(async function* ({ input, ctx, signal }) {
-    const lease = await ctx.run(ctx.services.sessions.lease(input.id, ctx.connection.id), { procedure: 'documents.changes' });
+    const lease = await ctx.run(ctx.services.sessions.lease(input.id, ctx.connection.id), {
+      procedure: 'documents.changes',
+    });
     const { session } = lease;
     const abort = signal ?? new AbortController().signal;
     try {

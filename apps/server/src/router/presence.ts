@@ -15,7 +15,9 @@ export const presenceRouter = router({
   /** Everyone present, then each change; a client's own entry is left out. Ends its presence when closed. */
   stream: publicProcedure.input(PresenceStreamInput).subscription(async function* ({ input, ctx, signal }) {
     const { sessions, presence } = ctx.services;
-    const lease = await ctx.run(sessions.lease(input.id, ctx.connection.id), { procedure: 'presence.stream' });
+    const lease = await ctx.run(sessions.lease(input.id, ctx.connection.id), {
+      procedure: 'presence.stream',
+    });
     // Latest event per client: a burst of cursor moves costs one message per client.
     const pending = new Map<string, PresenceEvent>();
     let wake: (() => void) | undefined;

@@ -232,11 +232,13 @@ export class DocumentSessions extends Context.Service<
         Effect.forEach(
           [...entries.values()].flatMap((entry) => (entry.session ? [entry.session] : [])),
           (session) =>
-            session.saveSnapshot().pipe(
-              Effect.catch((error) =>
-                Effect.sync(() => log.warn('snapshot on shutdown failed', { docId: session.id, error })),
+            session
+              .saveSnapshot()
+              .pipe(
+                Effect.catch((error) =>
+                  Effect.sync(() => log.warn('snapshot on shutdown failed', { docId: session.id, error })),
+                ),
               ),
-            ),
           { concurrency: 8, discard: true },
         );
 
