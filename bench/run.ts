@@ -2,14 +2,15 @@
  * `npm run bench`: performance figures of the real server process on this machine. Nothing here asserts;
  * it prints numbers, side by side with a naive peer where one exists (DESIGN.md [P1], [P2]).
  *
- * 1. Commit throughput on one document with 1, 4 and 16 concurrent editors (full OT clients).
+ * 1. Commit throughput on one document with 1, 4 and 16 concurrent editors (full OT clients), on SQLite
+ *    and on DynamoDB Local.
  * 2. Fan-out [P1]: 200 clients on one document, 50 of them typing 5 ops/s; latency from submit to
  *    arrival at every other client. Peer: the same load on a minimal tRPC server that sends one
  *    message per op per subscriber (no per-turn batching, no OT).
  * 3. History growth [P2]: submit latency on a document with 100 vs 20,000 committed ops.
  */
 import { createCollabClient, Delta } from '@collab/client';
-import { startServer, tempDir } from '@collab/server/testing';
+import { startDynamoDbLocal, startServer, tempDir } from '@collab/server/testing';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
 import { type PeerRouter, startNaivePeer } from './naivePeer.js';
@@ -216,6 +217,29 @@ async function main() {
     for (const editors of [1, 4, 16]) {
       const perSecond = await commitThroughput(server.wsUrl, editors, 4);
       console.log(`   ${String(editors).padStart(2)} editors: ${fmt(perSecond)} commits/s`);
+    }
+
+    console.log('\n   on DynamoDB Local (same machine, in-memory):');
+    const dynamo = await startDynamoDbLocal();
+    const onDynamo = await startServer({
+      env: {
+        STORAGE: 'dynamodb',
+        DYNAMODB_ENDPOINT: dynamo.endpoint,
+        DYNAMODB_CREATE_TABLES: 'true',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        MAX_OPS_PER_SECOND: '100000',
+      },
+    });
+    try {
+      for (const editors of [1, 16]) {
+        const perSecond = await commitThroughput(onDynamo.wsUrl, editors, 4);
+        console.log(`   ${String(editors).padStart(2)} editors: ${fmt(perSecond)} commits/s`);
+      }
+    } finally {
+      await onDynamo.stop();
+      await dynamo.stop();
     }
 
     console.log('\n2. Fan-out [P1]: 200 clients on one document, 50 typing 5 ops/s each, 10 s');

@@ -127,7 +127,9 @@ describe.each(storageKinds)('collaboration over real sockets on %s', (kind) => {
       await sleep(200);
       alice.link.restore();
       const stored = await expectConverged(docId, [alice, bob], bob.client.api);
-      const text = stored.delta.ops.map((op) => (typeof op.insert === 'string' ? op.insert : '')).join('');
+      const text = stored.delta.ops
+        .map((op) => ('insert' in op && typeof op.insert === 'string' ? op.insert : ''))
+        .join('');
       expect(text).toContain('three two one ');
       expect(text).toContain('bob ');
     } finally {

@@ -27,11 +27,6 @@ export const errorCatalogue = {
 export type ErrorTag = keyof typeof errorCatalogue;
 export type TrpcErrorCode = (typeof errorCatalogue)[ErrorTag]['code'];
 
-/** The `data.tag` a server error carries on the wire, so clients can tell failures apart. */
-export interface ErrorData {
-  readonly tag: ErrorTag;
-}
-
 export function isErrorTag(value: unknown): value is ErrorTag {
   return typeof value === 'string' && Object.hasOwn(errorCatalogue, value);
 }

@@ -1,4 +1,4 @@
-import { type ErrorTag, errorCatalogue } from '@collab/protocol';
+import { errorCatalogue } from '@collab/protocol';
 import { Schema } from 'effect';
 
 /**
@@ -57,7 +57,3 @@ export function isAppError(value: unknown): value is AppError {
 }
 
 export const notFound = (id: string) => new DocumentNotFound({ message: `Document "${id}" not found` });
-
-export function catalogueEntry(tag: ErrorTag) {
-  return errorCatalogue[tag];
-}

@@ -66,8 +66,6 @@ export class DocumentSessions extends Context.Service<
     ): Effect.Effect<SessionLease, ReturnType<typeof notFound> | TooManyConnections | StorageFailure>;
     /** Sessions currently loaded (for tests and health). */
     loadedCount(): number;
-    /** Writes a snapshot of every loaded document that has ops after its last one [S5]. */
-    flushAll(): Effect.Effect<void>;
   }
 >()('collab/sessions/DocumentSessions') {
   static readonly layer = Layer.effect(
@@ -300,7 +298,6 @@ export class DocumentSessions extends Context.Service<
             };
           }),
         loadedCount: () => entries.size,
-        flushAll,
       });
     }),
   );

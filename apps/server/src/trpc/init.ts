@@ -1,5 +1,5 @@
 import { type ErrorTag, isErrorTag, nestingDepth } from '@collab/protocol';
-import { initTRPC, TRPCError } from '@trpc/server';
+import { initTRPC } from '@trpc/server';
 import { InvalidInput, LimitExceeded, RateLimited } from '../domain/errors.js';
 import type { TrpcContext } from './context.js';
 import { toTrpcError } from './run.js';
@@ -71,7 +71,6 @@ const tagByCode: Partial<Record<string, ErrorTag>> = {
 };
 
 export const router = t.router;
-export const mergeRouters = t.mergeRouters;
 
 /**
  * Every input is measured before it is validated or touches state (DESIGN.md §7): its size against the
@@ -110,4 +109,3 @@ export const writeProcedure = publicProcedure.use(({ ctx, next }) => {
   return next();
 });
 
-export { TRPCError };
