@@ -183,7 +183,11 @@ export class DocumentSession {
       if (result.kind === 'remote') this.#events.emit('change', result.delta);
       if (result.kind === 'ack') acknowledged = true;
     }
-    if (acknowledged) this.#pump();
+    if (acknowledged) {
+      this.#pump();
+      // Our cursor was sent relative to the op just acknowledged: send it again in settled coordinates.
+      if (this.#ownPresence) this.setPresence(this.#ownPresence.user, this.#ownPresence.range);
+    }
     this.#emitStatus();
     this.#emitPresence();
   }

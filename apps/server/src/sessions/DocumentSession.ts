@@ -41,6 +41,9 @@ const backoffMs = (attempt: number) => Math.min(100, 2 ** (attempt + 1)) * (0.5 
 
 const opId = (clientId: string, seq: number) => `${clientId}/${seq}`;
 
+/** An attempt lost the race for its version to another instance. */
+const lostRace = Symbol('lostRace');
+
 export function toCommittedOp(op: StoredOp): CommittedOp {
   return { version: op.version, delta: { ops: [...op.ops] as Op[] }, clientId: op.clientId, seq: op.seq };
 }
@@ -107,7 +110,7 @@ export class DocumentSession {
 
   /** Commits an op made on `baseVersion`, transformed over what was committed since [C1]. */
   submit(request: CommitRequest) {
-    return this.lock.withPermit(this.commitLocked(request));
+    return this.commitWithRetry(() => request);
   }
 
   /**
@@ -115,75 +118,92 @@ export class DocumentSession {
    * the document's commit nothing, so a periodic full-content save does not grow the op log.
    */
   replace(next: Delta, clientId: string) {
-    return this.lock.withPermit(
-      Effect.suspend(() => {
-        const change = this.contents.diff(next);
-        if (isNoop(change)) return Effect.succeed(this.head);
-        return this.commitLocked({ clientId, seq: 0, baseVersion: this.head, delta: change });
-      }),
-    );
+    return this.commitWithRetry(() => {
+      const change = this.contents.diff(next);
+      if (isNoop(change)) return this.head;
+      return { clientId, seq: 0, baseVersion: this.head, delta: change };
+    });
   }
 
-  private commitLocked(request: CommitRequest) {
+  /**
+   * [S1] One attempt at a time holds the document's lock; when another instance won the race for the
+   * version, the pause before the next attempt is taken outside the lock so local submits go on meanwhile.
+   * The first retry is immediate (the winner is usually done); later ones back off with jitter.
+   * `prepare` runs under the lock: a request, or the version to answer without committing.
+   */
+  private commitWithRetry(prepare: () => CommitRequest | number) {
     const self = this;
     return Effect.gen(function* () {
       for (let attempt = 1; ; attempt++) {
-        // [S4] the client may have seen this version on another instance before its message reached us.
-        if (request.baseVersion > self.head) yield* self.catchUpLocked();
-        if (request.baseVersion > self.head) {
-          return yield* new VersionAhead({
-            message: `baseVersion ${request.baseVersion} is ahead of the document's version ${self.head}`,
-          });
-        }
-        // [C3] an op already committed (its ack was lost) answers with its original version.
-        const known = self.recentIds.get(opId(request.clientId, request.seq));
-        if (known !== undefined) return known;
-        const since = yield* self.opsBetween(request.baseVersion, self.head);
-        const committed = since.find((op) => op.clientId === request.clientId && op.seq === request.seq);
-        if (committed) return committed.version;
-
-        const committedSince = since.map((op) => new Delta(op.delta.ops));
-        // Checked on the version it was made on first, so the error names the client's own positions.
-        const lengthAtBase = committedSince.reduce(
-          (length, op) => length - op.changeLength(),
-          self.contents.length(),
+        const outcome = yield* self.lock.withPermit(
+          Effect.suspend(() => {
+            const request = prepare();
+            return typeof request === 'number' ? Effect.succeed(request) : self.attemptCommit(request);
+          }),
         );
-        const invalid = validateChange(request.delta, lengthAtBase);
-        if (invalid) return yield* new InvalidOperation({ message: `Invalid operation: ${invalid}` });
-        const change = rebase(request.delta, committedSince);
-        const problem = validateChange(change, self.contents.length());
-        if (problem) return yield* new InvalidOperation({ message: `Invalid operation: ${problem}` });
-        const next = applyChange(self.contents, change);
-        yield* self.checkSize(change, next);
-
-        const version = self.head + 1;
-        const createdAt = yield* Clock.currentTimeMillis;
-        const stored: StoredOp = {
-          docId: self.id,
-          version,
-          ops: change.ops as Op[],
-          clientId: request.clientId,
-          seq: request.seq,
-          createdAt,
-        };
-        const outcome = yield* Effect.result(self.deps.store.appendOp(stored));
-        if (outcome._tag === 'Success') {
-          const op = toCommittedOp(stored);
-          self.integrate(op, next);
-          self.deps.publish(self.id, op);
-          return version;
-        }
-        const failure = outcome.failure;
-        if (failure._tag !== 'VersionTaken') return yield* failure;
-        // [S1] another instance committed this version first: learn what it wrote, then try again. The first
-        // retry is immediate (the winner is usually done); later ones back off with jitter, and read storage
-        // after the pause so that the next attempt starts from the newest head.
+        if (outcome !== lostRace) return outcome;
         if (attempt >= maxCommitAttempts) {
           return yield* new Unavailable({ message: 'The document is too busy right now; try again' });
         }
         if (attempt > 1) yield* Effect.sleep(backoffMs(attempt));
-        yield* self.catchUpLocked();
       }
+    });
+  }
+
+  /** One commit attempt under the lock: the committed version, or `lostRace` after catching up. */
+  private attemptCommit(request: CommitRequest) {
+    const self = this;
+    return Effect.gen(function* () {
+      // [S4] the client may have seen this version on another instance before its message reached us.
+      if (request.baseVersion > self.head) yield* self.catchUpLocked();
+      if (request.baseVersion > self.head) {
+        return yield* new VersionAhead({
+          message: `baseVersion ${request.baseVersion} is ahead of the document's version ${self.head}`,
+        });
+      }
+      // [C3] an op already committed (its ack was lost) answers with its original version.
+      const known = self.recentIds.get(opId(request.clientId, request.seq));
+      if (known !== undefined) return known;
+      const since = yield* self.opsBetween(request.baseVersion, self.head);
+      const committed = since.find((op) => op.clientId === request.clientId && op.seq === request.seq);
+      if (committed) return committed.version;
+
+      const committedSince = since.map((op) => new Delta(op.delta.ops));
+      // Checked on the version it was made on first, so the error names the client's own positions.
+      const lengthAtBase = committedSince.reduce(
+        (length, op) => length - op.changeLength(),
+        self.contents.length(),
+      );
+      const invalid = validateChange(request.delta, lengthAtBase);
+      if (invalid) return yield* new InvalidOperation({ message: `Invalid operation: ${invalid}` });
+      const change = rebase(request.delta, committedSince);
+      const problem = validateChange(change, self.contents.length());
+      if (problem) return yield* new InvalidOperation({ message: `Invalid operation: ${problem}` });
+      const next = applyChange(self.contents, change);
+      yield* self.checkSize(change, next);
+
+      const version = self.head + 1;
+      const createdAt = yield* Clock.currentTimeMillis;
+      const stored: StoredOp = {
+        docId: self.id,
+        version,
+        ops: change.ops as Op[],
+        clientId: request.clientId,
+        seq: request.seq,
+        createdAt,
+      };
+      const outcome = yield* Effect.result(self.deps.store.appendOp(stored));
+      if (outcome._tag === 'Success') {
+        const op = toCommittedOp(stored);
+        self.integrate(op, next);
+        self.deps.publish(self.id, op);
+        return version;
+      }
+      const failure = outcome.failure;
+      if (failure._tag !== 'VersionTaken') return yield* failure;
+      // Another instance committed this version first: learn what it wrote before the next attempt.
+      yield* self.catchUpLocked();
+      return lostRace;
     });
   }
 
