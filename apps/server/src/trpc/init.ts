@@ -108,4 +108,3 @@ export const writeProcedure = publicProcedure.use(({ ctx, next }) => {
   }
   return next();
 });
-
