@@ -1,6 +1,7 @@
 import type { Delta } from './delta.js';
 import { applyChange, documentLength, isNoop, normalizeDocument } from './document.js';
 import { type Range, transformRange, untransformRange } from './presence.js';
+import { winsTie } from './rebase.js';
 import { validateChange, validateDocument } from './validate.js';
 
 /** A local op handed to the server (or about to be): its sequence number and its current delta. */
@@ -190,7 +191,7 @@ export class ClientDocument {
       this.#acknowledge();
       return { kind: 'ack', version: op.version };
     }
-    const delta = this.#integrateRemote(op.delta);
+    const delta = this.#integrateRemote(op.delta, op.clientId);
     this.#advance(op);
     return { kind: 'remote', version: op.version, delta };
   }
@@ -242,22 +243,24 @@ export class ClientDocument {
   }
 
   /**
-   * The remote op r was committed before our in-flight op p and buffer b, so r wins ties as it does on
-   * the server: p' = r.transform(p, true), and the editor gets r' = p.transform(r, false); likewise
-   * for b against r'. p' is then exactly what the server will compute when it rebases p.
+   * The remote op r was committed before our in-flight op p and buffer b. Ties between r and our edits
+   * are broken as the server breaks them [C1]: r wins iff `winsTie(r's author, this.clientId)`, so
+   * p' = r.transform(p, rWins) is exactly what the server computes when it rebases p, and the editor
+   * gets r' = p.transform(r, !rWins); likewise for b against r'.
    */
-  #integrateRemote(remote: Delta): Delta {
+  #integrateRemote(remote: Delta, author: string): Delta {
+    const remoteWins = winsTie(author, this.clientId);
     let incoming = remote;
     let inFlight = this.#inFlight;
     if (inFlight !== undefined) {
-      const transformed = inFlight.delta.transform(incoming, false);
-      inFlight = { ...inFlight, delta: incoming.transform(inFlight.delta, true) };
+      const transformed = inFlight.delta.transform(incoming, !remoteWins);
+      inFlight = { ...inFlight, delta: incoming.transform(inFlight.delta, remoteWins) };
       incoming = transformed;
     }
     let buffer = this.#buffer;
     if (buffer !== undefined) {
-      const transformed = buffer.delta.transform(incoming, false);
-      buffer = { ...buffer, delta: incoming.transform(buffer.delta, true) };
+      const transformed = buffer.delta.transform(incoming, !remoteWins);
+      buffer = { ...buffer, delta: incoming.transform(buffer.delta, remoteWins) };
       incoming = transformed;
     }
     // Checked before any state changes: a remote op that does not apply means this copy and the server

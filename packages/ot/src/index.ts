@@ -10,5 +10,5 @@ export {
 export { type AttributeMap, Delta, type Op } from './delta.js';
 export { applyChange, documentLength, isNoop, normalizeDocument } from './document.js';
 export { type Range, transformRange, untransformPosition, untransformRange } from './presence.js';
-export { rebase } from './rebase.js';
+export { type CommittedChange, rebase, winsTie } from './rebase.js';
 export { validateChange, validateDocument } from './validate.js';

@@ -68,15 +68,54 @@ describe('ClientDocument state machine', () => {
     expect(client.version).toBe(4);
   });
 
-  it('[C4] a remote op while an op is in flight is transformed over it (remote was first)', () => {
+  it('[C4] a remote op while an op is in flight is transformed over it', () => {
     const client = start();
     client.applyLocal(insertAt(1, 'X'));
     client.takeOutgoing();
-    const result = client.receive(remote(client, insertAt(1, 'R')));
-    expect(result).toEqual({ kind: 'remote', version: 4, delta: insertAt(1, 'R') });
-    expect(client.contents.ops).toEqual([{ insert: 'aRXbc\n' }]);
-    expect(client.inFlight).toEqual({ seq: 0, delta: insertAt(2, 'X') });
+    const result = client.receive(remote(client, insertAt(3, 'R')));
+    expect(result).toEqual({ kind: 'remote', version: 4, delta: insertAt(4, 'R') });
+    expect(client.contents.ops).toEqual([{ insert: 'aXbcR\n' }]);
+    expect(client.inFlight).toEqual({ seq: 0, delta: insertAt(1, 'X') });
   });
+
+  // [C1] A tie goes to the author first in string order, as on the server: 'alpha' < 'me' < 'zed'.
+  const ties: [string, string, string, Delta, Delta][] = [
+    [
+      'alpha',
+      'remote author first in order: its text goes first',
+      'aRXbc\n',
+      insertAt(1, 'R'),
+      insertAt(2, 'X'),
+    ],
+    ['zed', 'our text goes first', 'aXRbc\n', insertAt(2, 'R'), insertAt(1, 'X')],
+  ];
+  it.each(ties)(
+    '[C1] a remote insert at the same index as the in-flight one, by %j: %s',
+    (author, _, contents, editorDelta, inFlight) => {
+      const client = start();
+      client.applyLocal(insertAt(1, 'X'));
+      client.takeOutgoing();
+      const result = client.receive({ version: 4, delta: insertAt(1, 'R'), clientId: author, seq: 0 });
+      expect(result).toEqual({ kind: 'remote', version: 4, delta: editorDelta });
+      expect(client.contents.ops).toEqual([{ insert: contents }]);
+      expect(client.inFlight).toEqual({ seq: 0, delta: inFlight });
+    },
+  );
+
+  it.each([
+    ['alpha', 'aRXYbc\n'],
+    ['zed', 'aXYRbc\n'],
+  ])(
+    '[C1] a remote insert at the same index as the in-flight op and the buffer, by %j: %s',
+    (author, contents) => {
+      const client = start();
+      client.applyLocal(insertAt(1, 'X')); // in flight
+      client.applyLocal(insertAt(2, 'Y')); // buffer, right after it
+      client.receive({ version: 4, delta: insertAt(1, 'R'), clientId: author, seq: 0 });
+      // Our two edits stay together, on one side of the remote text.
+      expect(client.contents.ops).toEqual([{ insert: contents }]);
+    },
+  );
 
   it('[C4] a remote op with an op in flight and a buffer is transformed over both', () => {
     const client = start();

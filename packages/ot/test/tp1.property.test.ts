@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyChange, documentLength, validateChange, validateDocument } from '../src/index.js';
+import {
+  applyChange,
+  documentLength,
+  rebase,
+  validateChange,
+  validateDocument,
+  winsTie,
+} from '../src/index.js';
 import { buildChange, concurrentChangesArb, documentArb, primitivesArb } from './support/arbitraries.js';
 
 describe('TP1 (convergence of two concurrent changes)', () => {
@@ -13,6 +20,28 @@ describe('TP1 (convergence of two concurrent changes)', () => {
         expect(validateDocument(applyChange(doc, change))).toBeUndefined();
       }),
       { numRuns: 300 },
+    );
+  });
+
+  /** Two distinct authors (any strings): the tie rule only has to be complementary for distinct ones. */
+  const authorsArb = fc
+    .tuple(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 }))
+    .filter(([a, b]) => a !== b);
+
+  it('[C1] [C5] rebasing each op over the other converges whatever the authors: the tie rule is complementary', () => {
+    fc.assert(
+      fc.property(concurrentChangesArb, authorsArb, ({ doc, a, b }, [authorA, authorB]) => {
+        // Server committed a first (b is rebased over it), or b first (a is rebased over it).
+        const viaA = applyChange(applyChange(doc, a), rebase(b, [{ delta: a, clientId: authorA }], authorB));
+        const viaB = applyChange(applyChange(doc, b), rebase(a, [{ delta: b, clientId: authorB }], authorA));
+        expect(viaA).toEqual(viaB);
+        expect(JSON.stringify(viaA)).toBe(JSON.stringify(viaB));
+        // And the client's two-way transform uses the same priority as the server's rebase.
+        const aWins = winsTie(authorA, authorB);
+        expect(a.transform(b, aWins)).toEqual(rebase(b, [{ delta: a, clientId: authorA }], authorB));
+        expect(applyChange(applyChange(doc, b), b.transform(a, !aWins))).toEqual(viaA);
+      }),
+      { numRuns: 1000 },
     );
   });
 

@@ -26,9 +26,11 @@ import type { CommittedOp } from '@collab/protocol';
  * `path` is the list of changes leading from `actual` to `mirror.contents`: frames sent but not yet
  * acknowledged, and corrections not yet sent. Invariant: `actual` ∘ `path` = `mirror.contents`.
  *
- * - A change from the client applies to `actual`. It is transformed over `path` (whose changes come
- *   first, as committed ops do in a rebase), which gives it in mirror coordinates, and each step of
- *   `path` is transformed over it: exactly the two-way transform of the classic OT client and server.
+ * - A change from the client applies to `actual`. It is transformed over `path`, which gives it in mirror
+ *   coordinates, and each step of `path` is transformed over it: the two-way transform of the classic OT
+ *   client. Here `path` always wins ties, whoever wrote it: that is not the tie rule between authors [C1]
+ *   (the mirror applies that one) but what the client does, since it applies a frame at the index it was
+ *   sent with, so the frame's text lands before text the client inserted there meanwhile.
  * - When a frame is acknowledged, the client has applied it as it was sent. If its step was transformed
  *   meanwhile (a change crossed it), the client now shows something else than intended, and the step is
  *   replaced by a correction (the inverse of the frame, then the intended change), sent as an ordinary

@@ -168,15 +168,15 @@ export class DocumentSession {
       const committed = since.find((op) => op.clientId === request.clientId && op.seq === request.seq);
       if (committed) return committed.version;
 
-      const committedSince = since.map((op) => new Delta(op.delta.ops));
+      const committedSince = since.map((op) => ({ delta: new Delta(op.delta.ops), clientId: op.clientId }));
       // Checked on the version it was made on first, so the error names the client's own positions.
       const lengthAtBase = committedSince.reduce(
-        (length, op) => length - op.changeLength(),
+        (length, op) => length - op.delta.changeLength(),
         self.contents.length(),
       );
       const invalid = validateChange(request.delta, lengthAtBase);
       if (invalid) return yield* new InvalidOperation({ message: `Invalid operation: ${invalid}` });
-      const change = rebase(request.delta, committedSince);
+      const change = rebase(request.delta, committedSince, request.clientId);
       const problem = validateChange(change, self.contents.length());
       if (problem) return yield* new InvalidOperation({ message: `Invalid operation: ${problem}` });
       const next = applyChange(self.contents, change);

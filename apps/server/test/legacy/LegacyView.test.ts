@@ -55,7 +55,8 @@ class Simulation {
     if (this.log.some((op) => op.clientId === clientId && op.seq === seq)) return;
     const change = rebase(
       delta,
-      this.log.slice(baseVersion).map((op) => new Delta(op.delta.ops)),
+      this.log.slice(baseVersion).map((op) => ({ delta: new Delta(op.delta.ops), clientId: op.clientId })),
+      clientId,
     );
     expect(validateChange(change, this.server.length())).toBeUndefined();
     this.server = applyChange(this.server, change);

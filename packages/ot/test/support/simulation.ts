@@ -58,10 +58,7 @@ export class SimServer {
       this.duplicates++;
       return original.version;
     }
-    const delta = rebase(
-      submission.delta,
-      since.map((op) => op.delta),
-    );
+    const delta = rebase(submission.delta, since, submission.clientId);
     const invalid = validateChange(delta, documentLength(this.document));
     if (invalid) throw new Error(`server refused a rebased op: ${invalid}`);
     const op: IncomingOp = {
