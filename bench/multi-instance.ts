@@ -9,16 +9,16 @@
  * Runs the production build (`dist/main.js`): build first. Every process shares this machine's cores, so
  * figures are comparative, not absolute.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import {
-  freePort,
+  dynamoDbServerEnv,
   type ServerProcess,
   startDynamoDbLocal,
+  startRedis,
   startServer,
   tempDir,
 } from '@collab/server/testing';
-import { Redis } from 'ioredis';
 import WebSocket from 'ws';
+import { fmt, percentile, sleep } from './figures.js';
 
 const args = new Map(
   process.argv.slice(2).map((arg) => {
@@ -35,15 +35,6 @@ const instanceCounts = (args.get('instances') ?? '1,2,3').split(',').map(Number)
 
 /** Keeps each saturating editor under the server's default per-connection limit (200 ops/s). */
 const minSubmitGapMs = 1000 / 180;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 
 /** A bare tRPC-over-WebSocket client (no transformer): enough for submit and the change stream. */
 class TrpcSocket {
@@ -248,58 +239,17 @@ async function runPhase(
   };
 }
 
-async function startRedisServer(): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `redis://127.0.0.1:${port}`;
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => {});
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      break;
-    } catch (error) {
-      if (attempt > 100) throw error;
-      await sleep(50);
-    }
-  }
-  return {
-    url,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
 async function startStorage(): Promise<{ env: Record<string, string>; stop(): Promise<void> }> {
   if (storageKind === 'sqlite') {
     const dir = await tempDir('collab-bench-');
     return { env: { STORAGE: 'sqlite', SQLITE_PATH: `${dir.path}/bench.sqlite` }, stop: () => dir.remove() };
   }
   const dynamo = await startDynamoDbLocal();
-  return {
-    env: {
-      STORAGE: 'dynamodb',
-      DYNAMODB_ENDPOINT: dynamo.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      DYNAMODB_CREATE_TABLES: 'true',
-    },
-    stop: () => dynamo.stop(),
-  };
+  return { env: dynamoDbServerEnv(dynamo.endpoint), stop: () => dynamo.stop() };
 }
 
 async function main() {
-  const redis = await startRedisServer();
+  const redis = await startRedis();
   const storage = await startStorage();
   const rows: { setup: string; phase: string; result: PhaseResult }[] = [];
   try {

@@ -10,20 +10,11 @@
  * 3. History growth [P2]: submit latency on a document with 100 vs 20,000 committed ops.
  */
 import { createCollabClient, Delta } from '@collab/client';
-import { startDynamoDbLocal, startServer, tempDir } from '@collab/server/testing';
+import { dynamoDbServerEnv, startDynamoDbLocal, startServer, tempDir } from '@collab/server/testing';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
+import { fmt, percentile, sleep } from './figures.js';
 import { type PeerRouter, startNaivePeer } from './naivePeer.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
 
 async function commitThroughput(wsUrl: string, editors: number, seconds: number) {
   const docId = `bench-throughput-${editors}-${Date.now()}`;
@@ -222,15 +213,7 @@ async function main() {
     console.log('\n   on DynamoDB Local (same machine, in-memory):');
     const dynamo = await startDynamoDbLocal();
     const onDynamo = await startServer({
-      env: {
-        STORAGE: 'dynamodb',
-        DYNAMODB_ENDPOINT: dynamo.endpoint,
-        DYNAMODB_CREATE_TABLES: 'true',
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        MAX_OPS_PER_SECOND: '100000',
-      },
+      env: { ...dynamoDbServerEnv(dynamo.endpoint), MAX_OPS_PER_SECOND: '100000' },
     });
     try {
       for (const editors of [1, 16]) {

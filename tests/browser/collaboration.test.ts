@@ -1,45 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { deltaText } from '../support/editing.js';
 import {
   caretTo,
-  deltaText,
   editorText,
-  launchBrowser,
-  newPerson,
   openDocument,
   type Person,
   screenshot,
   waitUntilSaved,
 } from './support/browser.js';
-import { type AppServer, startAppServer } from './support/server.js';
+import { useBrowserSuite } from './support/suite.js';
 
-let app: AppServer;
-let browser: Browser;
-let people: Person[] = [];
-
-beforeAll(async () => {
-  app = await startAppServer();
-  browser = await launchBrowser();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
-
-afterEach(async () => {
-  for (const person of people) {
-    expect(person.errors, `browser errors of ${person.name}`).toEqual([]);
-    await person.context.close();
-  }
-  people = [];
-});
+const suite = useBrowserSuite();
 
 async function twoPeopleOn(id: string): Promise<[Person, Person]> {
-  const ada = await newPerson(browser, app.baseURL, 'Ada Lovelace');
-  const grace = await newPerson(browser, app.baseURL, 'Grace Hopper');
-  people.push(ada, grace);
+  const ada = await suite.person('Ada Lovelace');
+  const grace = await suite.person('Grace Hopper');
   await openDocument(ada, id);
   await openDocument(grace, id);
   return [ada, grace];
@@ -72,7 +49,7 @@ async function converged(...persons: Person[]): Promise<string> {
 describe('live co-editing in the browser', () => {
   it('[C5] two people typing at the same time in different places see the same text, and it is what the server stores', async () => {
     const id = randomUUID();
-    await app.api.documents.create.mutate({
+    await suite.app.api.documents.create.mutate({
       id,
       delta: { ops: [{ insert: 'Shared notes\nMiddle line\n' }] },
     });
@@ -89,7 +66,7 @@ describe('live co-editing in the browser', () => {
     const text = await converged(ada, grace);
     expect(text).toContain('Ada was here. Shared notes');
     expect(text).toContain('Middle line Grace adds this.');
-    const stored = await app.api.documents.get.query({ id });
+    const stored = await suite.app.api.documents.get.query({ id });
     expect(deltaText(stored.delta)).toBe(text);
   });
 
@@ -111,7 +88,7 @@ describe('live co-editing in the browser', () => {
       .toBe('First point');
     const text = await converged(ada, grace);
 
-    const stored = await app.api.documents.get.query({ id });
+    const stored = await suite.app.api.documents.get.query({ id });
     expect(stored.delta.ops).toContainEqual({ insert: 'Headline', attributes: { bold: true } });
     expect(stored.delta.ops).toContainEqual({ insert: '\n', attributes: { list: 'bullet' } });
 
@@ -139,7 +116,7 @@ describe('live co-editing in the browser', () => {
     await ada.page.keyboard.press('Control+z');
     const text = await converged(ada, grace);
     expect(text).toBe('Grace line\n');
-    expect(deltaText((await app.api.documents.get.query({ id })).delta)).toBe('Grace line\n');
+    expect(deltaText((await suite.app.api.documents.get.query({ id })).delta)).toBe('Grace line\n');
 
     await ada.page.keyboard.press('Control+Shift+z');
     expect(await converged(ada, grace)).toBe('Ada line\nGrace line\n');
@@ -147,7 +124,7 @@ describe('live co-editing in the browser', () => {
 
   it('[C6] each person sees the other’s cursor with their name, and who is here; it goes when they leave', async () => {
     const id = randomUUID();
-    await app.api.documents.create.mutate({
+    await suite.app.api.documents.create.mutate({
       id,
       delta: {
         ops: [
@@ -204,8 +181,7 @@ describe('live co-editing in the browser', () => {
       'Do we need a dark theme first?',
     );
 
-    await grace.context.close();
-    people = people.filter((person) => person !== grace);
+    await suite.leave(grace);
     await graceCursorOnAda.waitFor({ state: 'detached', timeout: 20_000 });
     await expect
       .poll(() => ada.page.getByTestId('people-here').getByRole('img', { name: 'Grace Hopper' }).count())

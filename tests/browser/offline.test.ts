@@ -1,54 +1,31 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type CuttableLink, startLink } from '../support/proxy.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { deltaText } from '../support/editing.js';
+import { startLink } from '../support/proxy.js';
 import {
   caretTo,
-  deltaText,
   editorText,
-  launchBrowser,
-  newPerson,
   openDocument,
-  type Person,
   screenshot,
   syncStatus,
   waitUntilSaved,
   withoutNetworkErrors,
 } from './support/browser.js';
-import { type AppServer, startAppServer } from './support/server.js';
+import { useBrowserSuite } from './support/suite.js';
 
-let app: AppServer;
-let browser: Browser;
-let people: Person[] = [];
-let links: CuttableLink[] = [];
-
-beforeAll(async () => {
-  app = await startAppServer();
-  browser = await launchBrowser();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
-
-afterEach(async () => {
-  for (const person of people) await person.context.close();
-  for (const link of links) await link.close();
-  people = [];
-  links = [];
-});
+// A browser prints errors of its own when its network is cut; the app's own errors must still be none.
+const suite = useBrowserSuite({ countedErrors: withoutNetworkErrors });
 
 describe('editing without a connection', () => {
   it('[C4] edits typed while offline are kept, counted in the status line, and sent on reconnect', async () => {
     const id = randomUUID();
-    await app.api.documents.create.mutate({ id, delta: { ops: [{ insert: 'Packing list\nTent\n' }] } });
+    await suite.app.api.documents.create.mutate({ id, delta: { ops: [{ insert: 'Packing list\nTent\n' }] } });
     // Ada reaches the server through a link the test can cut, like a network failure.
-    const adaLink = await startLink(app.server.port);
-    links.push(adaLink);
-    const ada = await newPerson(browser, `http://127.0.0.1:${adaLink.port}`, 'Ada Lovelace');
-    const grace = await newPerson(browser, app.baseURL, 'Grace Hopper');
-    people.push(ada, grace);
+    const adaLink = await startLink(suite.app.server.port);
+    // Closed once the people's browsers are (onTestFinished runs after the afterEach hooks).
+    onTestFinished(() => adaLink.close());
+    const ada = await suite.person('Ada Lovelace', { baseURL: `http://127.0.0.1:${adaLink.port}` });
+    const grace = await suite.person('Grace Hopper');
     await openDocument(ada, id);
     await openDocument(grace, id);
     await caretTo(ada.page, 'end');
@@ -86,8 +63,8 @@ describe('editing without a connection', () => {
     await expect.poll(() => editorText(ada.page), { timeout: 30_000 }).toBe(expected);
     await expect.poll(() => editorText(grace.page), { timeout: 30_000 }).toBe(expected);
     await waitUntilSaved(ada.page, 30_000);
-    expect(deltaText((await app.api.documents.get.query({ id })).delta)).toBe(expected);
-    for (const person of people) {
+    expect(deltaText((await suite.app.api.documents.get.query({ id })).delta)).toBe(expected);
+    for (const person of [ada, grace]) {
       expect(withoutNetworkErrors(person.errors), `browser errors of ${person.name}`).toEqual([]);
     }
   });

@@ -1,54 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { deltaText } from '../support/editing.js';
 import {
   answerNamePrompt,
   caretTo,
-  deltaText,
-  launchBrowser,
-  newPerson,
   openDocument,
-  type Person,
   screenshot,
   syncStatus,
   waitUntilEditable,
   waitUntilSaved,
 } from './support/browser.js';
-import { type AppServer, startAppServer } from './support/server.js';
+import { useBrowserSuite } from './support/suite.js';
 
-let app: AppServer;
-let browser: Browser;
-let people: Person[] = [];
-
-beforeAll(async () => {
-  app = await startAppServer();
-  browser = await launchBrowser();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
-
-afterEach(async () => {
-  for (const person of people) {
-    expect(person.errors, `browser errors of ${person.name}`).toEqual([]);
-    await person.context.close();
-  }
-  people = [];
-});
-
-async function person(name: string, viewport?: { width: number; height: number }): Promise<Person> {
-  const created = await newPerson(browser, app.baseURL, name, viewport);
-  people.push(created);
-  return created;
-}
+const suite = useBrowserSuite();
 
 const uuidPath = /\/documents\/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('home page', () => {
   it('creates a new document, then lists it under recent documents with its first line as title', async () => {
-    const ada = await person('Ada Lovelace');
+    const ada = await suite.person('Ada Lovelace');
     const { page } = ada;
     await page.goto('/');
     await page.getByText('Documents you open in this browser will appear here.').waitFor();
@@ -71,7 +41,7 @@ describe('home page', () => {
     await page.getByRole('link', { name: 'All documents' }).click();
     const recent = page.getByTestId('recent-documents');
     await recent.getByRole('link', { name: /Trip to Lisbon/ }).waitFor();
-    expect(deltaText((await app.api.documents.get.query({ id })).delta)).toBe(
+    expect(deltaText((await suite.app.api.documents.get.query({ id })).delta)).toBe(
       'Trip to Lisbon\nDay one: Alfama\n',
     );
     await screenshot(page, 'home-recent');
@@ -85,7 +55,7 @@ describe('home page', () => {
   });
 
   it('opens a document from a pasted link or id, and says what is wrong with anything else', async () => {
-    const ada = await person('Ada Lovelace');
+    const ada = await suite.person('Ada Lovelace');
     const { page } = ada;
     await page.goto('/');
     const field = page.getByLabel('Open a document');
@@ -95,7 +65,7 @@ describe('home page', () => {
     await page.getByRole('alert').filter({ hasText: 'A document id is 1–128 letters' }).waitFor();
     expect(await field.getAttribute('aria-invalid')).toBe('true');
 
-    await field.fill(`${app.baseURL}/documents/pasted-link_42?from=chat`);
+    await field.fill(`${suite.app.baseURL}/documents/pasted-link_42?from=chat`);
     await field.press('Enter');
     await page.waitForURL(/\/documents\/pasted-link_42$/);
     await openDocument(ada, 'pasted-link_42');
@@ -109,17 +79,17 @@ describe('home page', () => {
 
 describe('editor page', () => {
   it('explains an address whose id is not a document id', async () => {
-    const { page } = await person('Ada Lovelace');
+    const { page, errors } = await suite.person('Ada Lovelace');
     const response = await page.goto('/documents/not%20an%20id!');
     expect(response?.status()).toBe(400);
     await page.getByRole('heading', { name: 'This link doesn’t point to a document' }).waitFor();
     await page.getByRole('link', { name: 'Go to your documents' }).waitFor();
     // The browser reports the 400 of the page itself; that is the point of this page, not an app error.
-    people[0]?.errors.splice(0);
+    errors.splice(0);
   });
 
   it('says when the server cannot be reached, and opens the document once it answers', async () => {
-    const ada = await person('Ada Lovelace');
+    const ada = await suite.person('Ada Lovelace');
     let reachable = false;
     await ada.context.routeWebSocket(/\/trpc$/, (ws) => {
       if (reachable) ws.connectToServer();
@@ -138,8 +108,8 @@ describe('editor page', () => {
 
   it('asks for a name once, remembers it, and lets people change it', async () => {
     const id = randomUUID();
-    const ada = await person('Ada');
-    const grace = await person('Grace Hopper');
+    const ada = await suite.person('Ada');
+    const grace = await suite.person('Grace Hopper');
     await ada.page.goto(`/documents/${id}`);
     await ada.page.getByRole('dialog', { name: 'What’s your name?' }).waitFor();
     await screenshot(ada.page, 'name-dialog');
@@ -160,14 +130,14 @@ describe('editor page', () => {
   });
 
   it('copies a link to the document', async () => {
-    const ada = await person('Ada Lovelace');
-    await ada.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.baseURL });
+    const ada = await suite.person('Ada Lovelace');
+    await ada.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: suite.app.baseURL });
     const id = randomUUID();
     await openDocument(ada, id);
     await ada.page.getByRole('button', { name: 'Copy link' }).click();
     await ada.page.getByRole('button', { name: 'Link copied' }).waitFor();
     expect(await ada.page.evaluate(() => navigator.clipboard.readText())).toBe(
-      `${app.baseURL}/documents/${id}`,
+      `${suite.app.baseURL}/documents/${id}`,
     );
   });
 
@@ -176,7 +146,7 @@ describe('editor page', () => {
       ['desktop', { width: 1280, height: 800 }],
       ['phone', { width: 390, height: 844 }],
     ] as const) {
-      const reader = await person(`Reader ${label}`, viewport);
+      const reader = await suite.person(`Reader ${label}`, { viewport });
       await openDocument(reader, 'layout-check');
       await caretTo(reader.page, 'start');
       const header = await reader.page.locator('.doc-header').boundingBox();
@@ -198,10 +168,10 @@ describe('editor page', () => {
       { path: '/documents/bad%20id', status: 400, text: 'is not a document id' },
     ];
     for (const { path, status, text } of pages) {
-      const response = await fetch(`${app.baseURL}${path}`);
+      const response = await fetch(`${suite.app.baseURL}${path}`);
       expect(response.status, path).toBe(status);
       expect(await response.text(), path).toContain(text);
     }
-    expect(app.server.output()).not.toMatch(/"level":"error"|document is not defined|Error:/);
+    expect(suite.app.server.output()).not.toMatch(/"level":"error"|document is not defined|Error:/);
   });
 });

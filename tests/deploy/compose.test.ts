@@ -14,6 +14,7 @@ import {
   renderTemplate,
   templateVariables,
 } from '../support/nginx.js';
+import { repoRoot } from '../support/repo.js';
 import {
   type ComposeService,
   composeVariables,
@@ -24,7 +25,6 @@ import {
   parseDockerfile,
   parseEnvFile,
   readComposeText,
-  repoRoot,
   serviceEnvironment,
 } from './support/compose.js';
 import { nativeServiceNames } from './support/stack.js';

@@ -5,8 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort } from '@collab/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../support/nginx.js';
 import { spawnManaged, waitUntil } from './support/processes.js';
 import { type RehearsedImage, rehearseDockerfile } from './support/rehearsal.js';
 import { workspacePackages } from './support/workspace.js';

@@ -9,6 +9,7 @@ import { createCollabClient, Delta } from '@collab/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { randomEdit, seededRandom, sleep, waitFor } from '../support/editing.js';
+import { expectConverged } from '../support/history.js';
 import { type Stack, startStack, webEntry } from './support/stack.js';
 
 let stack: Stack;
@@ -285,14 +286,11 @@ describe('nginx in front of two server instances and the web app', () => {
         });
         await sleep(random() * 20);
       }
-      await waitFor(
-        () => sessions.every((s) => s.status.pendingEdits === 0),
-        'every edit acknowledged',
-        30_000,
+      await expectConverged(
+        id,
+        sessions.map((session) => ({ session })),
+        [clients[0]!],
       );
-      const stored = await clients[0]?.api.documents.get.query({ id });
-      await waitFor(() => sessions.every((s) => s.version === stored?.version), 'every client at the head');
-      for (const session of sessions) expect(session.contents.ops).toEqual(stored?.delta.ops);
     } finally {
       for (const client of clients) client.close();
     }

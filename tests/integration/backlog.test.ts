@@ -1,26 +1,17 @@
 import type { Socket } from 'node:net';
 import { createCollabClient } from '@collab/client';
-import { type ServerProcess, startServer, tempDir } from '@collab/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { waitFor } from '../support/editing.js';
+import { type SqliteServer, startSqliteServer } from '../support/server.js';
 
-let server: ServerProcess;
-let dir: Awaited<ReturnType<typeof tempDir>>;
+let server: SqliteServer;
 
 beforeAll(async () => {
-  dir = await tempDir();
-  server = await startServer({
-    env: {
-      SQLITE_PATH: `${dir.path}/backlog.sqlite`,
-      MAX_SOCKET_BACKLOG_BYTES: '262144',
-      MAX_OPS_PER_SECOND: '10000',
-    },
-  });
+  server = await startSqliteServer({ MAX_SOCKET_BACKLOG_BYTES: '262144', MAX_OPS_PER_SECOND: '10000' });
 });
 afterAll(async () => {
-  await server?.stop();
-  await dir?.remove();
+  await server?.stopAndRemove();
 });
 
 /** A raw subscriber to `documents.changes` whose TCP socket the test can stop reading. */

@@ -1,9 +1,9 @@
 import { createCollabClient, Delta } from '@collab/client';
-import { tempDir } from '@collab/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { waitFor } from '../support/editing.js';
-import { type ServerProcess, startServer } from '../support/server.js';
+import { fullHistory } from '../support/history.js';
+import { type ServerProcess, type SqliteServer, startSqliteServer } from '../support/server.js';
 import { openSqliteFile } from '../support/sqliteFile.js';
 import {
   type Api,
@@ -11,7 +11,6 @@ import {
   failureOf,
   feedFailure,
   followChanges,
-  fullHistory,
   httpApi,
   leakedInternals,
   type RawAnswer,
@@ -33,21 +32,18 @@ const limits = {
   RECENT_OPS_WINDOW: '4',
 };
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
-let server: ServerProcess;
+let server: SqliteServer;
 let http: Api;
 const closers: Array<() => void> = [];
 
 beforeAll(async () => {
-  dir = await tempDir();
-  server = await startServer({ env: { SQLITE_PATH: `${dir.path}/bad-input.sqlite`, ...limits } });
+  server = await startSqliteServer(limits);
   http = httpApi(server.httpUrl);
 });
 
 afterAll(async () => {
   for (const close of closers) close();
-  await server?.stop();
-  await dir?.remove();
+  await server?.stopAndRemove();
 });
 
 function socketApi(url: string) {
@@ -587,7 +583,7 @@ describe('[§7] nesting depth', () => {
 describe('[§4][§7] storage failures', () => {
   it('[§7] a write the storage cannot take is answered INTERNAL_SERVER_ERROR without the storage error text; nothing is half-stored', async () => {
     const id = await makeTarget();
-    const file = openSqliteFile(`${dir.path}/bad-input.sqlite`, { writable: true });
+    const file = openSqliteFile(server.sqlitePath, { writable: true });
     let raw: RawAnswer;
     const release = file.lockForWriting();
     try {
@@ -656,18 +652,12 @@ describe('[C3] replayed (clientId, seq)', () => {
 });
 
 describe('[§7] rate and connection limits', () => {
-  let limited: ServerProcess;
+  let limited: SqliteServer;
   beforeAll(async () => {
-    limited = await startServer({
-      env: {
-        SQLITE_PATH: `${dir.path}/limited.sqlite`,
-        MAX_OPS_PER_SECOND: '5',
-        MAX_CONNECTIONS_PER_DOCUMENT: '2',
-      },
-    });
+    limited = await startSqliteServer({ MAX_OPS_PER_SECOND: '5', MAX_CONNECTIONS_PER_DOCUMENT: '2' });
   });
   afterAll(async () => {
-    await limited?.stop();
+    await limited?.stopAndRemove();
   });
 
   /** Creates a document on the limited server over its own socket (HTTP shares one budget per address). */

@@ -1,34 +1,30 @@
 import type { CommittedOp } from '@collab/protocol';
-import { tempDir } from '@collab/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fullHistory } from '../support/history.js';
 import { startLink } from '../support/proxy.js';
-import { type ServerProcess, startServer } from '../support/server.js';
+import { type SqliteServer, startSqliteServer } from '../support/server.js';
 import {
   type Api,
   type ChangesFeed,
   failureOf,
   feedFailure,
   followChanges,
-  fullHistory,
   httpApi,
   wsApi,
 } from '../support/trpc.js';
 
-let server: ServerProcess;
-let dir: Awaited<ReturnType<typeof tempDir>>;
+let server: SqliteServer;
 let http: Api;
 const sockets: Array<{ close(): void }> = [];
 
 beforeAll(async () => {
-  dir = await tempDir();
-  server = await startServer({ env: { SQLITE_PATH: `${dir.path}/changes.sqlite` } });
+  server = await startSqliteServer();
   http = httpApi(server.httpUrl);
 });
 
 afterAll(async () => {
   for (const socket of sockets) socket.close();
-  await server?.stop();
-  await dir?.remove();
+  await server?.stopAndRemove();
 });
 
 function socket() {

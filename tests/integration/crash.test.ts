@@ -1,8 +1,14 @@
 import { createCollabClient, type DocumentSession } from '@collab/client';
-import { type ServerProcess, startServer } from '@collab/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { randomEdit, seededRandom, sleep, waitFor } from '../support/editing.js';
+import { randomEdit, seededRandom, sleep } from '../support/editing.js';
+import {
+  expectAcknowledgedKept,
+  expectCleanHistory,
+  expectConverged,
+  recordAcknowledged,
+} from '../support/history.js';
+import { type ServerProcess, startServer } from '../support/server.js';
 import { startStorage, storageKinds, type TestStorage } from '../support/storage.js';
 
 describe.each(storageKinds)('crash safety on %s', (kind) => {
@@ -27,15 +33,7 @@ describe.each(storageKinds)('crash safety on %s', (kind) => {
     for (const client of clients) sessions.push(await client.openDocument(docId));
     // Every op the change stream delivered (the acknowledgement [C2]), right up to the kill: the server
     // must still have each one, at the same version, after the crash.
-    const acknowledged = new Map<number, string>();
-    const observer = clients[0]!.api.documents.changes.subscribe(
-      { id: docId, sinceVersion: 0 },
-      {
-        onData: ({ data }) => {
-          for (const op of data.ops) acknowledged.set(op.version, `${op.clientId}/${op.seq}`);
-        },
-      },
-    );
+    const acknowledged = recordAcknowledged(clients[0]!.api, docId);
     const random = seededRandom(99);
     try {
       const edit = async (rounds: number) => {
@@ -47,7 +45,7 @@ describe.each(storageKinds)('crash safety on %s', (kind) => {
         }
       };
       // Kill in the middle of steady editing, once a good number of ops have been acknowledged.
-      while (acknowledged.size < 30) await edit(5);
+      while (acknowledged.ops.size < 30) await edit(5);
       await edit(5);
       expect(await server.stop('SIGKILL')).toBeNull();
       // Editing goes on while the server is down: kept locally, sent after the restart [C4].
@@ -56,34 +54,16 @@ describe.each(storageKinds)('crash safety on %s', (kind) => {
 
       server = await startServer({ env, port });
       await edit(20);
-      await waitFor(
-        () => sessions.every((s) => s.status.pendingEdits === 0 && s.status.connection === 'online'),
-        'all edits acknowledged after the restart',
-        30_000,
+      // All edits acknowledged after the restart, every client at the head with the server's contents.
+      const stored = await expectConverged(
+        docId,
+        sessions.map((session) => ({ session })),
+        [clients[0]!],
       );
-      const stored = await clients[0]!.api.documents.get.query({ id: docId });
-      await waitFor(() => sessions.every((s) => s.version === stored.version), 'clients at the head');
-      for (const session of sessions) expect(session.contents.ops).toEqual(stored.delta.ops);
-
-      const history = [];
-      let from = 0;
-      for (;;) {
-        const page = await clients[0]!.api.documents.history.query({ id: docId, fromVersion: from });
-        history.push(...page.ops);
-        if (page.nextFromVersion === null) break;
-        from = page.nextFromVersion;
-      }
-      expect(history.map((op) => op.version)).toEqual(
-        Array.from({ length: stored.version }, (_, i) => i + 1),
-      );
-      for (const [version, id] of acknowledged) {
-        const op = history[version - 1];
-        expect(`${op?.clientId}/${op?.seq}`).toBe(id);
-      }
-      const ids = history.map((op) => `${op.clientId}/${op.seq}`);
-      expect(new Set(ids).size).toBe(ids.length);
+      const history = await expectCleanHistory(clients[0]!.api, docId, stored.version);
+      expectAcknowledgedKept(history, acknowledged);
     } finally {
-      observer.unsubscribe();
+      acknowledged.unsubscribe();
       for (const client of clients) client.close();
       await server.stop();
     }

@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { type CollabClient, createCollabClient, Delta, type DocumentSession } from '@collab/client';
 import { applyChange } from '@collab/ot';
 import type { CommittedOp } from '@collab/protocol';
-import { tempDir } from '@collab/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { randomEdit, seededRandom, sleep, waitFor } from '../support/editing.js';
-import { type HoldLink, startHoldLink } from '../support/holdLink.js';
+import { deltaText, randomEdit, seededRandom, sleep, waitFor } from '../support/editing.js';
 import { LegacyClient, parseLegacyDocument } from '../support/legacyClient.js';
-import { type ServerProcess, startServer } from '../support/server.js';
+import { type Link, startLink } from '../support/proxy.js';
+import { type ServerProcess, type SqliteServer, startServer, startSqliteServer } from '../support/server.js';
 import { startStorage, storageKinds, type TestStorage } from '../support/storage.js';
 
 /*
@@ -195,7 +194,7 @@ describe.each(storageKinds)('legacy socket on %s', (kind) => {
     it('[§6] save-changes never overwrites concurrent work, even when it reports stale contents', async () => {
       const id = 'legacy-stale-save';
       await createDocument(id, 'shared\n');
-      const link = await startHoldLink(server.port);
+      const link = await startLink(server.port);
       const legacy = await LegacyClient.open(link.port, id);
       const session = await client.openDocument(id, { create: false });
       try {
@@ -241,7 +240,7 @@ describe.each(storageKinds)('legacy socket on %s', (kind) => {
     it('[C1] a legacy change made before a frame reached it is applied where its author made it', async () => {
       const id = 'legacy-crossing';
       await createDocument(id, 'abc\n');
-      const link = await startHoldLink(server.port);
+      const link = await startLink(server.port);
       const legacy = await LegacyClient.open(link.port, id);
       const session = await client.openDocument(id, { create: false });
       try {
@@ -360,13 +359,13 @@ describe.each(storageKinds)('legacy socket on %s', (kind) => {
       const id = 'legacy-converge';
       await createDocument(id, 'start\n');
       const random = seededRandom(20261127);
-      const links: HoldLink[] = [];
+      const links: Link[] = [];
       const legacies: LegacyClient[] = [];
       const sessions: DocumentSession[] = [];
       const trpcClients: CollabClient[] = [];
       try {
         for (let i = 0; i < 3; i++) {
-          const link = await startHoldLink(server.port);
+          const link = await startLink(server.port);
           links.push(link);
           legacies.push(await LegacyClient.open(link.port, id, 150));
           const trpc = createCollabClient({ url: server.wsUrl, WebSocket });
@@ -422,9 +421,7 @@ describe.each(storageKinds)('legacy socket on %s', (kind) => {
         });
         for (const legacy of legacies) expect(legacy.contents?.ops).toEqual(doc.delta.ops);
         for (const session of sessions) expect(session.contents.ops).toEqual(doc.delta.ops);
-        const text = doc.delta.ops
-          .map((op) => ('insert' in op && typeof op.insert === 'string' ? op.insert : ''))
-          .join('');
+        const text = deltaText(doc.delta);
         expect(text).toMatch(/\[L\d\]/);
         expect(text).toMatch(/<T\d>/);
         // Edits made while one is in flight are composed, so there are fewer ops than edits (more on slower storage).
@@ -441,24 +438,18 @@ describe.each(storageKinds)('legacy socket on %s', (kind) => {
 });
 
 describe('legacy socket limits (§7)', () => {
-  let limited: ServerProcess;
-  let limitedDir: Awaited<ReturnType<typeof tempDir>>;
+  let limited: SqliteServer;
 
   beforeAll(async () => {
-    limitedDir = await tempDir();
-    limited = await startServer({
-      env: {
-        SQLITE_PATH: `${limitedDir.path}/collab.sqlite`,
-        MAX_MESSAGE_BYTES: String(64 * 1024),
-        MAX_OPS_PER_SECOND: '5',
-        MAX_CONNECTIONS_PER_DOCUMENT: '2',
-      },
+    limited = await startSqliteServer({
+      MAX_MESSAGE_BYTES: String(64 * 1024),
+      MAX_OPS_PER_SECOND: '5',
+      MAX_CONNECTIONS_PER_DOCUMENT: '2',
     });
   });
 
   afterAll(async () => {
-    await limited?.stop();
-    await limitedDir?.remove();
+    await limited?.stopAndRemove();
   });
 
   it('[§7] a change over the message limit is refused and undone on the tab; past twice the limit the socket closes (1009)', async () => {

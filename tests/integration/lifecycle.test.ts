@@ -4,9 +4,10 @@ import { tempDir } from '@collab/server/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { waitFor } from '../support/editing.js';
+import { fullHistory } from '../support/history.js';
 import { type ServerProcess, startServer } from '../support/server.js';
 import { openSqliteFile, readSqliteFile } from '../support/sqliteFile.js';
-import { type Api, failureOf, fullHistory, httpApi, wsApi } from '../support/trpc.js';
+import { type Api, failureOf, httpApi, wsApi } from '../support/trpc.js';
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 /** Servers and sockets a test started, stopped after it even when it fails. */

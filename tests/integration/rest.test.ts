@@ -1,11 +1,10 @@
 import { type CollabClient, createCollabClient, Delta } from '@collab/client';
 import type { CommittedOp } from '@collab/protocol';
-import { tempDir } from '@collab/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { waitFor } from '../support/editing.js';
 import { LegacyClient, parseLegacyDocument } from '../support/legacyClient.js';
-import { type ServerProcess, startServer } from '../support/server.js';
+import { type ServerProcess, type SqliteServer, startServer, startSqliteServer } from '../support/server.js';
 import { startStorage, storageKinds, type TestStorage } from '../support/storage.js';
 
 /*
@@ -231,24 +230,18 @@ describe.each(storageKinds)('REST compatibility routes (§6) on %s', (kind) => {
 });
 
 describe('REST limits (§7)', () => {
-  let limited: ServerProcess;
-  let limitedDir: Awaited<ReturnType<typeof tempDir>>;
+  let limited: SqliteServer;
 
   beforeAll(async () => {
-    limitedDir = await tempDir();
-    limited = await startServer({
-      env: {
-        SQLITE_PATH: `${limitedDir.path}/collab.sqlite`,
-        MAX_MESSAGE_BYTES: String(64 * 1024),
-        MAX_DOCUMENT_BYTES: String(16 * 1024),
-        MAX_OPS_PER_SECOND: '2',
-      },
+    limited = await startSqliteServer({
+      MAX_MESSAGE_BYTES: String(64 * 1024),
+      MAX_DOCUMENT_BYTES: String(16 * 1024),
+      MAX_OPS_PER_SECOND: '2',
     });
   });
 
   afterAll(async () => {
-    await limited?.stop();
-    await limitedDir?.remove();
+    await limited?.stopAndRemove();
   });
 
   const limitedDocuments = () => `${limited.httpUrl}/api/database/documents`;

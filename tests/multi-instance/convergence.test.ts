@@ -4,25 +4,19 @@
  */
 import type { CollabClient, DocumentSession } from '@collab/client';
 import { Delta } from '@collab/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomEdit, seededRandom, sleep } from '../support/editing.js';
-import { type RedisServer, startRedis } from '../support/redis.js';
-import type { ServerProcess } from '../support/server.js';
+import { closeEditors, directClient, type Editor, moveEditor, openEditor } from '../support/editors.js';
 import {
-  type Cluster,
-  closeEditors,
-  directClient,
-  type Editor,
+  type Acknowledged,
+  expectAcknowledgedKept,
   expectCleanHistory,
   expectConverged,
-  moveEditor,
-  openEditor,
-  type SharedStorage,
-  startCluster,
-  startStorage,
-  storages,
-  unsupportedStorage,
-} from './support.js';
+  recordAcknowledged,
+} from '../support/history.js';
+import type { ServerProcess } from '../support/server.js';
+import { storageKinds } from '../support/storage.js';
+import { useCluster } from './support.js';
 
 /** Inserts a line `marker` at the start of a random line, so concurrent markers never split each other. */
 function insertLine(session: DocumentSession, random: () => number, marker: string): void {
@@ -33,32 +27,11 @@ function insertLine(session: DocumentSession, random: () => number, marker: stri
   session.apply(new Delta().retain(at).insert(`${marker}\n`));
 }
 
-describe.each(storages)('multi-instance editing on %s', (kind) => {
-  let redis: RedisServer | undefined;
-  let storage: SharedStorage | undefined;
-  let cluster: Cluster | undefined;
-  let skipReason: string | undefined;
+describe.each(storageKinds)('multi-instance editing on %s', (kind) => {
+  const suite = useCluster(kind, 3);
 
-  beforeAll(async () => {
-    redis = await startRedis();
-    storage = await startStorage(kind);
-    try {
-      cluster = await startCluster({ count: 3, storage, redis });
-    } catch (error) {
-      if (!unsupportedStorage(error)) throw error;
-      skipReason = `the server does not support STORAGE=${kind} yet`;
-    }
-  });
-
-  afterAll(async () => {
-    await cluster?.stop();
-    await redis?.stop();
-    await storage?.stop();
-  });
-
-  it('[S4] [C5] clients on three instances edit one document concurrently, some moving between instances, and converge', async (ctx) => {
-    if (skipReason || !cluster) return ctx.skip(skipReason);
-    const instances = cluster.instances;
+  it('[S4] [C5] clients on three instances edit one document concurrently, some moving between instances, and converge', async () => {
+    const instances = suite.cluster.instances;
     const docId = `multi-converge-${kind}`;
     const editors: Editor[] = [];
     const observers = instances.map(directClient);
@@ -92,9 +65,8 @@ describe.each(storages)('multi-instance editing on %s', (kind) => {
     }
   });
 
-  it('[S4] an op too large for a Redis message reaches the other instances through storage', async (ctx) => {
-    if (skipReason || !cluster) return ctx.skip(skipReason);
-    const [a, b] = cluster.instances as [ServerProcess, ServerProcess];
+  it('[S4] an op too large for a Redis message reaches the other instances through storage', async () => {
+    const [a, b] = suite.cluster.instances as [ServerProcess, ServerProcess];
     const docId = `multi-large-${kind}`;
     const editors: Editor[] = [];
     const observers = [directClient(a), directClient(b)];
@@ -113,9 +85,8 @@ describe.each(storages)('multi-instance editing on %s', (kind) => {
     }
   });
 
-  it('[S4] [S1] a client whose instance is SIGKILLed reconnects to another and loses nothing', async (ctx) => {
-    if (skipReason || !cluster) return ctx.skip(skipReason);
-    const [a, b, c] = cluster.instances as [ServerProcess, ServerProcess, ServerProcess];
+  it('[S4] [S1] a client whose instance is SIGKILLed reconnects to another and loses nothing', async () => {
+    const [a, b, c] = suite.cluster.instances as [ServerProcess, ServerProcess, ServerProcess];
     const docId = `multi-kill-${kind}`;
     const editors: Editor[] = [];
     const observers: CollabClient[] = [directClient(a), directClient(b)];
@@ -128,20 +99,12 @@ describe.each(storages)('multi-instance editing on %s', (kind) => {
       insertLine(editor.session, random, marker);
     };
     // Every op the change stream delivered (an acknowledgement [C2]) must still be there, at its version.
-    const acknowledged = new Map<number, string>();
-    let observer: { unsubscribe(): void } | undefined;
+    let acknowledged: Acknowledged | undefined;
     try {
       for (const [i, instance] of [a, a, b, b, c, c].entries()) {
         editors.push(await openEditor(`${['A', 'B', 'C'][Math.floor(i / 2)]}${i % 2}`, instance, docId));
       }
-      observer = observers[0]!.api.documents.changes.subscribe(
-        { id: docId, sinceVersion: 0 },
-        {
-          onData: ({ data }) => {
-            for (const op of data.ops) acknowledged.set(op.version, `${op.clientId}/${op.seq}`);
-          },
-        },
-      );
+      acknowledged = recordAcknowledged(observers[0]!.api, docId);
       const edit = async (rounds: number) => {
         for (let round = 0; round < rounds; round++) {
           for (const editor of editors) if (random() < 0.8) type(editor);
@@ -168,12 +131,9 @@ describe.each(storages)('multi-instance editing on %s', (kind) => {
       expect(lines.length).toBe(typed.size);
       expect(new Set(lines)).toEqual(typed);
       const ops = await expectCleanHistory(observers[0]!.api, docId, stored.version);
-      for (const [version, id] of acknowledged) {
-        const op = ops[version - 1];
-        expect(`${op?.clientId}/${op?.seq}`).toBe(id);
-      }
+      expectAcknowledgedKept(ops, acknowledged);
     } finally {
-      observer?.unsubscribe();
+      acknowledged?.unsubscribe();
       await closeEditors(editors);
       for (const client of observers) client.close();
     }

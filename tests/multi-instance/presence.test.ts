@@ -3,18 +3,12 @@
  * instance B, follows moves and departures, and vanishes from B when A dies without a word.
  */
 import { Delta, type DocumentSession, type RemotePresence } from '@collab/client';
+import { type RedisServer, startRedis } from '@collab/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '../support/editing.js';
-import { type RedisServer, startRedis } from '../support/redis.js';
-import {
-  type Cluster,
-  closeEditors,
-  type Editor,
-  openEditor,
-  type SharedStorage,
-  startCluster,
-  startStorage,
-} from './support.js';
+import { closeEditors, type Editor, openEditor } from '../support/editors.js';
+import { startStorage, type TestStorage } from '../support/storage.js';
+import { type Cluster, startCluster } from './support.js';
 
 const alice = { name: 'Alice', color: '#e60000' };
 
@@ -28,7 +22,7 @@ function watchPresence(session: DocumentSession): () => readonly RemotePresence[
 }
 
 let redis: RedisServer | undefined;
-let storage: SharedStorage | undefined;
+let storage: TestStorage | undefined;
 const clusters: Cluster[] = [];
 
 beforeAll(async () => {

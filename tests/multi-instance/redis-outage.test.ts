@@ -4,49 +4,18 @@
  */
 
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomEdit, seededRandom, sleep, waitFor } from '../support/editing.js';
-import { type RedisServer, startRedis } from '../support/redis.js';
-import {
-  type Cluster,
-  closeEditors,
-  directClient,
-  type Editor,
-  expectCleanHistory,
-  expectConverged,
-  openEditor,
-  type SharedStorage,
-  startCluster,
-  startStorage,
-  storages,
-  unsupportedStorage,
-} from './support.js';
+import { closeEditors, directClient, type Editor, openEditor } from '../support/editors.js';
+import { expectCleanHistory, expectConverged } from '../support/history.js';
+import { storageKinds } from '../support/storage.js';
+import { useCluster } from './support.js';
 
 const countOf = (text: string, pattern: RegExp) => text.match(pattern)?.length ?? 0;
 const subscriberConnected = /"msg":"redis connected","role":"subscriber"/g;
 
-describe.each(storages)('Redis outages on %s', (kind) => {
-  let redis: RedisServer | undefined;
-  let storage: SharedStorage | undefined;
-  let cluster: Cluster | undefined;
-  let skipReason: string | undefined;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    storage = await startStorage(kind);
-    try {
-      cluster = await startCluster({ count: 2, storage, redis });
-    } catch (error) {
-      if (!unsupportedStorage(error)) throw error;
-      skipReason = `the server does not support STORAGE=${kind} yet`;
-    }
-  });
-
-  afterAll(async () => {
-    await cluster?.stop();
-    await redis?.stop();
-    await storage?.stop();
-  });
+describe.each(storageKinds)('Redis outages on %s', (kind) => {
+  const suite = useCluster(kind, 2);
 
   const editRounds = async (editors: readonly Editor[], random: () => number, rounds: number) => {
     for (let round = 0; round < rounds; round++) {
@@ -57,9 +26,8 @@ describe.each(storages)('Redis outages on %s', (kind) => {
     }
   };
 
-  it('[S4] Redis stopped and restarted mid-editing: everyone converges afterwards', async (ctx) => {
-    if (skipReason || !cluster || !redis) return ctx.skip(skipReason);
-    const server = redis;
+  it('[S4] Redis stopped and restarted mid-editing: everyone converges afterwards', async () => {
+    const { cluster, redis: server } = suite;
     const instances = cluster.instances;
     const docId = `redis-restart-${kind}`;
     const editors: Editor[] = [];
@@ -97,8 +65,8 @@ describe.each(storages)('Redis outages on %s', (kind) => {
     }
   });
 
-  it('[S4] an instance that hears none of the others (another channel prefix) still converges through storage', async (ctx) => {
-    if (skipReason || !cluster) return ctx.skip(skipReason);
+  it('[S4] an instance that hears none of the others (another channel prefix) still converges through storage', async () => {
+    const { cluster } = suite;
     const [a] = cluster.instances;
     // Same storage and Redis, different channels: every message between it and the others is lost.
     const deaf = await cluster.add({ env: { REDIS_PREFIX: 'elsewhere' } });
@@ -121,8 +89,8 @@ describe.each(storages)('Redis outages on %s', (kind) => {
     }
   });
 
-  it('[S4] [C3] an instance that has not heard of an op yet commits its resubmission once and accepts versions seen elsewhere', async (ctx) => {
-    if (skipReason || !cluster) return ctx.skip(skipReason);
+  it('[S4] [C3] an instance that has not heard of an op yet commits its resubmission once and accepts versions seen elsewhere', async () => {
+    const { cluster } = suite;
     const [a] = cluster.instances;
     const deaf = await cluster.add({ env: { REDIS_PREFIX: 'nowhere' } });
     const docId = `redis-lagging-${kind}`;
@@ -193,8 +161,8 @@ describe.each(storages)('Redis outages on %s', (kind) => {
     }
   });
 
-  it('[S4] malformed and misleading Redis messages are ignored', async (ctx) => {
-    if (skipReason || !cluster || !redis) return ctx.skip(skipReason);
+  it('[S4] malformed and misleading Redis messages are ignored', async () => {
+    const { cluster, redis } = suite;
     const [a, b] = cluster.instances;
     const docId = `redis-junk-${kind}`;
     const editors: Editor[] = [];

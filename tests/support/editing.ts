@@ -53,3 +53,8 @@ export async function waitFor(condition: () => boolean, message: string, timeout
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Plain text of a delta (inserted strings; embeds left out). */
+export function deltaText(delta: { readonly ops: ReadonlyArray<object> }): string {
+  return delta.ops.map((op) => ('insert' in op && typeof op.insert === 'string' ? op.insert : '')).join('');
+}

@@ -1,6 +1,6 @@
 import { applyChange, Delta, validateChange } from '@collab/ot';
 import WebSocket from 'ws';
-import { waitFor } from './editing.js';
+import { deltaText, waitFor } from './editing.js';
 
 /** A frame of the seed's protocol, as received. */
 export interface LegacyFrame {
@@ -131,7 +131,7 @@ export class LegacyClient {
 
   /** Text of the document as the editor shows it (embeds left out). */
   text(): string {
-    return (this.contents?.ops ?? []).map((op) => (typeof op.insert === 'string' ? op.insert : '')).join('');
+    return deltaText({ ops: this.contents?.ops ?? [] });
   }
 
   close(): Promise<{ code: number; reason: string }> {

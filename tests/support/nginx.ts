@@ -8,12 +8,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { freePort } from '@collab/server/testing';
+import { repoRoot } from './repo.js';
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const nginxTemplateDir = join(repoRoot, 'nginx', 'templates');
 export const nginxTemplatePath = join(nginxTemplateDir, 'default.conf.template');
 export const nginxBinary = '/usr/sbin/nginx';
@@ -42,20 +41,6 @@ export function templateVariables(template: string): string[] {
     if (match[1]) names.add(match[1]);
   }
   return [...names].sort();
-}
-
-/** A free TCP port on 127.0.0.1 (released before returning, so there is a small window to reuse it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 export interface StartNginxOptions {

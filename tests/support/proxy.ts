@@ -1,38 +1,73 @@
 import { connect, createServer, type Socket } from 'node:net';
 
-/** A TCP proxy in front of a server, whose link a test can cut like a network failure. */
-export interface CuttableLink {
+/**
+ * A TCP proxy in front of a server, whose link a test can cut like a network failure, point elsewhere, or
+ * slow down one way.
+ */
+export interface Link {
   readonly port: number;
   /** Drops every open connection and refuses new ones until `restore`. */
   cut(): void;
   restore(): void;
   /** Points the link at another upstream port (a server restarted elsewhere). */
   retarget(port: number): void;
+  /**
+   * Holds back the server-to-client direction, like a slow downlink: bytes from the server are kept, in
+   * order, until `release`. The client-to-server direction still flows, so frames the client sends cross
+   * frames the server already sent.
+   */
+  hold(): void;
+  /** Delivers everything held back, in order, and lets later bytes through. */
+  release(): void;
   close(): Promise<void>;
 }
 
-export function startLink(upstreamPort: number): Promise<CuttableLink> {
+interface Connection {
+  readonly held: Buffer[];
+  /** The server closed its side; what is held is delivered before the close is passed on. */
+  ended: boolean;
+  readonly drop: () => void;
+  readonly downstream: Socket;
+}
+
+export function startLink(upstreamPort: number): Promise<Link> {
   let target = upstreamPort;
   let online = true;
-  const open = new Set<Socket>();
+  let holding = false;
+  const connections = new Set<Connection>();
+  const dropAll = () => {
+    for (const connection of connections) connection.drop();
+  };
   const server = createServer((downstream) => {
     if (!online) {
       downstream.destroy();
       return;
     }
     const upstream = connect(target, '127.0.0.1');
-    open.add(downstream);
-    open.add(upstream);
-    const drop = () => {
-      downstream.destroy();
-      upstream.destroy();
-      open.delete(downstream);
-      open.delete(upstream);
+    // Like a proxy in production (nginx's tcp_nodelay): small frames are not held back by Nagle's algorithm.
+    downstream.setNoDelay(true);
+    upstream.setNoDelay(true);
+    const connection: Connection = {
+      held: [],
+      ended: false,
+      downstream,
+      drop: () => {
+        connections.delete(connection);
+        downstream.destroy();
+        upstream.destroy();
+      },
     };
-    downstream.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
+    connections.add(connection);
+    downstream.on('error', connection.drop).on('close', connection.drop);
+    upstream.on('error', connection.drop).on('close', () => {
+      connection.ended = true;
+      if (connection.held.length === 0) connection.drop();
+    });
     downstream.pipe(upstream);
-    upstream.pipe(downstream);
+    upstream.on('data', (chunk: Buffer) => {
+      if (holding) connection.held.push(chunk);
+      else downstream.write(chunk);
+    });
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -43,8 +78,7 @@ export function startLink(upstreamPort: number): Promise<CuttableLink> {
         port: address.port,
         cut() {
           online = false;
-          for (const socket of open) socket.destroy();
-          open.clear();
+          dropAll();
         },
         restore() {
           online = true;
@@ -52,9 +86,19 @@ export function startLink(upstreamPort: number): Promise<CuttableLink> {
         retarget(port) {
           target = port;
         },
+        hold() {
+          holding = true;
+        },
+        release() {
+          holding = false;
+          for (const connection of connections) {
+            for (const chunk of connection.held.splice(0)) connection.downstream.write(chunk);
+            if (connection.ended) connection.downstream.end();
+          }
+        },
         close() {
           online = false;
-          for (const socket of open) socket.destroy();
+          dropAll();
           return new Promise((done) => server.close(() => done()));
         },
       });

@@ -107,18 +107,6 @@ export async function feedFailure(feed: ChangesFeed): Promise<CallError> {
   return feed.error() as CallError;
 }
 
-/** Every committed op of a document, following `documents.history` pages. */
-export async function fullHistory(api: Api, id: string): Promise<CommittedOp[]> {
-  const ops: CommittedOp[] = [];
-  let from = 0;
-  for (;;) {
-    const page = await api.documents.history.query({ id, fromVersion: from });
-    ops.push(...page.ops);
-    if (page.nextFromVersion === null) return ops;
-    from = page.nextFromVersion;
-  }
-}
-
 /** A raw HTTP answer of the tRPC endpoint, body kept as text so tests can search all of it. */
 export interface RawAnswer {
   readonly status: number;

@@ -107,11 +107,6 @@ export function editorText(page: Page): Promise<string> {
   });
 }
 
-/** Plain text of a stored delta (inserted strings; embeds ignored). */
-export function deltaText(delta: { ops: ReadonlyArray<object> }): string {
-  return delta.ops.map((op) => ('insert' in op && typeof op.insert === 'string' ? op.insert : '')).join('');
-}
-
 export function syncStatus(page: Page) {
   return page.getByTestId('sync-status');
 }

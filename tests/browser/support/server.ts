@@ -1,6 +1,6 @@
 import { createCollabClient } from '@collab/client';
-import { type ServerProcess, startServer, type TempDir, tempDir } from '@collab/server/testing';
 import WebSocket from 'ws';
+import { type ServerProcess, startSqliteServer } from '../../support/server.js';
 
 /** The production server (with the web app's build mounted), on a free port with a fresh SQLite file. */
 export interface AppServer {
@@ -12,23 +12,21 @@ export interface AppServer {
 }
 
 export async function startAppServer(): Promise<AppServer> {
-  const dir: TempDir = await tempDir();
-  const server = await startServer({ env: { SQLITE_PATH: `${dir.path}/collab.sqlite` } });
-  const client = createCollabClient({ url: server.wsUrl, WebSocket });
+  const server = await startSqliteServer();
   const baseURL = server.httpUrl;
   const home = await fetch(`${baseURL}/`);
   if (!home.ok || !(await home.text()).includes('Collab Docs')) {
-    await server.stop();
+    await server.stopAndRemove();
     throw new Error('the server does not serve the web app: build it first (`pnpm run build` at the root)');
   }
+  const client = createCollabClient({ url: server.wsUrl, WebSocket });
   return {
     server,
     baseURL,
     api: client.api,
     async stop() {
       client.close();
-      await server.stop();
-      await dir.remove();
+      await server.stopAndRemove();
     },
   };
 }

@@ -6,9 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { repoRoot } from '../../support/nginx.js';
+import { repoRoot } from '../../support/repo.js';
 
-export { repoRoot };
 export const composePath = join(repoRoot, 'docker-compose.yml');
 
 export interface ComposeHealthcheck {

@@ -1,6 +1,5 @@
 /** Child processes that a test starts and must stop, even when the test fails or the run dies. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const outputTailChars = 16_384;
@@ -104,19 +103,4 @@ export async function httpOk(url: string): Promise<boolean> {
   const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
   await response.arrayBuffer();
   return response.ok;
-}
-
-/** Resolves true when a Redis server at host:port answers PING. */
-export function redisPing(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(2_000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString('utf8').startsWith('+PONG')));
-  });
 }

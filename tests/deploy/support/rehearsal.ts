@@ -14,7 +14,8 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { type DockerInstruction, dockerIgnored, parseDockerfile, repoRoot } from './compose.js';
+import { repoRoot } from '../../support/repo.js';
+import { type DockerInstruction, dockerIgnored, parseDockerfile } from './compose.js';
 
 export interface RehearsedImage {
   /** The final stage's filesystem. */

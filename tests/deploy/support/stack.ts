@@ -8,10 +8,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDynamoDbLocal } from '@collab/server/testing';
-import { freePort, type RunningNginx, repoRoot, startNginx } from '../../support/nginx.js';
+import { freePort, redisPing, startDynamoDbLocal } from '@collab/server/testing';
+import { type RunningNginx, startNginx } from '../../support/nginx.js';
+import { repoRoot } from '../../support/repo.js';
 import { type ComposeService, loadCompose, serviceEnvironment } from './compose.js';
-import { httpOk, type ManagedProcess, redisPing, spawnManaged, waitUntil } from './processes.js';
+import { httpOk, type ManagedProcess, spawnManaged, waitUntil } from './processes.js';
 
 export const serverEntry = join(repoRoot, 'apps/server/dist/main.js');
 export const webEntry = join(repoRoot, 'apps/web/build');

@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { repoRoot } from '../../support/nginx.js';
+import { repoRoot } from '../../support/repo.js';
 
 export interface WorkspacePackage {
   name: string;

@@ -12,6 +12,18 @@ export const dynamoDbLocalClientConfig = {
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
 } as const;
 
+/** The environment that points a server process at DynamoDB Local on `endpoint`, creating its tables. */
+export function dynamoDbServerEnv(endpoint: string): Record<string, string> {
+  return {
+    STORAGE: 'dynamodb',
+    DYNAMODB_ENDPOINT: endpoint,
+    DYNAMODB_CREATE_TABLES: 'true',
+    AWS_REGION: dynamoDbLocalClientConfig.region,
+    AWS_ACCESS_KEY_ID: dynamoDbLocalClientConfig.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: dynamoDbLocalClientConfig.credentials.secretAccessKey,
+  };
+}
+
 export interface DynamoDbLocal {
   /** `http://127.0.0.1:<port>` */
   readonly endpoint: string;

@@ -2,8 +2,10 @@ export {
   type DynamoDbLocal,
   dynamoDbLocalClientConfig,
   dynamoDbLocalDir,
+  dynamoDbServerEnv,
   startDynamoDbLocal,
 } from './dynamodbLocal.js';
 export { freePort } from './ports.js';
+export { type RedisServer, redisPing, type StartRedisOptions, startRedis } from './redis.js';
 export { type ServerProcess, type StartServerOptions, startServer } from './serverProcess.js';
 export { type TempDir, tempDir } from './tempDir.js';

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { freePort } from '@collab/server/testing';
+import { freePort } from './ports.js';
 
 /** A real redis-server, in memory only (no RDB, no AOF), on 127.0.0.1. */
 export interface RedisServer {
@@ -117,7 +117,7 @@ async function waitForPong(port: number, running: Running, timeoutMs: number): P
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (dead) throw new Error(`redis-server exited before answering on port ${port}:\n${running.output}`);
-    if (await ping(port)) return;
+    if (await redisPing(port)) return;
     if (Date.now() > deadline) {
       running.child.kill('SIGKILL');
       throw new Error(`redis-server did not answer PING on port ${port}:\n${running.output}`);
@@ -126,15 +126,16 @@ async function waitForPong(port: number, running: Running, timeoutMs: number): P
   }
 }
 
-function ping(port: number): Promise<boolean> {
+/** Resolves true when a Redis server at host:port answers PING with PONG (false on error or after 2 s). */
+export function redisPing(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect({ port, host });
     let reply = '';
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
     };
-    socket.setTimeout(1_000, () => done(false));
+    socket.setTimeout(2_000, () => done(false));
     socket.once('error', () => done(false));
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
