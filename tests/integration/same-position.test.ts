@@ -1,7 +1,8 @@
 import { type CollabClient, createCollabClient, Delta, type DocumentSession } from '@collab/client';
-import { type ServerProcess, startServer, type TempDir, tempDir } from '@collab/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { deltaText, seededRandom, sleep, waitFor } from '../support/editing.js';
+import { type SqliteServer, startSqliteServer } from '../support/server.js';
 
 /*
  * Two people typing at the same place at the same time, over real sockets to a real server. Each
@@ -11,43 +12,15 @@ import WebSocket from 'ws';
  * the same index; ties go by a fixed order of the authors [C1], so each person's text stays whole.
  */
 
-let server: ServerProcess;
-let dir: TempDir;
+let server: SqliteServer;
 
 beforeAll(async () => {
-  dir = await tempDir();
-  server = await startServer({ env: { SQLITE_PATH: `${dir.path}/same-position.sqlite` } });
+  server = await startSqliteServer();
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await dir?.remove();
+  await server?.stopAndRemove();
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(condition: () => boolean, message: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${message}`);
-    await sleep(20);
-  }
-}
-
-/** mulberry32: each typist's pauses between keystrokes are random, and the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const plainText = (ops: readonly object[]) =>
-  ops.map((op) => ('insert' in op && typeof op.insert === 'string' ? op.insert : '')).join('');
 
 interface Typist {
   readonly client: CollabClient;
@@ -114,7 +87,7 @@ describe('two people typing at the same position', () => {
         `both typists at version ${stored.version}`,
       );
 
-      const text = plainText(stored.delta.ops);
+      const text = deltaText(stored.delta);
       for (const t of typists) {
         expect(
           t.concurrent,
