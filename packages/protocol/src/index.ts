@@ -1,6 +1,7 @@
 export * from './delta.js';
 export * from './errors.js';
 export * from './ids.js';
+export * from './issues.js';
 export * from './legacy.js';
 export * from './limits.js';
 export * from './procedures.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type DeltaJson, Op } from './delta.js';
 import { DocumentId } from './ids.js';
+import { describeIssues } from './issues.js';
 
 /*
  * The seed's public contract (DESIGN.md §6), kept for its clients: the REST routes under
@@ -92,16 +93,6 @@ export function decodeLegacyDelta(value: unknown, maxDepth: number): ParseResult
   if (!result.success)
     return { ok: false, message: `not a Quill delta: ${describeIssues(result.error.issues)}` };
   return { ok: true, value: result.data as DeltaJson };
-}
-
-/** Validation problems as one readable line: `ops.0.insert: expected string`. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  const lines = issues.slice(0, 3).map((issue) => {
-    const where = issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ` : '';
-    return `${where}${issue.message}`;
-  });
-  const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : '';
-  return `${lines.join('; ')}${more}`;
 }
 
 /**

@@ -18,11 +18,11 @@ import { Effect } from 'effect';
 import type { z } from 'zod';
 import type { AppServices } from '../app.js';
 import type { AppError } from '../domain/errors.js';
+import { settle } from '../domain/settle.js';
 import { log } from '../log.js';
 import { httpConnection } from '../trpc/context.js';
 import { readBody } from './body.js';
 import { sendJson } from './json.js';
-import { settle } from './settle.js';
 
 /**
  * The seed's REST routes (DESIGN.md §6), with its success bodies kept byte for byte in shape:

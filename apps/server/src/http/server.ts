@@ -126,10 +126,6 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
 
   return {
     server,
-    /** Adds a WebSocket endpoint on the same port (the legacy socket). */
-    addUpgradeRoute(matches: (path: string) => boolean, wss: WebSocketServer) {
-      upgradeRoutes.push({ matches, server: wss });
-    },
     /** [S5] stop accepting, tell WebSocket clients to reconnect (elsewhere), close their sockets. */
     async beginShutdown(): Promise<void> {
       shuttingDown = true;

@@ -5,8 +5,9 @@ import { DocumentId, errorCatalogue, type Limits } from '@collab/protocol';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { AppServices } from '../app.js';
 import type { AppError } from '../domain/errors.js';
-import { settle } from '../http/settle.js';
+import { settle } from '../domain/settle.js';
 import { log } from '../log.js';
+import { changesPageSize } from '../sessions/DocumentSession.js';
 import type { SessionLease } from '../sessions/DocumentSessions.js';
 import { tokenBucket } from '../trpc/context.js';
 import { dbDocumentFrame, errorFrame, parseClientFrame, updateDocumentFrame } from './frames.js';
@@ -29,8 +30,6 @@ export const LegacyCloseCode = {
   tryAgainLater: 1013,
 } as const;
 
-/** Most committed ops read at once while catching up. */
-const catchUpPageSize = 500;
 /** A closed connection still commits the changes it sent; after this long it gives up waiting. */
 const closeGraceMs = 30_000;
 
@@ -341,7 +340,7 @@ class LegacyConnection {
         log.warn('slow legacy client disconnected', { docId });
         this.#socket.terminate();
       }
-      const read = await settle(session.opsBetween(from, visible, catchUpPageSize), {
+      const read = await settle(session.opsBetween(from, visible, changesPageSize), {
         route: 'legacy.follow',
         docId,
       });

@@ -13,11 +13,11 @@ import { tracked } from '@trpc/server';
 import { Effect } from 'effect';
 import { LimitExceeded, VersionAhead } from '../domain/errors.js';
 import { log } from '../log.js';
+import { changesPageSize } from '../sessions/DocumentSession.js';
 import { publicProcedure, router, writeProcedure } from '../trpc/init.js';
 import { toTrpcError } from '../trpc/run.js';
 
 /** Most ops in one `documents.changes` event while catching up. */
-const catchUpPageSize = 500;
 
 export const documentsRouter = router({
   get: publicProcedure
@@ -80,7 +80,7 @@ export const documentsRouter = router({
     const abort = signal ?? new AbortController().signal;
     try {
       let last = input.lastEventId != null ? Number(input.lastEventId) : input.sinceVersion;
-      if (last > session.version) {
+      if (!(await ctx.run(session.reach(last), { procedure: 'documents.changes', docId: input.id }))) {
         throw toTrpcError(
           new VersionAhead({
             message: `sinceVersion ${last} is ahead of the document's version ${session.version}`,
@@ -99,7 +99,7 @@ export const documentsRouter = router({
           ctx.connection.terminate();
           return;
         }
-        const ops = await ctx.run(session.opsBetween(last, visible, catchUpPageSize), {
+        const ops = await ctx.run(session.opsBetween(last, visible, changesPageSize), {
           procedure: 'documents.changes',
           docId: input.id,
         });

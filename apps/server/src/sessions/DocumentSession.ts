@@ -41,6 +41,9 @@ const backoffMs = (attempt: number) => Math.min(100, 2 ** (attempt + 1)) * (0.5 
 
 const opId = (clientId: string, seq: number) => `${clientId}/${seq}`;
 
+/** Most ops one change event carries while a follower catches up (tRPC stream or legacy socket). */
+export const changesPageSize = 500;
+
 /** An attempt lost the race for its version to another instance. */
 const lostRace = Symbol('lostRace');
 
@@ -231,6 +234,15 @@ export class DocumentSession {
         self.integrate(op, applyChange(self.contents, new Delta(op.delta.ops)));
       }
     });
+  }
+
+  /**
+   * Whether the session has `version`, reading storage first when it is ahead: a client moving from another
+   * instance may have seen versions this copy has not heard of yet [S4].
+   */
+  reach(version: number): Effect.Effect<boolean, StorageFailure> {
+    if (version <= this.head) return Effect.succeed(true);
+    return this.catchUp().pipe(Effect.map(() => version <= this.head));
   }
 
   /** Brings the session up to date with storage: after a gap or a lost message from another instance [S4]. */

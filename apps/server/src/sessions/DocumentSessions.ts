@@ -278,11 +278,6 @@ export class DocumentSessions extends Context.Service<
                 message: `Document "${id}" already has ${limits.maxConnectionsPerDocument} connections; try again later`,
               });
             }
-            // [S4] a subscriber moving from another instance may have seen versions this copy has not heard
-            // of yet; read them now rather than refuse its `sinceVersion` as ahead of the document.
-            if (config.redis) {
-              yield* session.catchUp().pipe(Effect.tapError(() => Effect.sync(() => release(session))));
-            }
             connections.set(connectionId, (connections.get(connectionId) ?? 0) + 1);
             let released = false;
             return {

@@ -1,4 +1,4 @@
-import { type ErrorTag, isErrorTag, nestingDepth } from '@collab/protocol';
+import { describeIssues, type ErrorTag, type Issue, isErrorTag, nestingDepth } from '@collab/protocol';
 import { initTRPC } from '@trpc/server';
 import { InvalidInput, LimitExceeded, RateLimited } from '../domain/errors.js';
 import type { TrpcContext } from './context.js';
@@ -16,52 +16,13 @@ const t = initTRPC.context<TrpcContext>().create({
     const { stack: _stack, path: _path, ...data } = shape.data;
     const issues = (error.cause as { issues?: unknown } | undefined)?.issues;
     const message = Array.isArray(issues)
-      ? describeIssues(issues as Issue[])
+      ? `Invalid input: ${describeIssues(issues as Issue[])}`
       : error.code === 'PAYLOAD_TOO_LARGE' && shape.message === 'PAYLOAD_TOO_LARGE'
         ? 'The request is larger than the server accepts'
         : shape.message;
     return { ...shape, message, data: { ...data, ...(tag ? { tag } : {}) } };
   },
 });
-
-interface Issue {
-  readonly path?: readonly PropertyKey[];
-  readonly message?: string;
-  readonly code?: string;
-  /** Zod's union issues: the issues of each branch that was tried. */
-  readonly errors?: readonly (readonly Issue[])[];
-}
-
-/**
- * The most telling issue: for a union ("insert, retain or delete?") the branch that came closest (fewest
- * issues), so the message says what is wrong with the op, not only where. Paths join across levels.
- */
-function explain(
-  issue: Issue,
-  prefix: readonly PropertyKey[] = [],
-): { path: PropertyKey[]; message: string } {
-  const path = [...prefix, ...(issue.path ?? [])];
-  // A union with its own message (e.g. "an op must have one of insert, retain or delete") says it best.
-  const generic = issue.message === undefined || issue.message === 'Invalid input';
-  const branches =
-    issue.code === 'invalid_union' && generic ? (issue.errors ?? []).filter((b) => b.length > 0) : [];
-  if (branches.length > 0) {
-    const closest = branches.reduce((best, branch) => (branch.length < best.length ? branch : best));
-    const first = closest[0];
-    if (first) return explain(first, path);
-  }
-  return { path, message: issue.message ?? 'invalid value' };
-}
-
-/** Input validation failures as one readable line: `delta.ops.0.retain: expected number, received string`. */
-function describeIssues(issues: readonly Issue[]): string {
-  const lines = issues.slice(0, 5).map((issue) => {
-    const { path, message } = explain(issue);
-    return path.length > 0 ? `${path.map(String).join('.')}: ${message}` : message;
-  });
-  const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
-  return `Invalid input: ${lines.join('; ')}${more}`;
-}
 
 /** Failures raised by tRPC itself (body too large, malformed JSON) map to a catalogue tag by code. */
 const tagByCode: Partial<Record<string, ErrorTag>> = {

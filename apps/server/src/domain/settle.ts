@@ -1,6 +1,6 @@
 import { Cause, Effect, Exit } from 'effect';
-import { type AppError, isAppError } from '../domain/errors.js';
 import { log } from '../log.js';
+import { type AppError, isAppError } from './errors.js';
 
 export type Settled<A> =
   | { readonly ok: true; readonly value: A }
@@ -8,7 +8,7 @@ export type Settled<A> =
   | { readonly ok: false; readonly error: undefined };
 
 /**
- * Runs an effect for a transport other than tRPC (REST, legacy socket) and sorts its outcome: a value, an
+ * Runs an effect for a transport (tRPC, REST, legacy socket) and sorts its outcome: a value, an
  * expected failure to answer with its catalogue entry, or an unexpected one (`error: undefined`), which is
  * logged here with `context` and must be answered without internals.
  */
