@@ -11,6 +11,8 @@ export const errorCatalogue = {
     message: 'The operation does not apply to the document',
   },
   VersionAhead: { code: 'BAD_REQUEST', status: 400, message: 'The base version is ahead of the document' },
+  Unauthorized: { code: 'UNAUTHORIZED', status: 401, message: 'The credentials are not valid' },
+  Forbidden: { code: 'FORBIDDEN', status: 403, message: 'You may not change this document' },
   DocumentNotFound: { code: 'NOT_FOUND', status: 404, message: 'Document not found' },
   DocumentExists: { code: 'CONFLICT', status: 409, message: 'A document with this id already exists' },
   LimitExceeded: { code: 'PAYLOAD_TOO_LARGE', status: 413, message: 'A limit was exceeded' },

@@ -9,11 +9,14 @@ export const DocumentId = z
   .brand<'DocumentId'>();
 export type DocumentId = z.infer<typeof DocumentId>;
 
-/** Identifies one editing session of one client; with `seq` it names an op across reconnects [C3]. */
+/**
+ * Identifies one editing session of one client; with `seq` it names an op across reconnects [C3]. It is
+ * `${authorId}.${anything}`: the server refuses a clientId under another principal's authorId [A4].
+ */
 export const ClientId = z
   .string({ error: 'client id must be a string' })
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, {
-    error: 'client id must be 1-64 characters of letters, digits, "_" or "-"',
+  .regex(/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/, {
+    error: 'client id must be 1-64 characters of letters, digits, "_", "-" or "."',
   })
   .brand<'ClientId'>();
 export type ClientId = z.infer<typeof ClientId>;

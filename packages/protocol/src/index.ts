@@ -1,3 +1,5 @@
+export * from './access.js';
+export * from './content.js';
 export * from './delta.js';
 export * from './errors.js';
 export * from './ids.js';

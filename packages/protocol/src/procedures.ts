@@ -1,11 +1,15 @@
 import { z } from 'zod';
+import { LinkKey } from './access.js';
 import { DeltaJson } from './delta.js';
 import { ClientId, DocumentId } from './ids.js';
 
 const Version = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const Seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-export const DocumentRef = z.strictObject({ id: DocumentId });
+/** A share link's key, passed on every call that names a document opened through the link [A2]. */
+const key = LinkKey.optional();
+
+export const DocumentRef = z.strictObject({ id: DocumentId, key });
 
 /** A document as stored: its id, version [D2] and contents (inserts only, ending in "\n") [D1]. */
 export const DocumentSnapshot = z.object({ id: DocumentId, version: Version, delta: DeltaJson });
@@ -17,12 +21,13 @@ export type GetOrCreateOutput = z.infer<typeof GetOrCreateOutput>;
 export const CreateInput = z.strictObject({ id: DocumentId.optional(), delta: DeltaJson.optional() });
 export type CreateInput = z.infer<typeof CreateInput>;
 
-export const UpdateInput = z.strictObject({ id: DocumentId, delta: DeltaJson });
+export const UpdateInput = z.strictObject({ id: DocumentId, key, delta: DeltaJson });
 export type UpdateInput = z.infer<typeof UpdateInput>;
 export const UpdateOutput = z.object({ id: DocumentId, version: Version });
 
 export const SubmitInput = z.strictObject({
   id: DocumentId,
+  key,
   clientId: ClientId,
   seq: Seq,
   baseVersion: Version,
@@ -43,6 +48,7 @@ export type CommittedOp = z.infer<typeof CommittedOp>;
 
 export const ChangesInput = z.strictObject({
   id: DocumentId,
+  key,
   sinceVersion: Version,
   /** Set by tRPC's wsLink on reconnect: the tracked id (last version) of the last event received. */
   lastEventId: z
@@ -58,6 +64,7 @@ export type ChangesEvent = z.infer<typeof ChangesEvent>;
 
 export const HistoryInput = z.strictObject({
   id: DocumentId,
+  key,
   fromVersion: Version,
   toVersion: Version.optional(),
   limit: z.number().int().positive().optional(),
@@ -87,6 +94,7 @@ export type PresenceUser = z.infer<typeof PresenceUser>;
 
 export const PresenceUpdateInput = z.strictObject({
   id: DocumentId,
+  key,
   clientId: ClientId,
   user: PresenceUser,
   /** null: connected, with no selection (editor not focused). */
@@ -96,7 +104,7 @@ export const PresenceUpdateInput = z.strictObject({
 });
 export type PresenceUpdateInput = z.infer<typeof PresenceUpdateInput>;
 
-export const PresenceStreamInput = z.strictObject({ id: DocumentId, clientId: ClientId.optional() });
+export const PresenceStreamInput = z.strictObject({ id: DocumentId, key, clientId: ClientId.optional() });
 
 /** The presence of one client as others see it. */
 export const PresenceEntry = z.object({

@@ -1,5 +1,6 @@
 import type { Op } from '@collab/protocol';
 import { Context, type Effect, Schema } from 'effect';
+import type { AccessRecordStore } from './AccessRecords.js';
 
 /** A committed op as stored: version `v` turns version `v-1` into `v` [D2]. */
 export interface StoredOp {
@@ -75,5 +76,5 @@ export class DocumentStore extends Context.Service<
     ): Effect.Effect<readonly StoredOp[], StorageFailure>;
     /** Releases connections. */
     close(): Effect.Effect<void>;
-  }
+  } & AccessRecordStore
 >()('collab/storage/DocumentStore') {}

@@ -1,3 +1,4 @@
+export * from './AccessRecords.js';
 export * from './DocumentStore.js';
 export * as DynamoStore from './dynamodb/DynamoStore.js';
 export { isRetryableDynamoError } from './dynamodb/errors.js';

@@ -3,6 +3,7 @@ import { Effect, Exit, type Layer, Option } from 'effect';
 import QuillDelta from 'quill-delta';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocumentStore, Snapshot, StoredOp } from '../../src/storage/DocumentStore.js';
+import { describeAccessContract } from './accessContract.js';
 import {
   fingerprint,
   largeDocument,
@@ -75,6 +76,8 @@ export function describeDocumentStoreContract(
       await second?.dispose();
       await first?.dispose();
     });
+
+    describeAccessContract(store, other);
 
     describe('documents', () => {
       it('createDocument stores the contents at version 0 and loadSnapshot returns them', async () => {

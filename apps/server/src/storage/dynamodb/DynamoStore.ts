@@ -17,6 +17,7 @@ import {
   VersionTaken,
 } from '../DocumentStore.js';
 import { decodeDelta, encodeDelta } from '../deltaJson.js';
+import { dynamoAccessRecords } from './accessRecords.js';
 import { type ChunkPlacement, deleteChunks, readChunks, writeChunks } from './chunks.js';
 import { call, conditionalCall } from './errors.js';
 import { decodeGzip, type EncodedPayload, encodePayload } from './payloadCodec.js';
@@ -506,6 +507,7 @@ export const make = (
       readOps: (docId, afterVersion, toVersion, limit) =>
         readOps(docId, afterVersion, toVersion, limit).pipe(Effect.map((ops): readonly StoredOp[] => ops)),
       close: () => Effect.sync(() => baseClient.destroy()),
+      ...dynamoAccessRecords(client, tables.documents),
     });
   });
 

@@ -8,6 +8,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { Effect, Layer, type Scope } from 'effect';
 import { DocumentAlreadyExists, DocumentStore, StorageFailure, VersionTaken } from '../DocumentStore.js';
 import { decodeDelta, encodeDelta } from '../deltaJson.js';
+import { sqliteAccessRecords } from './accessRecords.js';
 import * as schema from './schema.js';
 
 export interface SqliteStoreOptions {
@@ -243,6 +244,7 @@ export const make = (
         Effect.sync(() => {
           if (sqlite.open) sqlite.close();
         }),
+      ...sqliteAccessRecords(db),
     });
   });
 

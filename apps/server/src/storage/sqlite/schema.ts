@@ -30,3 +30,25 @@ export const documentOps = sqliteTable(
   },
   (table) => [primaryKey({ columns: [table.docId, table.version] })],
 );
+
+/** Who may open each document [A2]; a document without a row predates access control. */
+export const documentAccess = sqliteTable('document_access', {
+  docId: text('doc_id').primaryKey(),
+  ownerId: text('owner_id'),
+  /** `restricted`, `view` or `edit`. */
+  generalAccess: text('general_access').notNull(),
+  viewerKey: text('viewer_key'),
+  editorKey: text('editor_key'),
+  /** Epoch milliseconds. */
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Browser sessions [A1], by the SHA-256 of their cookie's secret. */
+export const browserSessions = sqliteTable('browser_sessions', {
+  secretHash: text('secret_hash').primaryKey(),
+  authorId: text('author_id').notNull(),
+  name: text('name'),
+  color: text('color'),
+  /** Epoch milliseconds. */
+  createdAt: integer('created_at').notNull(),
+});

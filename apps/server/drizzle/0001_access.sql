@@ -1,0 +1,16 @@
+CREATE TABLE `browser_sessions` (
+	`secret_hash` text PRIMARY KEY NOT NULL,
+	`author_id` text NOT NULL,
+	`name` text,
+	`color` text,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `document_access` (
+	`doc_id` text PRIMARY KEY NOT NULL,
+	`owner_id` text,
+	`general_access` text NOT NULL,
+	`viewer_key` text,
+	`editor_key` text,
+	`updated_at` integer NOT NULL
+);
