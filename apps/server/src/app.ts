@@ -1,4 +1,5 @@
 import { Effect, Layer, ManagedRuntime } from 'effect';
+import { AccessControl } from './access/AccessControl.js';
 import { Broadcast } from './broadcast/Broadcast.js';
 import * as RedisBroadcast from './broadcast/RedisBroadcast.js';
 import { type AppConfig, Config } from './config.js';
@@ -16,6 +17,7 @@ import {
 export interface AppServices {
   readonly sessions: DocumentSessions['Service'];
   readonly presence: PresenceHub['Service'];
+  readonly access: AccessControl['Service'];
 }
 
 function storageLayer(config: AppConfig): Layer.Layer<DocumentStore, StorageFailure | DynamoTableError> {
@@ -45,7 +47,7 @@ function broadcastLayer(config: AppConfig): Layer.Layer<Broadcast> {
 /** Picks the layers the configuration asks for and wires them into one runtime. */
 export function makeApp(config: AppConfig) {
   const infrastructure = Layer.mergeAll(storageLayer(config), broadcastLayer(config));
-  const layer = Layer.mergeAll(DocumentSessions.layer, PresenceHub.layer).pipe(
+  const layer = Layer.mergeAll(DocumentSessions.layer, PresenceHub.layer, AccessControl.layer).pipe(
     Layer.provideMerge(infrastructure),
     Layer.provideMerge(Layer.succeed(Config, config)),
   );
@@ -54,7 +56,8 @@ export function makeApp(config: AppConfig) {
     Effect.gen(function* () {
       const sessions = yield* DocumentSessions;
       const presence = yield* PresenceHub;
-      return { sessions, presence } satisfies AppServices;
+      const access = yield* AccessControl;
+      return { sessions, presence, access } satisfies AppServices;
     }),
   );
   return { runtime, services };

@@ -1,13 +1,14 @@
 import { type Limits, limitsFromEnv } from '@collab/protocol';
 import { Context } from 'effect';
 import { z } from 'zod';
+import { type AccessConfig, accessConfigFrom, accessEnvSchema } from './access/config.js';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 const positiveInt = z.coerce.number({ error: 'must be a number' }).int().positive();
 
-const EnvSchema = z.object({
+const EnvSchema = accessEnvSchema.extend({
   PORT: z.coerce.number({ error: 'must be a number' }).int().min(0).max(65535).default(8000),
   HOST: z.string().min(1).default('0.0.0.0'),
   STORAGE: z.enum(['sqlite', 'dynamodb'], { error: 'must be "sqlite" or "dynamodb"' }).default('sqlite'),
@@ -64,6 +65,7 @@ export interface AppConfig {
   readonly serveWeb: boolean;
   readonly webBuildDir: string | undefined;
   readonly limits: Limits;
+  readonly access: AccessConfig;
 }
 
 /** Configuration problems, each naming the variable, so a bad value stops the start with a clear message. */
@@ -88,6 +90,12 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
   }
   const e = parsed.data;
+  let access: AccessConfig;
+  try {
+    access = accessConfigFrom(e);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -113,6 +121,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     serveWeb: e.SERVE_WEB,
     webBuildDir: e.WEB_BUILD_DIR,
     limits,
+    access,
   };
 }
 

@@ -1,4 +1,5 @@
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
+import type { Me } from '@collab/protocol';
 import type { Api } from './api.js';
 import { toCollabError } from './errors.js';
 import { DocumentSession, type SessionTransport } from './session.js';
@@ -8,7 +9,15 @@ export interface CollabClientOptions {
   readonly url: string;
   /** A WebSocket implementation where there is no global one (Node 20: `import WebSocket from 'ws'`). */
   readonly WebSocket?: unknown;
-  /** Names this client's ops across reconnects [C3]; a fresh random id when omitted. */
+  /**
+   * A service API key or an identity provider's JWT [A1], sent when the socket opens (connection params).
+   * Without one, a browser acts for its session cookie and a program for the anonymous principal.
+   */
+  readonly token?: string;
+  /**
+   * Names this client's ops across reconnects [C3]; it must start with the caller's `authorId` and a dot
+   * [A4]. Default: `${authorId}.${random}`, with the authorId the server tells (`session.me`).
+   */
   readonly clientId?: string;
   /** Delay before reconnect attempt `n` (default: exponential backoff from 250 ms to 5 s, with jitter). */
   readonly retryDelayMs?: (attempt: number) => number;
@@ -17,9 +26,15 @@ export interface CollabClientOptions {
 export interface CollabClient {
   /** The raw typed API, for calls the document sessions do not cover (create, update, history…). */
   readonly api: Api;
+  /** This client's id; known once `me()` or `openDocument` has answered (empty before). */
   readonly clientId: string;
-  /** Opens a document (creating it when `create` is true, the default) and follows its changes. */
-  openDocument(id: string, options?: { create?: boolean }): Promise<DocumentSession>;
+  /** Who the server says this client acts for (asked once). */
+  me(): Promise<Me>;
+  /**
+   * Opens a document (creating it when `create` is true, the default) and follows its changes. `key` is
+   * the share link key the document was shared with, if any.
+   */
+  openDocument(id: string, options?: { create?: boolean; key?: string }): Promise<DocumentSession>;
   /** Closes every session and the socket. */
   close(): void;
 }
@@ -35,7 +50,7 @@ function randomClientId(): string {
 
 /** A client of the collaboration server over one WebSocket, usable in browsers and in Node. */
 export function createCollabClient(options: CollabClientOptions): CollabClient {
-  const clientId = options.clientId ?? randomClientId();
+  let clientId = '';
   const connectionListeners = new Set<(open: boolean, closeCode?: number) => void>();
   let open = false;
   const setOpen = (value: boolean, closeCode?: number) => {
@@ -50,13 +65,31 @@ export function createCollabClient(options: CollabClientOptions): CollabClient {
     keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
     onOpen: () => setOpen(true),
     onClose: (cause) => setOpen(false, cause?.code),
+    ...(options.token !== undefined ? { connectionParams: { token: options.token } } : {}),
   });
   const api: Api = createTRPCClient({ links: [wsLink({ client: wsClient })] });
   const sessions = new Set<DocumentSession>();
 
+  let identity: Promise<Me> | undefined;
+  const me = () => {
+    identity ??= api.session.me.query().then(
+      (answer) => {
+        clientId = options.clientId ?? `${answer.authorId}.${randomClientId()}`;
+        return answer;
+      },
+      (error: unknown) => {
+        identity = undefined;
+        throw toCollabError(error);
+      },
+    );
+    return identity;
+  };
+
   const transport: SessionTransport = {
     api,
-    clientId,
+    get clientId() {
+      return clientId;
+    },
     isOpen: () => open,
     onConnection: (listener) => {
       connectionListeners.add(listener);
@@ -66,13 +99,18 @@ export function createCollabClient(options: CollabClientOptions): CollabClient {
 
   return {
     api,
-    clientId,
-    async openDocument(id, { create = true } = {}) {
+    get clientId() {
+      return clientId;
+    },
+    me,
+    async openDocument(id, { create = true, key } = {}) {
+      await me();
       try {
+        const ref = key === undefined ? { id } : { id, key };
         const snapshot = create
-          ? await api.documents.getOrCreate.mutate({ id })
-          : await api.documents.get.query({ id });
-        const session = new DocumentSession(transport, snapshot);
+          ? await api.documents.getOrCreate.mutate(ref)
+          : await api.documents.get.query(ref);
+        const session = new DocumentSession(transport, snapshot, key);
         sessions.add(session);
         const close = session.close.bind(session);
         session.close = () => {

@@ -64,6 +64,8 @@ export interface SessionTransport {
  */
 export class DocumentSession {
   readonly id: string;
+  /** The document and the share link key it was opened with, sent on every call [A2]. */
+  readonly #ref: { readonly id: string; readonly key?: string };
   readonly #transport: SessionTransport;
   readonly #events = new Emitter<DocumentEvents>();
   #doc: ClientDocument;
@@ -80,8 +82,9 @@ export class DocumentSession {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #stopConnection: () => void;
 
-  constructor(transport: SessionTransport, snapshot: DocumentSnapshot) {
+  constructor(transport: SessionTransport, snapshot: DocumentSnapshot, key?: string) {
     this.id = snapshot.id;
+    this.#ref = key === undefined ? { id: snapshot.id } : { id: snapshot.id, key };
     this.#transport = transport;
     this.#doc = new ClientDocument({
       clientId: transport.clientId,
@@ -147,7 +150,7 @@ export class DocumentSession {
     this.#changes?.unsubscribe();
     this.#subscribed = false;
     this.#changes = this.#transport.api.documents.changes.subscribe(
-      { id: this.id, sinceVersion: this.#doc.version },
+      { ...this.#ref, sinceVersion: this.#doc.version },
       {
         onStarted: () => {
           this.#subscribed = true;
@@ -199,7 +202,7 @@ export class DocumentSession {
     if (!outgoing) return;
     this.#transport.api.documents.submit
       .mutate({
-        id: this.id,
+        ...this.#ref,
         clientId: this.#doc.clientId,
         seq: outgoing.seq,
         baseVersion: outgoing.baseVersion,
@@ -227,7 +230,7 @@ export class DocumentSession {
     this.#changes?.unsubscribe();
     this.#subscribed = false;
     try {
-      const snapshot = await this.#transport.api.documents.get.query({ id: this.id });
+      const snapshot = await this.#transport.api.documents.get.query(this.#ref);
       if (this.#closed) return;
       this.#doc = new ClientDocument({
         clientId: this.#doc.clientId,
@@ -277,7 +280,7 @@ export class DocumentSession {
 
   #subscribePresence(): void {
     this.#presenceStream = this.#transport.api.presence.stream.subscribe(
-      { id: this.id, clientId: this.#doc.clientId },
+      { ...this.#ref, clientId: this.#doc.clientId },
       {
         onData: (data: { events: PresenceEvent[] }) => {
           for (const event of data.events) {
@@ -318,7 +321,7 @@ export class DocumentSession {
     const range = own.range && this.#doc.toServerRange(own.range);
     this.#transport.api.presence.update
       .mutate({
-        id: this.id,
+        ...this.#ref,
         clientId: this.#doc.clientId,
         user: own.user,
         range,

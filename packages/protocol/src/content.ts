@@ -7,6 +7,12 @@ import type { Op } from './delta.js';
  */
 type Check = (value: unknown) => boolean;
 
+/** Any delta op: the wire schema's, or quill-delta's. */
+interface AnyOp {
+  readonly insert?: unknown;
+  readonly attributes?: Readonly<Record<string, unknown>> | undefined;
+}
+
 const oneOf =
   (...values: readonly unknown[]): Check =>
   (value) =>
@@ -66,18 +72,21 @@ export const allowedEmbeds: Readonly<Record<string, Check>> = {
 };
 
 /** The format and embed names to register with Quill (its `formats` option). */
-export const editorFormats: readonly string[] = [...Object.keys(allowedFormats), ...Object.keys(allowedEmbeds)];
+export const editorFormats: readonly string[] = [
+  ...Object.keys(allowedFormats),
+  ...Object.keys(allowedEmbeds),
+];
 
 /** Why `op` holds content the editor cannot render, or undefined when it is fine. */
-export function contentProblem(op: Op): string | undefined {
-  if ('insert' in op && typeof op.insert === 'object') {
+export function contentProblem(op: AnyOp): string | undefined {
+  if (typeof op.insert === 'object' && op.insert !== null) {
     const [name, value] = Object.entries(op.insert)[0] ?? [];
     if (name === undefined) return 'an embed must have one key';
     const check = Object.hasOwn(allowedEmbeds, name) ? allowedEmbeds[name] : undefined;
     if (!check) return `the embed "${name}" is not supported`;
     if (!check(value)) return `the ${name} embed's value is not allowed`;
   }
-  if ('attributes' in op && op.attributes) {
+  if (op.attributes) {
     for (const [name, value] of Object.entries(op.attributes)) {
       const check = Object.hasOwn(allowedFormats, name) ? allowedFormats[name] : undefined;
       if (!check) return `the format "${name}" is not supported`;
@@ -89,7 +98,7 @@ export function contentProblem(op: Op): string | undefined {
 }
 
 /** The first problem of any op in `ops` [A7]. */
-export function deltaContentProblem(ops: readonly Op[]): string | undefined {
+export function deltaContentProblem(ops: readonly AnyOp[]): string | undefined {
   for (const [index, op] of ops.entries()) {
     const problem = contentProblem(op);
     if (problem) return `op ${index}: ${problem}`;
@@ -128,7 +137,9 @@ export function sanitizeDocumentOps(ops: readonly Op[]): { ops: Op[]; dropped: n
       if (check && value !== null && check(value)) attributes[name] = value;
       else dropped += 1;
     }
-    result.push(Object.keys(attributes).length > 0 ? { insert: op.insert, attributes } : { insert: op.insert });
+    result.push(
+      Object.keys(attributes).length > 0 ? { insert: op.insert, attributes } : { insert: op.insert },
+    );
   }
   return { ops: result, dropped };
 }

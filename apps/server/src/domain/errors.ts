@@ -14,6 +14,12 @@ export class InvalidOperation extends Schema.TaggedError<InvalidOperation>()('In
 export class VersionAhead extends Schema.TaggedError<VersionAhead>()('VersionAhead', {
   message: Schema.String,
 }) {}
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()('Unauthorized', {
+  message: Schema.String,
+}) {}
+export class Forbidden extends Schema.TaggedError<Forbidden>()('Forbidden', {
+  message: Schema.String,
+}) {}
 export class DocumentNotFound extends Schema.TaggedError<DocumentNotFound>()('DocumentNotFound', {
   message: Schema.String,
 }) {}
@@ -37,6 +43,8 @@ export type AppError =
   | InvalidInput
   | InvalidOperation
   | VersionAhead
+  | Unauthorized
+  | Forbidden
   | DocumentNotFound
   | DocumentExists
   | LimitExceeded

@@ -16,6 +16,8 @@ import {
 } from '@collab/protocol';
 import { Effect } from 'effect';
 import type { z } from 'zod';
+import type { AccessConfig } from '../access/config.js';
+import type { Principal } from '../access/principal.js';
 import type { AppServices } from '../app.js';
 import type { AppError } from '../domain/errors.js';
 import { settle } from '../domain/settle.js';
@@ -135,28 +137,46 @@ const isReply = (value: object): value is Reply => 'status' in value && 'body' i
 export interface RestDeps {
   readonly services: AppServices;
   readonly limits: Limits;
+  readonly access: AccessConfig;
+}
+
+/** REST writes are JSON only, so a cross-site form or `text/plain` request cannot make one [A5]. */
+function isJson(req: IncomingMessage): boolean {
+  const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  return type === 'application/json';
 }
 
 /** The handler of every path under `/api/database`. */
-export function createRestHandler({ services, limits }: RestDeps) {
+export function createRestHandler({ services, limits, access }: RestDeps) {
   const { sessions } = services;
 
+  /**
+   * [A3] [A8] the request's principal (a bearer token, a browser session, or anonymous) must hold `need` on
+   * the document; a document that does not exist yet is claimed first when the route creates it.
+   */
+  const allow = (principal: Principal, id: string, need: 'viewer' | 'editor', creates: boolean) =>
+    (creates ? services.access.claim(principal, id) : Effect.void).pipe(
+      Effect.andThen(services.access.require(principal, id, undefined, need)),
+    );
+
   /** Replaces the contents as one op, or creates the document when it does not exist (yet). */
-  const store = (id: string, delta: DeltaJson, createFirst: boolean) => {
-    const clientId = `rest-${randomUUID()}`;
+  const store = (principal: Principal, id: string, delta: DeltaJson, createFirst: boolean) => {
+    const clientId = `${principal.authorId}.rest-${randomUUID()}`;
     const replace = sessions.replace(id, delta, clientId).pipe(Effect.asVoid);
     const create = sessions.create(id, delta).pipe(Effect.asVoid);
-    return createFirst
+    const write = createFirst
       ? create.pipe(Effect.catchTag('DocumentExists', () => replace))
       : replace.pipe(
           Effect.catchTag('DocumentNotFound', () =>
             create.pipe(Effect.catchTag('DocumentExists', () => replace)),
           ),
         );
+    return allow(principal, id, 'editor', true).pipe(Effect.andThen(write));
   };
 
-  const documentReply = async (id: string, create: boolean): Promise<Reply> => {
-    const outcome = await settle(create ? sessions.getOrCreate(id) : sessions.get(id), {
+  const documentReply = async (principal: Principal, id: string, create: boolean): Promise<Reply> => {
+    const read = create ? sessions.getOrCreate(id) : sessions.get(id);
+    const outcome = await settle(allow(principal, id, 'viewer', create).pipe(Effect.andThen(read)), {
       route: create ? 'rest.getorcreate' : 'rest.get',
       docId: id,
     });
@@ -164,8 +184,14 @@ export function createRestHandler({ services, limits }: RestDeps) {
     return { status: 200, body: encodeLegacyDocument(id, outcome.value.delta.ops) };
   };
 
-  const writeReply = async (id: string, delta: DeltaJson, createFirst: boolean, success: Reply) => {
-    const outcome = await settle(store(id, delta, createFirst), {
+  const writeReply = async (
+    principal: Principal,
+    id: string,
+    delta: DeltaJson,
+    createFirst: boolean,
+    success: Reply,
+  ) => {
+    const outcome = await settle(store(principal, id, delta, createFirst), {
       route: createFirst ? 'rest.create' : 'rest.update',
       docId: id,
     });
@@ -177,13 +203,20 @@ export function createRestHandler({ services, limits }: RestDeps) {
     if (writes && !httpConnection(req, limits.maxOpsPerSecond).takeToken()) {
       return detail(errorCatalogue.RateLimited.status, 'Too many operations from this address; slow down');
     }
+    if ((route.name === 'create' || route.name === 'update') && !isJson(req)) {
+      req.resume();
+      return detail(415, 'The request body must be application/json');
+    }
+    const authenticated = await settle(services.access.authenticate(req, undefined), { route: 'rest.auth' });
+    if (!authenticated.ok) return errorReply(authenticated.error);
+    const principal = authenticated.value;
     if (route.name === 'create') {
       const read = await readJsonBody(req, LegacyCreateBody, limits);
       if (isReply(read)) return read;
       const delta = decodeData(read.body.Data, limits);
       if (isReply(delta)) return delta;
       const id = read.body.id ?? randomUUID();
-      return writeReply(id, delta, true, {
+      return writeReply(principal, id, delta, true, {
         status: 200,
         body: { message: 'Document created successfully', document_id: id },
       });
@@ -191,24 +224,28 @@ export function createRestHandler({ services, limits }: RestDeps) {
     const parsedId = parseId(route.rawId);
     if (isReply(parsedId)) return parsedId;
     const { id } = parsedId;
-    if (route.name === 'get') return documentReply(id, false);
-    if (route.name === 'getOrCreate') return documentReply(id, true);
+    if (route.name === 'get') return documentReply(principal, id, false);
+    if (route.name === 'getOrCreate') return documentReply(principal, id, true);
     const read = await readJsonBody(req, LegacyUpdateBody, limits);
     if (isReply(read)) return read;
     const delta = decodeData(read.body.Data, limits);
     if (isReply(delta)) return delta;
     const stored = encodeLegacyData(normalizeDocument(new Delta(delta.ops)).ops);
-    return writeReply(id, delta, false, { status: 200, body: { Data: stored } });
+    return writeReply(principal, id, delta, false, { status: 200, body: { Data: stored } });
   };
 
   return (req: IncomingMessage, res: ServerResponse, path: string): void => {
-    // The seed allowed cross-origin calls; the routes are anonymous, so any origin may call them.
-    res.setHeader('access-control-allow-origin', '*');
+    // [A5] cross-origin calls only from the configured origins (the seed's own front end among them).
+    const origin = req.headers.origin;
+    res.setHeader('vary', 'Origin');
+    if (origin !== undefined && access.allowedOrigins.includes(origin)) {
+      res.setHeader('access-control-allow-origin', origin);
+    }
     const route = routeOf(path);
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {
         'access-control-allow-methods': route ? `${allowed[route.name]}, OPTIONS` : 'GET, POST, PUT, OPTIONS',
-        'access-control-allow-headers': 'content-type',
+        'access-control-allow-headers': 'content-type, authorization',
         'access-control-max-age': '600',
       });
       res.end();

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
+import { baseSecurityHeaders, isStateChanging, originAllowed } from '../access/origins.js';
 import type { AppServices } from '../app.js';
 import type { AppConfig } from '../config.js';
 import { createLegacySocketServer, isLegacySocketPath } from '../legacy/LegacySocket.js';
@@ -42,10 +43,12 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
     router: appRouter,
     basePath: '/trpc/',
     maxBodySize: limits.maxMessageBytes,
-    createContext: ({ req }): TrpcContext => ({
+    createContext: async ({ req, res }): Promise<TrpcContext> => ({
       ...baseContext,
       request: req,
+      response: res,
       connection: httpConnection(req, limits.maxOpsPerSecond),
+      principal: await runEffect(services.access.authenticate(req, undefined)),
     }),
     onError: ({ error, path }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR')
@@ -71,9 +74,14 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
     wss: trpcSockets,
     router: appRouter,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
-    createContext: ({ req, res }): TrpcContext => {
+    // Once per connection: its principal comes from the token in its connection params, else its cookie [A1].
+    createContext: async ({ req, res, info }): Promise<TrpcContext> => {
       const connection = connections.get(res) ?? websocketConnection(res, limits.maxOpsPerSecond);
-      return { ...baseContext, request: req, connection };
+      const token = info.connectionParams?.token;
+      const principal = await runEffect(
+        services.access.authenticate(req, typeof token === 'string' ? token : undefined),
+      );
+      return { ...baseContext, request: req, response: undefined, connection, principal };
     },
     onError: ({ error, path }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR')
@@ -81,7 +89,7 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
     },
   });
 
-  const rest = createRestHandler({ services, limits });
+  const rest = createRestHandler({ services, limits, access: config.access });
   const legacySockets = createLegacySocketServer({
     services,
     limits,
@@ -95,6 +103,12 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
 
   const server = createServer((req, res) => {
     const path = pathOf(req);
+    for (const [name, value] of Object.entries(baseSecurityHeaders)) res.setHeader(name, value);
+    if (isStateChanging(req.method) && !originAllowed(req, config.access.allowedOrigins)) {
+      req.resume();
+      sendJson(res, 403, { error: 'Cross-origin requests are not allowed', tag: 'Forbidden' });
+      return;
+    }
     if (path === '/healthz') {
       sendJson(res, shuttingDown ? 503 : 200, { status: shuttingDown ? 'shutting-down' : 'ok' });
       return;
@@ -119,6 +133,11 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
     const route = shuttingDown ? undefined : upgradeRoutes.find((r) => r.matches(path));
     if (!route) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    // [A5] a page on another site cannot open a socket that acts with this user's cookie.
+    if (!originAllowed(req, config.access.allowedOrigins)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return;
     }
     route.server.handleUpgrade(req, socket, head, (ws) => route.server.emit('connection', ws, req));

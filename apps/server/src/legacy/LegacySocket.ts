@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Delta, OutgoingOp } from '@collab/ot';
 import { DocumentId, errorCatalogue, type Limits } from '@collab/protocol';
+import { Effect } from 'effect';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import type { AccessWatch } from '../access/AccessControl.js';
+import { anonymous } from '../access/principal.js';
 import type { AppServices } from '../app.js';
 import type { AppError } from '../domain/errors.js';
 import { settle } from '../domain/settle.js';
@@ -28,6 +31,8 @@ export const LegacyCloseCode = {
   serverError: 1011,
   /** The document has as many connections as allowed; try again later. */
   tryAgainLater: 1013,
+  /** The document's access no longer lets this socket in (it was lowered or the link revoked) [A3]. */
+  accessEnded: 1008,
 } as const;
 
 /** A closed connection still commits the changes it sent; after this long it gives up waiting. */
@@ -84,8 +89,14 @@ const describe = (error: AppError | undefined) => error?.message ?? errorCatalog
  * storage work (loading, committing, reading missed ops) is asynchronous.
  */
 class LegacyConnection {
-  /** Random, so `(clientId, seq)` stays unique across connections and restarts [C3]. */
-  readonly #view = new LegacyView(`legacy-${randomBytes(12).toString('base64url')}`);
+  /**
+   * Random, so `(clientId, seq)` stays unique across connections and restarts [C3]; under the anonymous
+   * principal the seed's clients act for [A8].
+   */
+  readonly #view = new LegacyView(`${anonymous.authorId}.legacy-${randomBytes(12).toString('base64url')}`);
+  /** What the anonymous principal may do here, known once the document is loaded [A3]. */
+  #canEdit = false;
+  #watch: AccessWatch | undefined;
   readonly #socket: WebSocket;
   /** The TCP socket under the WebSocket, to write a batch of frames and its ping in one go. */
   readonly #transport: IncomingMessage['socket'];
@@ -173,6 +184,10 @@ class LegacyConnection {
         else this.#sendError('Too many requests on this connection; slow down');
         return;
       case 'changes-received':
+        if (this.#view.loaded && !this.#canEdit) {
+          this.#change(frame.delta, 'You can view this document but not change it');
+          return;
+        }
         this.#change(frame.delta, allowed ? undefined : 'Too many changes on this connection; slow down');
         return;
       case 'save-changes':
@@ -238,8 +253,21 @@ class LegacyConnection {
 
   async #acquire(): Promise<void> {
     const docId = this.#docId as DocumentId;
-    const { sessions } = this.#options.services;
+    const { sessions, access } = this.#options.services;
     const context = { route: 'legacy.get-document', docId };
+    // [A3] [A8] the seed's client acts for the anonymous principal: the document's general access decides.
+    const allowed = await settle(
+      access
+        .claim(anonymous, docId)
+        .pipe(Effect.andThen(access.require(anonymous, docId, undefined, 'viewer'))),
+      context,
+    );
+    if (!allowed.ok) {
+      this.#sendError(describe(allowed.error));
+      if (allowed.error?._tag !== undefined) this.#socket.close(LegacyCloseCode.accessEnded, 'no access');
+      return;
+    }
+    this.#canEdit = allowed.value !== 'viewer';
     const created = await settle(sessions.getOrCreate(docId), context);
     if (!created.ok) {
       this.#sendError(describe(created.error));
@@ -259,6 +287,10 @@ class LegacyConnection {
       return;
     }
     this.#lease = leased.value;
+    this.#watch = access.watch(anonymous, docId, undefined, this.#canEdit ? 'editor' : 'viewer');
+    this.#watch.signal.addEventListener('abort', () =>
+      this.#socket.close(LegacyCloseCode.accessEnded, 'access to the document changed; reconnect'),
+    );
     this.#reload();
     if (this.#reloadAfterLoading) this.#reload();
     this.#reloadAfterLoading = false;
@@ -379,6 +411,7 @@ class LegacyConnection {
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
+    this.#watch?.stop();
     this.#stop.abort();
     this.#lease?.release();
   }

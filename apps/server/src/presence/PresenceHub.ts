@@ -3,9 +3,13 @@ import type { PresenceEntry, PresenceEvent, PresenceUpdateInput } from '@collab/
 import { Context, Effect, Layer } from 'effect';
 import { Broadcast } from '../broadcast/Broadcast.js';
 import { Config } from '../config.js';
+import { LimitExceeded } from '../domain/errors.js';
 import type { DocumentSession } from '../sessions/DocumentSession.js';
 
 type Listener = (event: PresenceEvent) => void;
+
+/** Presence entries one connection may hold on one document (a client has one; a few allow tabs sharing a socket) [A4]. */
+export const maxPresencePerConnection = 4;
 
 interface Tracked {
   entry: PresenceEntry;
@@ -37,11 +41,11 @@ export class PresenceHub extends Context.Service<
       session: DocumentSession,
       input: PresenceUpdateInput,
       connectionId: string | undefined,
-    ): Effect.Effect<void>;
+    ): Effect.Effect<void, LimitExceeded>;
     /** Everyone present now, then every change, until the returned function is called. */
     listen(session: DocumentSession, listener: Listener): () => void;
-    /** Removes a client (its stream ended) and tells everyone. */
-    leave(docId: string, clientId: string): void;
+    /** Removes a client (its stream on `connectionId` ended) and tells everyone; another connection's entry stays [A4]. */
+    leave(docId: string, clientId: string, connectionId: string): void;
     /** Removes every entry a connection set (the connection closed). */
     dropConnection(connectionId: string): void;
   }
@@ -157,6 +161,16 @@ export class PresenceHub extends Context.Service<
         update: (session, input, connectionId) =>
           Effect.gen(function* () {
             const doc = docFor(session.id);
+            if (connectionId !== undefined && !doc.entries.has(input.clientId)) {
+              let held = 0;
+              for (const tracked of doc.entries.values())
+                if (tracked.connectionId === connectionId) held += 1;
+              if (held >= maxPresencePerConnection) {
+                return yield* new LimitExceeded({
+                  message: `A connection may show at most ${maxPresencePerConnection} cursors in one document`,
+                });
+              }
+            }
             track(session, doc);
             yield* subscribeRemote(session.id, doc);
             let range = input.range;
@@ -191,7 +205,10 @@ export class PresenceHub extends Context.Service<
             dropIfUnused(session.id, doc);
           };
         },
-        leave: (docId, clientId) => remove(docId, clientId, true),
+        leave: (docId, clientId, connectionId) => {
+          if (docs.get(docId)?.entries.get(clientId)?.connectionId === connectionId)
+            remove(docId, clientId, true);
+        },
         dropConnection: (connectionId) => {
           for (const [docId, doc] of docs) {
             for (const [clientId, tracked] of doc.entries) {

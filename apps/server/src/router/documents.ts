@@ -14,41 +14,57 @@ import { Effect } from 'effect';
 import { LimitExceeded, VersionAhead } from '../domain/errors.js';
 import { log } from '../log.js';
 import { changesPageSize } from '../sessions/DocumentSession.js';
-import { publicProcedure, router, writeProcedure } from '../trpc/init.js';
+import { requireOwnClientId } from '../trpc/access.js';
+import { editorProcedure, router, viewerProcedure, writeProcedure } from '../trpc/init.js';
 import { toTrpcError } from '../trpc/run.js';
 
 /** Most ops in one `documents.changes` event while catching up. */
 
 export const documentsRouter = router({
-  get: publicProcedure
+  get: viewerProcedure
     .input(DocumentRef)
     .query(({ input, ctx }) => ctx.run(ctx.services.sessions.get(input.id), { procedure: 'documents.get' })),
 
-  getOrCreate: writeProcedure
-    .input(DocumentRef)
-    .mutation(({ input, ctx }) =>
-      ctx.run(ctx.services.sessions.getOrCreate(input.id), { procedure: 'documents.getOrCreate' }),
-    ),
+  /** A new document is owned by its creator [A2]; an existing one needs at least the viewer role [A3]. */
+  getOrCreate: writeProcedure.input(DocumentRef).mutation(({ input, ctx }) => {
+    const { access, sessions } = ctx.services;
+    return ctx.run(
+      access
+        .claim(ctx.principal, input.id)
+        .pipe(
+          Effect.andThen(access.require(ctx.principal, input.id, input.key, 'viewer')),
+          Effect.andThen(sessions.getOrCreate(input.id)),
+        ),
+      { procedure: 'documents.getOrCreate', docId: input.id },
+    );
+  }),
 
   create: writeProcedure.input(CreateInput).mutation(({ input, ctx }) => {
     const id = input.id ?? randomUUID();
-    return ctx.run(ctx.services.sessions.create(id, input.delta), {
-      procedure: 'documents.create',
-      docId: id,
-    });
+    return ctx.run(
+      ctx.services.access
+        .claim(ctx.principal, id)
+        .pipe(Effect.andThen(ctx.services.sessions.create(id, input.delta))),
+      { procedure: 'documents.create', docId: id },
+    );
   }),
 
   /** Replaces the whole contents; committed as one op (the diff), so live editors see it. */
-  update: writeProcedure.input(UpdateInput).mutation(async ({ input, ctx }) => {
+  update: editorProcedure.input(UpdateInput).mutation(async ({ input, ctx }) => {
     const { version } = await ctx.run(
-      ctx.services.sessions.replace(input.id, input.delta, `update-${randomUUID()}`),
+      ctx.services.sessions.replace(
+        input.id,
+        input.delta,
+        `${ctx.principal.authorId}.update-${randomUUID()}`,
+      ),
       { procedure: 'documents.update', docId: input.id },
     );
     return { id: input.id, version };
   }),
 
   /** [C1] commits an op made on `baseVersion`; [C3] a resubmitted op answers with its original version. */
-  submit: writeProcedure.input(SubmitInput).mutation(async ({ input, ctx }) => {
+  submit: editorProcedure.input(SubmitInput).mutation(async ({ input, ctx }) => {
+    requireOwnClientId(ctx, input.clientId);
     if (input.delta.ops.length > ctx.limits.maxDeltaOps) {
       throw toTrpcError(
         new LimitExceeded({
@@ -72,12 +88,14 @@ export const documentsRouter = router({
    * [C2] every committed op after `sinceVersion` (or `lastEventId` on reconnect), in version order, no gap,
    * no duplicate; each event holds consecutive ops and is tracked by the version of its last op.
    */
-  changes: publicProcedure.input(ChangesInput).subscription(async function* ({ input, ctx, signal }) {
+  changes: viewerProcedure.input(ChangesInput).subscription(async function* ({ input, ctx, signal }) {
     const lease = await ctx.run(ctx.services.sessions.lease(input.id, ctx.connection.id), {
       procedure: 'documents.changes',
     });
     const { session } = lease;
-    const abort = signal ?? new AbortController().signal;
+    // [A3] the stream ends within seconds when its access is revoked or lowered.
+    const watch = ctx.services.access.watch(ctx.principal, input.id, input.key, 'viewer');
+    const abort = signal ? AbortSignal.any([signal, watch.signal]) : watch.signal;
     try {
       let last = input.lastEventId != null ? Number(input.lastEventId) : input.sinceVersion;
       if (!(await ctx.run(session.reach(last), { procedure: 'documents.changes', docId: input.id }))) {
@@ -109,13 +127,16 @@ export const documentsRouter = router({
         const event: ChangesEvent = { ops };
         yield tracked(String(last), event);
       }
+      const lost = watch.lost();
+      if (lost) throw toTrpcError(lost);
     } finally {
+      watch.stop();
       lease.release();
     }
   }),
 
   /** Committed ops with `fromVersion < version <= toVersion`, oldest first, a page at a time. */
-  history: publicProcedure.input(HistoryInput).query(({ input, ctx }) =>
+  history: viewerProcedure.input(HistoryInput).query(({ input, ctx }) =>
     ctx.run(
       ctx.services.sessions.withSession(input.id, (session) =>
         Effect.gen(function* () {

@@ -1,11 +1,15 @@
 import { router } from '../trpc/init.js';
+import { accessRouter } from './access.js';
 import { documentsRouter } from './documents.js';
 import { presenceRouter } from './presence.js';
+import { sessionRouter } from './session.js';
 
 /** The public API (DESIGN.md §3): other TypeScript services import this type to call it. */
 export const appRouter = router({
   documents: documentsRouter,
   presence: presenceRouter,
+  session: sessionRouter,
+  access: accessRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,10 +1,18 @@
 import { type PresenceEvent, PresenceStreamInput, PresenceUpdateInput } from '@collab/protocol';
-import { publicProcedure, router, writeProcedure } from '../trpc/init.js';
+import { requireOwnClientId } from '../trpc/access.js';
+import { router, viewerProcedure, writeProcedure } from '../trpc/init.js';
+import { toTrpcError } from '../trpc/run.js';
 
 export const presenceRouter = router({
   /** [C6] a client's cursor and selection at its document version; refresh it to keep it alive. */
+  /** Viewers publish presence too [A3]; only under the caller's own clientIds [A4]. */
   update: writeProcedure.input(PresenceUpdateInput).mutation(async ({ input, ctx }) => {
-    const { sessions, presence } = ctx.services;
+    requireOwnClientId(ctx, input.clientId);
+    const { sessions, presence, access } = ctx.services;
+    await ctx.run(access.require(ctx.principal, input.id, input.key, 'viewer'), {
+      procedure: 'presence.update',
+      docId: input.id,
+    });
     await ctx.run(
       sessions.withSession(input.id, (session) => presence.update(session, input, ctx.connection.id)),
       { procedure: 'presence.update', docId: input.id },
@@ -13,8 +21,9 @@ export const presenceRouter = router({
   }),
 
   /** Everyone present, then each change; a client's own entry is left out. Ends its presence when closed. */
-  stream: publicProcedure.input(PresenceStreamInput).subscription(async function* ({ input, ctx, signal }) {
-    const { sessions, presence } = ctx.services;
+  stream: viewerProcedure.input(PresenceStreamInput).subscription(async function* ({ input, ctx, signal }) {
+    requireOwnClientId(ctx, input.clientId);
+    const { sessions, presence, access } = ctx.services;
     const lease = await ctx.run(sessions.lease(input.id, ctx.connection.id), {
       procedure: 'presence.stream',
     });
@@ -27,7 +36,8 @@ export const presenceRouter = router({
       pending.set(clientId, event);
       wake?.();
     });
-    const abort = signal ?? new AbortController().signal;
+    const watch = access.watch(ctx.principal, input.id, input.key, 'viewer');
+    const abort = signal ? AbortSignal.any([signal, watch.signal]) : watch.signal;
     abort.addEventListener('abort', () => wake?.(), { once: true });
     try {
       while (!abort.aborted) {
@@ -42,9 +52,13 @@ export const presenceRouter = router({
         pending.clear();
         yield { events };
       }
+      const lost = watch.lost();
+      if (lost) throw toTrpcError(lost);
     } finally {
+      watch.stop();
       stop();
-      if (input.clientId) presence.leave(input.id, input.clientId);
+      // [A4] only this connection's own entry leaves.
+      if (input.clientId) presence.leave(input.id, input.clientId, ctx.connection.id);
       lease.release();
     }
   }),

@@ -1,5 +1,5 @@
 import { applyChange, Delta, isNoop, rebase, validateChange } from '@collab/ot';
-import type { CommittedOp, Limits, Op } from '@collab/protocol';
+import { type CommittedOp, deltaContentProblem, type Limits, type Op } from '@collab/protocol';
 import { Clock, Effect, Semaphore } from 'effect';
 import { InvalidOperation, LimitExceeded, Unavailable, VersionAhead } from '../domain/errors.js';
 import { log } from '../log.js';
@@ -177,7 +177,7 @@ export class DocumentSession {
         (length, op) => length - op.delta.changeLength(),
         self.contents.length(),
       );
-      const invalid = validateChange(request.delta, lengthAtBase);
+      const invalid = validateChange(request.delta, lengthAtBase) ?? deltaContentProblem(request.delta.ops);
       if (invalid) return yield* new InvalidOperation({ message: `Invalid operation: ${invalid}` });
       const change = rebase(request.delta, committedSince, request.clientId);
       const problem = validateChange(change, self.contents.length());

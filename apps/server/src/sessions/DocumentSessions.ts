@@ -1,5 +1,5 @@
 import { Delta, validateDocument } from '@collab/ot';
-import type { DeltaJson, DocumentSnapshot, Op } from '@collab/protocol';
+import { type DeltaJson, type DocumentSnapshot, deltaContentProblem, type Op } from '@collab/protocol';
 import { Clock, Context, Effect, Layer } from 'effect';
 import { Broadcast } from '../broadcast/Broadcast.js';
 import { Config } from '../config.js';
@@ -185,7 +185,7 @@ export class DocumentSessions extends Context.Service<
       const checkDocument = (delta: DeltaJson) =>
         Effect.gen(function* () {
           const doc = new Delta(delta.ops);
-          const problem = validateDocument(doc);
+          const problem = validateDocument(doc) ?? deltaContentProblem(doc.ops);
           if (problem) return yield* new InvalidOperation({ message: `Invalid document: ${problem}` });
           const bytes = Buffer.byteLength(JSON.stringify(delta.ops));
           if (bytes > limits.maxDocumentBytes) {

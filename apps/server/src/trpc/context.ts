@@ -1,6 +1,7 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Limits } from '@collab/protocol';
 import type { WebSocket } from 'ws';
+import type { Principal } from '../access/principal.js';
 import type { AppServices } from '../app.js';
 import type { RunEffect } from './run.js';
 
@@ -23,6 +24,10 @@ export interface TrpcContext {
   readonly maxSocketBacklogBytes: number;
   readonly connection: Connection;
   readonly request: IncomingMessage;
+  /** The HTTP response, to set a new session's cookie on (undefined on a WebSocket). */
+  readonly response: ServerResponse | undefined;
+  /** Who the request or connection acts for, established once by the server [A1]. */
+  readonly principal: Principal;
 }
 
 /** A token bucket: `perSecond` sustained, bursts up to twice that. */

@@ -1,6 +1,7 @@
 import { describeIssues, type ErrorTag, type Issue, isErrorTag, nestingDepth } from '@collab/protocol';
 import { initTRPC } from '@trpc/server';
 import { InvalidInput, LimitExceeded, RateLimited } from '../domain/errors.js';
+import { requireDocumentRole } from './access.js';
 import type { TrpcContext } from './context.js';
 import { toTrpcError } from './run.js';
 
@@ -59,7 +60,7 @@ const inputGuard = t.middleware(async ({ ctx, next, getRawInput }) => {
   return next();
 });
 
-/** Every procedure: anonymous access (no accounts yet), inputs measured first. */
+/** Every procedure: inputs measured first; acts for the context's principal [A1]. */
 export const publicProcedure = t.procedure.use(inputGuard);
 
 /** Procedures that change state: they also spend the connection's op budget (DESIGN.md §7). */
@@ -67,5 +68,17 @@ export const writeProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.connection.takeToken()) {
     throw toTrpcError(new RateLimited({ message: 'Too many operations on this connection; slow down' }));
   }
+  return next();
+});
+
+/** Procedures that read a document: the caller is at least a viewer of it, or it is NOT_FOUND [A3]. */
+export const viewerProcedure = publicProcedure.use(async ({ ctx, next, getRawInput }) => {
+  await requireDocumentRole(ctx, await getRawInput(), 'viewer');
+  return next();
+});
+
+/** Procedures that change a document: the caller is at least an editor (FORBIDDEN for a viewer) [A3]. */
+export const editorProcedure = writeProcedure.use(async ({ ctx, next, getRawInput }) => {
+  await requireDocumentRole(ctx, await getRawInput(), 'editor');
   return next();
 });

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { GeneralAccess } from '@collab/protocol';
 import { Effect, Predicate } from 'effect';
 import {
@@ -24,7 +24,11 @@ function accessOf(docId: string, item: Record<string, unknown>): Effect.Effect<A
   const general = GeneralAccess.safeParse(item.generalAccess);
   if (!general.success) {
     return Effect.fail(
-      new StorageFailure({ operation: 'loadAccess', retryable: false, cause: new Error('unreadable access item') }),
+      new StorageFailure({
+        operation: 'loadAccess',
+        retryable: false,
+        cause: new Error('unreadable access item'),
+      }),
     );
   }
   return Effect.succeed({
@@ -67,7 +71,9 @@ export function dynamoAccessRecords(client: DynamoDBDocumentClient, table: strin
         ),
       ).pipe(
         Effect.asVoid,
-        Effect.catchTag('ConditionFailed', () => Effect.fail(new AccessAlreadyExists({ docId: record.docId }))),
+        Effect.catchTag('ConditionFailed', () =>
+          Effect.fail(new AccessAlreadyExists({ docId: record.docId })),
+        ),
       ),
     saveAccess: (record) =>
       call('saveAccess', (abortSignal) =>

@@ -23,7 +23,9 @@ export function sqliteAccessRecords(db: BetterSQLite3Database<typeof schema>): A
         return row ? { ...row, generalAccess: GeneralAccess.parse(row.generalAccess) } : undefined;
       }),
     createAccess: (record: AccessRecord) =>
-      attempt('createAccess', () => db.insert(documentAccess).values(record).onConflictDoNothing().run()).pipe(
+      attempt('createAccess', () =>
+        db.insert(documentAccess).values(record).onConflictDoNothing().run(),
+      ).pipe(
         Effect.flatMap((result) =>
           result.changes === 0 ? Effect.fail(new AccessAlreadyExists({ docId: record.docId })) : Effect.void,
         ),

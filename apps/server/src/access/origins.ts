@@ -1,0 +1,29 @@
+import type { IncomingMessage } from 'node:http';
+
+/**
+ * [A5] A browser request from another site names it in `Origin`: it is let through only when that origin
+ * is the server's own (the `Host` it was sent to) or configured in `ALLOWED_ORIGINS`. Requests without
+ * `Origin` come from programs, not from pages a user visits, and are left to their credentials.
+ */
+export function originAllowed(req: IncomingMessage, allowedOrigins: readonly string[]): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  if (allowedOrigins.includes(origin)) return true;
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/** Methods that change state; every other one only reads. */
+export function isStateChanging(method: string | undefined): boolean {
+  return method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
+}
+
+/** Headers every answer carries (pages get their full policy from the web app) [A5]. */
+export const baseSecurityHeaders = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+} as const;
