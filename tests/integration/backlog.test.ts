@@ -80,7 +80,7 @@ describe('[P1] a slow subscriber has a bounded backlog and never slows the other
       for (let seq = 0; seq < total; seq++) {
         await client.api.documents.submit.mutate({
           id,
-          clientId: 'writer',
+          clientId: 'anon.writer',
           seq,
           baseVersion: seq,
           delta: { ops: [{ insert: chunk }] },

@@ -80,14 +80,14 @@ async function makeTarget(api: Api = http): Promise<string> {
   await api.documents.create.mutate({ id, delta: { ops: [{ insert: 'abc\n' }] } });
   await api.documents.submit.mutate({
     id,
-    clientId: 'setup',
+    clientId: 'anon.setup',
     seq: 1,
     baseVersion: 0,
     delta: { ops: [{ insert: 'x' }] },
   });
   await api.documents.submit.mutate({
     id,
-    clientId: 'setup',
+    clientId: 'anon.setup',
     seq: 2,
     baseVersion: 1,
     delta: { ops: [{ retain: 4 }, { insert: 'y' }] },
@@ -108,7 +108,7 @@ async function expectUnchanged(id: string, api: Api = http) {
 
 const submitBody = (id: string, delta: unknown, extra: Record<string, unknown> = {}) => ({
   id,
-  clientId: 'bad-client',
+  clientId: 'anon.bad-client',
   seq: 1,
   baseVersion: 2,
   delta,
@@ -255,7 +255,7 @@ describe('[§7] versions, sequence numbers and client ids', () => {
     },
     { name: 'a negative seq', extra: { seq: -1 }, tag: 'InvalidInput', names: /seq/ },
     { name: 'an empty clientId', extra: { clientId: '' }, tag: 'InvalidInput', names: /client id/ },
-    { name: 'a clientId with a slash', extra: { clientId: 'a/b' }, tag: 'InvalidInput', names: /client id/ },
+    { name: 'a clientId with a slash', extra: { clientId: 'anon.a/b' }, tag: 'InvalidInput', names: /client id/ },
     { name: 'an unknown top-level key', extra: { admin: true }, tag: 'InvalidInput', names: /admin/ },
   ];
   it.each(cases)(
@@ -389,7 +389,7 @@ describe('[§7] size limits', () => {
     // The bystander's connection is untouched: it still gets new ops.
     await http.documents.submit.mutate({
       id,
-      clientId: 'after',
+      clientId: 'anon.after',
       seq: 1,
       baseVersion: 2,
       delta: { ops: [{ insert: 'k' }] },
@@ -436,7 +436,7 @@ describe('[§7] size limits', () => {
     const half = 'h'.repeat(Math.floor(maxDocument / 2) - 100);
     await http.documents.submit.mutate({
       id: grown,
-      clientId: 'g',
+      clientId: 'anon.g',
       seq: 1,
       baseVersion: 2,
       delta: { ops: [{ insert: half }] },
@@ -444,7 +444,7 @@ describe('[§7] size limits', () => {
     const crossing = await failureOf(
       http.documents.submit.mutate({
         id: grown,
-        clientId: 'g',
+        clientId: 'anon.g',
         seq: 2,
         baseVersion: 3,
         delta: { ops: [{ insert: half + half }] },
@@ -458,7 +458,7 @@ describe('[§7] size limits', () => {
     const formatted = await failureOf(
       http.documents.submit.mutate({
         id: grown,
-        clientId: 'g',
+        clientId: 'anon.g',
         seq: 3,
         baseVersion: 3,
         delta: {
@@ -597,7 +597,7 @@ describe('[§4][§7] storage failures', () => {
     expect(rawError(raw).message).toBe('Internal server error');
     await expectUnchanged(id);
     // With the lock gone, the same op commits.
-    const op = { id, clientId: 'bad-client', seq: 1, baseVersion: 2, delta: { ops: [{ insert: 'q' }] } };
+    const op = { id, clientId: 'anon.bad-client', seq: 1, baseVersion: 2, delta: { ops: [{ insert: 'q' }] } };
     expect((await http.documents.submit.mutate(op)).version).toBe(3);
   });
 });
@@ -606,7 +606,7 @@ describe('[C3] replayed (clientId, seq)', () => {
   it('[C3] the same op sent many times at once, over WebSocket and HTTP, is committed once', async () => {
     const id = await makeTarget();
     const api = socketApi(server.wsUrl);
-    const op = { id, clientId: 'replayer', seq: 7, baseVersion: 2, delta: { ops: [{ insert: 'once' }] } };
+    const op = { id, clientId: 'anon.replayer', seq: 7, baseVersion: 2, delta: { ops: [{ insert: 'once' }] } };
     const answers = await Promise.all(
       Array.from({ length: 12 }, (_, i) => (i % 2 ? api : http).documents.submit.mutate(op)),
     );
@@ -623,7 +623,7 @@ describe('[C3] replayed (clientId, seq)', () => {
 
   it('[C3] a resend after many other ops (past the in-memory window) is still committed once', async () => {
     const id = await makeTarget();
-    const op = { id, clientId: 'late-ack', seq: 1, baseVersion: 2, delta: { ops: [{ insert: 'mine' }] } };
+    const op = { id, clientId: 'anon.late-ack', seq: 1, baseVersion: 2, delta: { ops: [{ insert: 'mine' }] } };
     const original = await http.documents.submit.mutate(op);
     expect(original.version).toBe(3);
     // Resent by a client that refreshed meanwhile (its base is past the op): recognised while the op is
@@ -635,7 +635,7 @@ describe('[C3] replayed (clientId, seq)', () => {
       const head = (await http.documents.get.query({ id })).version;
       await http.documents.submit.mutate({
         id,
-        clientId: 'busy',
+        clientId: 'anon.busy',
         seq,
         baseVersion: head,
         delta: { ops: [{ insert: '.' }] },
@@ -646,7 +646,7 @@ describe('[C3] replayed (clientId, seq)', () => {
     // since that base, however old.
     expect((await http.documents.submit.mutate(op)).version).toBe(3);
     const history = await fullHistory(http, id);
-    expect(history.filter((o) => o.clientId === 'late-ack')).toHaveLength(1);
+    expect(history.filter((o) => o.clientId === 'anon.late-ack')).toHaveLength(1);
     expect((await http.documents.get.query({ id })).version).toBe(head);
   });
 });
@@ -675,7 +675,7 @@ describe('[§7] rate and connection limits', () => {
       Array.from({ length: 30 }, (_, i) =>
         eager.documents.submit.mutate({
           id,
-          clientId: 'eager',
+          clientId: 'anon.eager',
           seq: i + 1,
           baseVersion: 0,
           delta: { ops: [{ insert: 'e' }] },
@@ -700,7 +700,7 @@ describe('[§7] rate and connection limits', () => {
     // Another connection has its own budget.
     await calm.documents.submit.mutate({
       id,
-      clientId: 'calm',
+      clientId: 'anon.calm',
       seq: 1,
       baseVersion: doc.version,
       delta: { ops: [{ insert: 'c' }] },
@@ -709,7 +709,7 @@ describe('[§7] rate and connection limits', () => {
     await eventually(() =>
       eager.documents.submit.mutate({
         id,
-        clientId: 'eager',
+        clientId: 'anon.eager',
         seq: 100,
         baseVersion: 0,
         delta: { ops: [{ insert: 'e' }] },
@@ -724,7 +724,7 @@ describe('[§7] rate and connection limits', () => {
       Array.from({ length: 30 }, (_, i) =>
         rawMutation(limited.httpUrl, 'documents.submit', {
           id,
-          clientId: 'http-burst',
+          clientId: 'anon.http-burst',
           seq: i + 1,
           baseVersion: 0,
           delta: { ops: [{ insert: 'h' }] },
@@ -747,7 +747,7 @@ describe('[§7] rate and connection limits', () => {
     await Promise.all([first.started, second.started]);
     await writer.documents.submit.mutate({
       id,
-      clientId: 'w',
+      clientId: 'anon.w',
       seq: 1,
       baseVersion: 0,
       delta: { ops: [{ insert: 'a' }] },
@@ -768,7 +768,7 @@ describe('[§7] rate and connection limits', () => {
     await eventually(() =>
       writer.documents.submit.mutate({
         id: 'connections-other',
-        clientId: 'w',
+        clientId: 'anon.w',
         seq: 1,
         baseVersion: 0,
         delta: { ops: [{ insert: 'b' }] },
@@ -799,14 +799,14 @@ describe('[§7] rate and connection limits', () => {
     const writer = await limitedDoc(id);
     const feeds = [0, 1].map((i) => {
       const api = socketApi(limited.wsUrl);
-      const presence = api.presence.stream.subscribe({ id, clientId: `editor-${i}` }, { onData: () => {} });
+      const presence = api.presence.stream.subscribe({ id, clientId: `anon.editor-${i}` }, { onData: () => {} });
       closers.push(() => presence.unsubscribe());
       return followChanges(api, { id, sinceVersion: 0 });
     });
     await eventually(() =>
       writer.documents.submit.mutate({
         id,
-        clientId: 'w',
+        clientId: 'anon.w',
         seq: 1,
         baseVersion: 0,
         delta: { ops: [{ insert: 'a' }] },

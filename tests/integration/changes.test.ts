@@ -67,7 +67,7 @@ describe('documents.changes', () => {
   it('[C2] a subscriber from sinceVersion 0 gets every existing op in order, then live ops, its own included, no gap and no duplicate', async () => {
     const id = 'changes-replay-live';
     await http.documents.create.mutate({ id });
-    await commitInserts(http, id, 'earlier', 5);
+    await commitInserts(http, id, 'anon.earlier', 5);
 
     const { api } = socket();
     const feed = followChanges(api, { id, sinceVersion: 0 });
@@ -75,8 +75,8 @@ describe('documents.changes', () => {
     expect(versionsOf(feed.ops())).toEqual(range(1, 5));
 
     // Live ops: some from another client, some from the subscriber's own connection.
-    await commitInserts(http, id, 'other', 3, 1);
-    await commitInserts(api, id, 'subscriber', 3, 1);
+    await commitInserts(http, id, 'anon.other', 3, 1);
+    await commitInserts(api, id, 'anon.subscriber', 3, 1);
     await feed.reach(11);
     // Nothing more arrives after the head.
     const head = await http.documents.get.query({ id });
@@ -84,7 +84,7 @@ describe('documents.changes', () => {
 
     const ops = feed.ops();
     expect(versionsOf(ops)).toEqual(range(1, 11));
-    expect(ops.filter((op) => op.clientId === 'subscriber').map((op) => op.seq)).toEqual([1, 2, 3]);
+    expect(ops.filter((op) => op.clientId === 'anon.subscriber').map((op) => op.seq)).toEqual([1, 2, 3]);
     expect(ops).toEqual(await fullHistory(http, id));
     expectWellFormedEvents(feed);
     feed.unsubscribe();
@@ -93,11 +93,11 @@ describe('documents.changes', () => {
   it('[C2] events are tracked with id = String(version of the last op of the event)', async () => {
     const id = 'changes-tracked';
     await http.documents.create.mutate({ id });
-    await commitInserts(http, id, 'w', 4);
+    await commitInserts(http, id, 'anon.w', 4);
     const { api } = socket();
     const feed = followChanges(api, { id, sinceVersion: 1 });
     await feed.reach(4);
-    await commitInserts(http, id, 'w', 2, 5);
+    await commitInserts(http, id, 'anon.w', 2, 5);
     await feed.reach(6);
     expect(feed.events.length).toBeGreaterThan(0);
     expect(feed.events.map((event) => event.id)).toEqual(
@@ -110,11 +110,11 @@ describe('documents.changes', () => {
   it('[C2] resuming with lastEventId = "N" delivers only ops after N (lastEventId wins over sinceVersion)', async () => {
     const id = 'changes-resume';
     await http.documents.create.mutate({ id });
-    await commitInserts(http, id, 'w', 8);
+    await commitInserts(http, id, 'anon.w', 8);
     const { api } = socket();
     const feed = followChanges(api, { id, sinceVersion: 0, lastEventId: '5' });
     await feed.reach(8);
-    await commitInserts(http, id, 'w', 1, 9);
+    await commitInserts(http, id, 'anon.w', 1, 9);
     await feed.reach(9);
     expect(versionsOf(feed.ops())).toEqual([6, 7, 8, 9]);
     expectWellFormedEvents(feed);
@@ -124,17 +124,17 @@ describe('documents.changes', () => {
   it('[C2] a subscriber whose connection drops resumes from its last event: the ops it missed, once each', async () => {
     const id = 'changes-reconnect';
     await http.documents.create.mutate({ id });
-    await commitInserts(http, id, 'w', 3);
+    await commitInserts(http, id, 'anon.w', 3);
     const link = await startLink(server.port);
     const client = wsApi(`ws://127.0.0.1:${link.port}/trpc`);
     try {
       const feed = followChanges(client.api, { id, sinceVersion: 0 });
       await feed.reach(3);
       link.cut();
-      await commitInserts(http, id, 'w', 3, 4);
+      await commitInserts(http, id, 'anon.w', 3, 4);
       link.restore();
       await feed.reach(6);
-      await commitInserts(http, id, 'w', 1, 7);
+      await commitInserts(http, id, 'anon.w', 1, 7);
       await feed.reach(7);
       expect(versionsOf(feed.ops())).toEqual(range(1, 7));
       expect(feed.ops()).toEqual(await fullHistory(http, id));
@@ -149,7 +149,7 @@ describe('documents.changes', () => {
   it('[C2] sinceVersion or lastEventId above the head is refused with VersionAhead', async () => {
     const id = 'changes-ahead';
     await http.documents.create.mutate({ id });
-    await commitInserts(http, id, 'w', 2);
+    await commitInserts(http, id, 'anon.w', 2);
     const { api } = socket();
     for (const input of [
       { id, sinceVersion: 3 },
@@ -166,7 +166,7 @@ describe('documents.changes', () => {
     // Subscribing exactly at the head is fine: it waits for the next op.
     const atHead = followChanges(api, { id, sinceVersion: 2 });
     await atHead.started;
-    await commitInserts(http, id, 'w', 1, 3);
+    await commitInserts(http, id, 'anon.w', 1, 3);
     await atHead.reach(3);
     expect(versionsOf(atHead.ops())).toEqual([3]);
     atHead.unsubscribe();
@@ -190,7 +190,7 @@ describe('documents.changes', () => {
       Array.from({ length: 50 }, (_, i) =>
         writer.api.documents.submit.mutate({
           id,
-          clientId: 'burst',
+          clientId: 'anon.burst',
           seq: i + 1,
           baseVersion: 0,
           delta: { ops: [{ insert: `${i % 10}` }] },
@@ -221,7 +221,7 @@ describe('documents.changes', () => {
         for (let seq = 1; seq <= perWriter; seq++) {
           const { version } = await api.documents.submit.mutate({
             id,
-            clientId: `writer-${w}`,
+            clientId: `anon.writer-${w}`,
             seq,
             baseVersion: base,
             delta:
@@ -250,11 +250,11 @@ describe('documents.submit', () => {
   it('[C1] a baseVersion above the head is refused with VersionAhead and changes nothing', async () => {
     const id = 'submit-ahead';
     await http.documents.create.mutate({ id });
-    await commitInserts(http, id, 'w', 1);
+    await commitInserts(http, id, 'anon.w', 1);
     const error = await failureOf(
       http.documents.submit.mutate({
         id,
-        clientId: 'c',
+        clientId: 'anon.c',
         seq: 1,
         baseVersion: 2,
         delta: { ops: [{ insert: 'x' }] },
@@ -273,14 +273,14 @@ describe('documents.submit', () => {
     await http.documents.create.mutate({ id, delta: { ops: [{ insert: 'xy\n' }] } });
     const first = await http.documents.submit.mutate({
       id,
-      clientId: 'first',
+      clientId: 'anon.first',
       seq: 1,
       baseVersion: 0,
       delta: { ops: [{ retain: 1 }, { insert: 'AAA' }] },
     });
     const second = await http.documents.submit.mutate({
       id,
-      clientId: 'second',
+      clientId: 'anon.second',
       seq: 1,
       baseVersion: 0,
       delta: { ops: [{ retain: 1 }, { insert: 'BBB' }] },
@@ -298,14 +298,14 @@ describe('documents.submit', () => {
     await http.documents.create.mutate({ id, delta: { ops: [{ insert: 'abcdef\n' }] } });
     await http.documents.submit.mutate({
       id,
-      clientId: 'deleter',
+      clientId: 'anon.deleter',
       seq: 1,
       baseVersion: 0,
       delta: { ops: [{ retain: 1 }, { delete: 4 }] },
     });
     await http.documents.submit.mutate({
       id,
-      clientId: 'inserter',
+      clientId: 'anon.inserter',
       seq: 1,
       baseVersion: 0,
       delta: { ops: [{ retain: 3 }, { insert: 'X' }] },
@@ -319,7 +319,7 @@ describe('documents.history', () => {
   it('pages with limit and nextFromVersion, and stops at toVersion', async () => {
     const id = 'history-paging';
     await http.documents.create.mutate({ id });
-    await commitInserts(http, id, 'h', 12);
+    await commitInserts(http, id, 'anon.h', 12);
 
     const pages: number[][] = [];
     let from = 0;
@@ -351,7 +351,7 @@ describe('documents.history', () => {
 
     // Every op replays to the stored document [D2].
     const ops = await fullHistory(http, id);
-    expect(ops.map((op) => `${op.clientId}/${op.seq}`)).toEqual(range(1, 12).map((seq) => `h/${seq}`));
+    expect(ops.map((op) => `${op.clientId}/${op.seq}`)).toEqual(range(1, 12).map((seq) => `anon.h/${seq}`));
   });
 
   it('answers NOT_FOUND for an unknown document', async () => {
@@ -364,7 +364,7 @@ describe('document procedures', () => {
   it('documents.update replaces the contents and live subscribers see it as one op', async () => {
     const id = 'update-live';
     await http.documents.create.mutate({ id, delta: { ops: [{ insert: 'hello world\n' }] } });
-    await commitInserts(http, id, 'w', 1);
+    await commitInserts(http, id, 'anon.w', 1);
     const { api } = socket();
     const feed = followChanges(api, { id, sinceVersion: 1 });
     await feed.started;
@@ -429,7 +429,7 @@ describe('document procedures', () => {
     const id = 'get-or-create';
     const first = await http.documents.getOrCreate.mutate({ id });
     expect(first).toEqual({ id, version: 0, delta: { ops: [{ insert: '\n' }] }, created: true });
-    await commitInserts(http, id, 'g', 1);
+    await commitInserts(http, id, 'anon.g', 1);
     const second = await http.documents.getOrCreate.mutate({ id });
     expect(second).toEqual({ id, version: 1, delta: { ops: [{ insert: 'a\n' }] }, created: false });
   });

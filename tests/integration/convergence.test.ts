@@ -87,7 +87,7 @@ describe.each(storageKinds)('collaboration over real sockets on %s', (kind) => {
       await api.documents.create.mutate({ id: 'resubmit' });
       const op = {
         id: 'resubmit',
-        clientId: 'client-r',
+        clientId: 'anon.client-r',
         seq: 7,
         baseVersion: 0,
         delta: { ops: [{ insert: 'x' }] },
@@ -95,7 +95,7 @@ describe.each(storageKinds)('collaboration over real sockets on %s', (kind) => {
       const first = await api.documents.submit.mutate(op);
       await api.documents.submit.mutate({
         ...op,
-        clientId: 'other',
+        clientId: 'anon.other',
         seq: 1,
         delta: { ops: [{ insert: 'y' }] },
       });

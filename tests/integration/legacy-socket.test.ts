@@ -45,6 +45,7 @@ function errorLogs(process: ServerProcess): string[] {
 async function createDocument(id: string, text: string) {
   const response = await fetch(restUrl(''), {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ id, Data: JSON.stringify({ ops: [{ insert: text }] }) }),
   });
   expect(response.status).toBe(200);
@@ -130,7 +131,7 @@ describe.each(storageKinds)('legacy socket on %s', (kind) => {
         const doc = await stored(id);
         expect(doc).toMatchObject({ version: 5, delta: { ops: expected } });
         const history = await client.api.documents.history.query({ id, fromVersion: 0 });
-        expect(history.ops.every((op) => /^legacy-/.test(op.clientId))).toBe(true);
+        expect(history.ops.every((op) => /^anon\.legacy-/.test(op.clientId))).toBe(true);
       } finally {
         await alice.close();
         await bob.close();
@@ -140,6 +141,7 @@ describe.each(storageKinds)('legacy socket on %s', (kind) => {
     it('[§6] db-document reads stored Data of either shape; a new document is created on get-document', async () => {
       const response = await fetch(restUrl(''), {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
           id: 'legacy-array-data',
           Data: JSON.stringify([{ insert: 'from an op array\n' }]),
@@ -181,7 +183,7 @@ describe.each(storageKinds)('legacy socket on %s', (kind) => {
           'tRPC shows it',
         );
         await waitFor(() => events.length === 2, 'both ops on documents.changes');
-        expect(events[1]).toMatchObject({ version: 2, clientId: expect.stringMatching(/^legacy-/), seq: 0 });
+        expect(events[1]).toMatchObject({ version: 2, clientId: expect.stringMatching(/^anon\.legacy-/), seq: 0 });
         expect(legacy.framesOf('update-document')).toHaveLength(1);
         expect(legacy.errors()).toEqual([]);
       } finally {

@@ -73,7 +73,7 @@ describe('[S5] graceful shutdown', () => {
     const http = httpApi(server.httpUrl);
     const id = 'shutdown-doc';
     await http.documents.create.mutate({ id });
-    const before = await typeLetters(http, id, 'typist', 7);
+    const before = await typeLetters(http, id, 'anon.typist', 7);
     expect(before.version).toBe(7);
     // Nothing but the creation has been snapshotted yet: what SIGTERM writes is what we check.
     expect(readSqliteFile(file, (f) => f.snapshot(id)?.version)).toBe(0);
@@ -120,7 +120,7 @@ describe('[S5] graceful shutdown', () => {
     // Editing goes on from the head.
     await reopened.documents.submit.mutate({
       id,
-      clientId: 'after',
+      clientId: 'anon.after',
       seq: 1,
       baseVersion: 7,
       delta: { ops: [{ insert: '!' }] },
@@ -154,7 +154,7 @@ describe('[S5] graceful shutdown', () => {
     const head = await other.documents.get.query({ id });
     await other.documents.submit.mutate({
       id,
-      clientId: 'other',
+      clientId: 'anon.other',
       seq: 1,
       baseVersion: head.version,
       delta: { ops: [{ insert: '>' }] },
@@ -172,16 +172,16 @@ describe('[S5] graceful shutdown', () => {
     const http = httpApi(server.httpUrl);
     const id = 'resend-after-restart';
     await http.documents.create.mutate({ id });
-    const op = { id, clientId: 'lost-ack', seq: 1, baseVersion: 0, delta: { ops: [{ insert: 'once' }] } };
+    const op = { id, clientId: 'anon.lost-ack', seq: 1, baseVersion: 0, delta: { ops: [{ insert: 'once' }] } };
     expect((await http.documents.submit.mutate(op)).version).toBe(1);
-    await typeLetters(http, id, 'busy', 4);
+    await typeLetters(http, id, 'anon.busy', 4);
     expect(await stop(server, 'SIGTERM')).toBe(0);
 
     const again = await start(env);
     const reopened = httpApi(again.httpUrl);
     expect((await reopened.documents.submit.mutate(op)).version).toBe(1);
     const history = await fullHistory(reopened, id);
-    expect(history.filter((o) => o.clientId === 'lost-ack')).toHaveLength(1);
+    expect(history.filter((o) => o.clientId === 'anon.lost-ack')).toHaveLength(1);
     expect(history).toHaveLength(5);
   });
 });
@@ -197,7 +197,7 @@ describe('[S2] snapshots', () => {
 
     const seen: number[] = [];
     for (let i = 1; i <= 25; i++) {
-      await typeLetters(http, id, `writer-${i}`, 1);
+      await typeLetters(http, id, `anon.writer-${i}`, 1);
       seen.push(readSqliteFile(file, (f) => f.snapshot(id)?.version ?? -1));
     }
     const head = await http.documents.get.query({ id });
@@ -266,33 +266,33 @@ describe('[C6] presence', () => {
     await httpApi(server.httpUrl).documents.create.mutate({ id, delta: { ops: [{ insert: 'hello\n' }] } });
     const aliceSocket = wsApi(server.wsUrl);
     closers.push(aliceSocket.close);
-    const watcher = watchPresence(socket(server.wsUrl), id, 'bob');
+    const watcher = watchPresence(socket(server.wsUrl), id, 'anon.bob');
 
     await aliceSocket.api.presence.update.mutate({
       id,
-      clientId: 'alice',
+      clientId: 'anon.alice',
       user: alice,
       range: { index: 2, length: 3 },
       version: 0,
     });
-    await waitFor(() => watcher.latest('alice')?.type === 'update', 'bob to see alice');
-    expect(watcher.latest('alice')).toEqual({
+    await waitFor(() => watcher.latest('anon.alice')?.type === 'update', 'bob to see alice');
+    expect(watcher.latest('anon.alice')).toEqual({
       type: 'update',
-      entry: { clientId: 'alice', user: alice, range: { index: 2, length: 3 }, version: 0 },
+      entry: { clientId: 'anon.alice', user: alice, range: { index: 2, length: 3 }, version: 0 },
     });
     // Bob's own presence is not echoed back to him.
     const bobApi = socket(server.wsUrl);
-    await bobApi.presence.update.mutate({ id, clientId: 'bob', user: bob, range: null, version: 0 });
-    const aliceWatcher = watchPresence(aliceSocket.api, id, 'alice');
-    await waitFor(() => aliceWatcher.latest('bob') !== undefined, 'alice to see bob');
-    expect(watcher.latest('bob')).toBeUndefined();
+    await bobApi.presence.update.mutate({ id, clientId: 'anon.bob', user: bob, range: null, version: 0 });
+    const aliceWatcher = watchPresence(aliceSocket.api, id, 'anon.alice');
+    await waitFor(() => aliceWatcher.latest('anon.bob') !== undefined, 'alice to see bob');
+    expect(watcher.latest('anon.bob')).toBeUndefined();
 
     aliceSocket.close();
     await waitFor(
-      () => watcher.latest('alice')?.type === 'leave',
+      () => watcher.latest('anon.alice')?.type === 'leave',
       'a leave for alice after her connection closed',
     );
-    expect(watcher.latest('alice')).toEqual({ type: 'leave', clientId: 'alice' });
+    expect(watcher.latest('anon.alice')).toEqual({ type: 'leave', clientId: 'anon.alice' });
   });
 
   it('[C6] presence that is not refreshed expires after PRESENCE_TTL_MS; refreshed presence stays', async () => {
@@ -303,12 +303,12 @@ describe('[C6] presence', () => {
     const http = httpApi(ttlServer.httpUrl);
     const id = 'presence-ttl';
     await http.documents.create.mutate({ id });
-    const watcher = watchPresence(socket(ttlServer.wsUrl), id, 'watcher');
+    const watcher = watchPresence(socket(ttlServer.wsUrl), id, 'anon.watcher');
 
     // Over HTTP no connection stays open to close: only the TTL can remove it.
     await http.presence.update.mutate({
       id,
-      clientId: 'ghost',
+      clientId: 'anon.ghost',
       user: alice,
       range: { index: 0, length: 0 },
       version: 0,
@@ -317,20 +317,20 @@ describe('[C6] presence', () => {
     let refreshing = true;
     const refresh = async () => {
       while (refreshing) {
-        await steady.presence.update.mutate({ id, clientId: 'steady', user: bob, range: null, version: 0 });
+        await steady.presence.update.mutate({ id, clientId: 'anon.steady', user: bob, range: null, version: 0 });
         await new Promise((resolve) => setTimeout(resolve, 300));
       }
     };
     const refresher = refresh();
     try {
-      await waitFor(() => watcher.latest('ghost')?.type === 'update', 'the ghost to appear');
-      await waitFor(() => watcher.latest('ghost')?.type === 'leave', 'the unrefreshed presence to expire');
-      expect(watcher.latest('steady')?.type).toBe('update');
-      expect(watcher.events.filter((e) => e.type === 'leave' && e.clientId === 'steady')).toEqual([]);
+      await waitFor(() => watcher.latest('anon.ghost')?.type === 'update', 'the ghost to appear');
+      await waitFor(() => watcher.latest('anon.ghost')?.type === 'leave', 'the unrefreshed presence to expire');
+      expect(watcher.latest('anon.steady')?.type).toBe('update');
+      expect(watcher.events.filter((e) => e.type === 'leave' && e.clientId === 'anon.steady')).toEqual([]);
       // A newcomer is told about the one still present, not the expired one.
-      const newcomer = watchPresence(socket(ttlServer.wsUrl), id, 'newcomer');
-      await waitFor(() => newcomer.latest('steady') !== undefined, 'the newcomer to see steady');
-      expect(newcomer.latest('ghost')).toBeUndefined();
+      const newcomer = watchPresence(socket(ttlServer.wsUrl), id, 'anon.newcomer');
+      await waitFor(() => newcomer.latest('anon.steady') !== undefined, 'the newcomer to see steady');
+      expect(newcomer.latest('anon.ghost')).toBeUndefined();
     } finally {
       refreshing = false;
       await refresher;
@@ -343,19 +343,19 @@ describe('[C6] presence', () => {
     await http.documents.create.mutate({ id, delta: { ops: [{ insert: 'abcdef\n' }] } });
 
     // Bob is an editor: his session shows others' cursors in his own document coordinates.
-    const bobClient = createCollabClient({ url: server.wsUrl, WebSocket, clientId: 'bob' });
+    const bobClient = createCollabClient({ url: server.wsUrl, WebSocket, clientId: 'anon.bob' });
     closers.push(() => bobClient.close());
     const bobSession = await bobClient.openDocument(id, { create: false });
     let others: readonly RemotePresence[] = [];
     bobSession.on('presence', (list) => {
       others = list;
     });
-    const aliceRange = () => others.find((o) => o.clientId === 'alice')?.range;
+    const aliceRange = () => others.find((o) => o.clientId === 'anon.alice')?.range;
 
     const aliceApi = socket(server.wsUrl);
     await aliceApi.presence.update.mutate({
       id,
-      clientId: 'alice',
+      clientId: 'anon.alice',
       user: alice,
       range: { index: 3, length: 2 },
       version: 0,
@@ -365,7 +365,7 @@ describe('[C6] presence', () => {
     // Carol inserts before alice's selection: it moves right by the inserted length.
     await http.documents.submit.mutate({
       id,
-      clientId: 'carol',
+      clientId: 'anon.carol',
       seq: 1,
       baseVersion: 0,
       delta: { ops: [{ insert: 'XYZ' }] },
@@ -377,7 +377,7 @@ describe('[C6] presence', () => {
     // An insert after the selection leaves it where it is.
     await http.documents.submit.mutate({
       id,
-      clientId: 'carol',
+      clientId: 'anon.carol',
       seq: 2,
       baseVersion: 1,
       delta: { ops: [{ retain: 9 }, { insert: '!' }] },
@@ -386,30 +386,30 @@ describe('[C6] presence', () => {
     expect(aliceRange()).toEqual({ index: 6, length: 2 });
 
     // The server moves presence too: a newcomer sees alice's selection at the head version.
-    const newcomer = watchPresence(socket(server.wsUrl), id, 'newcomer');
-    await waitFor(() => newcomer.latest('alice') !== undefined, 'the newcomer to see alice');
-    expect(newcomer.latest('alice')).toMatchObject({ entry: { range: { index: 6, length: 2 }, version: 2 } });
+    const newcomer = watchPresence(socket(server.wsUrl), id, 'anon.newcomer');
+    await waitFor(() => newcomer.latest('anon.alice') !== undefined, 'the newcomer to see alice');
+    expect(newcomer.latest('anon.alice')).toMatchObject({ entry: { range: { index: 6, length: 2 }, version: 2 } });
 
     // A cursor sent for an old version (alice had not seen the inserts yet) is moved to the head.
     await aliceApi.presence.update.mutate({
       id,
-      clientId: 'alice',
+      clientId: 'anon.alice',
       user: alice,
       range: { index: 1, length: 0 },
       version: 0,
     });
     await waitFor(
       () =>
-        (newcomer.latest('alice') as { entry?: { range?: { index: number } } })?.entry?.range?.index === 4,
+        (newcomer.latest('anon.alice') as { entry?: { range?: { index: number } } })?.entry?.range?.index === 4,
       "alice's stale cursor transformed to the head",
     );
-    expect(newcomer.latest('alice')).toMatchObject({ entry: { range: { index: 4, length: 0 }, version: 2 } });
+    expect(newcomer.latest('anon.alice')).toMatchObject({ entry: { range: { index: 4, length: 0 }, version: 2 } });
   });
 
   it('[C6] presence input is validated: unknown document, bad colour, negative index', async () => {
     const http = httpApi(server.httpUrl);
     await http.documents.create.mutate({ id: 'presence-bad' });
-    const base = { id: 'presence-bad', clientId: 'x', user: alice, range: null, version: 0 };
+    const base = { id: 'presence-bad', clientId: 'anon.x', user: alice, range: null, version: 0 };
     expect((await failureOf(http.presence.update.mutate({ ...base, id: 'presence-nowhere' }))).code).toBe(
       'NOT_FOUND',
     );

@@ -47,7 +47,7 @@ describe.each(storageKinds)('REST compatibility routes (§6) on %s', (kind) => {
 
   beforeAll(async () => {
     storage = await startStorage(kind);
-    server = await startServer({ env: storage.env('rest') });
+    server = await startServer({ env: { ...storage.env('rest'), ALLOWED_ORIGINS: 'http://seed.example' } });
     client = createCollabClient({ url: server.wsUrl, WebSocket });
   });
 
@@ -185,7 +185,7 @@ describe.each(storageKinds)('REST compatibility routes (§6) on %s', (kind) => {
     expect(stored).toMatchObject({ version: 0, delta: { ops: [{ insert: 'intact\n' }] } });
   });
 
-  it('[§6] the wrong method is a 405, an unknown path a 404, and CORS preflights are answered', async () => {
+  it('[§6] [A5] the wrong method is a 405, an unknown path a 404, and CORS is granted only to configured origins', async () => {
     const wrongMethod = await request('DELETE', `${documents()}/rest-post`);
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('PUT');
@@ -194,11 +194,16 @@ describe.each(storageKinds)('REST compatibility routes (§6) on %s', (kind) => {
     expect((await request('GET', `${documents()}/get/a/b`)).status).toBe(404);
     const preflight = await fetch(documents(), {
       method: 'OPTIONS',
-      headers: { origin: 'http://elsewhere.example', 'access-control-request-method': 'POST' },
+      headers: { origin: 'http://seed.example', 'access-control-request-method': 'POST' },
     });
     expect(preflight.status).toBe(204);
-    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://seed.example');
     expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+    const foreign = await fetch(documents(), {
+      method: 'OPTIONS',
+      headers: { origin: 'http://elsewhere.example', 'access-control-request-method': 'POST' },
+    });
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('[§6] [C2] a REST write is seen live by a tRPC subscriber and by a legacy socket', async () => {
@@ -214,7 +219,7 @@ describe.each(storageKinds)('REST compatibility routes (§6) on %s', (kind) => {
       const put = await request('PUT', `${documents()}/rest-live`, { Data: quillData('before and after\n') });
       expect(put.status).toBe(200);
       await waitFor(() => events.length === 1, 'the tRPC subscriber got the op');
-      expect(events[0]).toMatchObject({ version: 1, clientId: expect.stringMatching(/^rest-/) });
+      expect(events[0]).toMatchObject({ version: 1, clientId: expect.stringMatching(/^anon\.rest-/) });
       await waitFor(() => legacy.text() === 'before and after\n', 'the legacy socket got the op');
       expect(legacy.framesOf('update-document')).toHaveLength(1);
 

@@ -103,7 +103,7 @@ describe.each(storageKinds)('Redis outages on %s', (kind) => {
       expect((await onDeaf.api.documents.get.query({ id: docId })).version).toBe(0);
       const op = {
         id: docId,
-        clientId: 'mover',
+        clientId: 'anon.mover',
         seq: 1,
         baseVersion: 0,
         delta: { ops: [{ insert: 'once ' }] },
@@ -114,7 +114,7 @@ describe.each(storageKinds)('Redis outages on %s', (kind) => {
       // It saw version 1 on A; the lagging instance reads it instead of refusing the base as ahead.
       const second = await onDeaf.api.documents.submit.mutate({
         id: docId,
-        clientId: 'mover',
+        clientId: 'anon.mover',
         seq: 2,
         baseVersion: first.version,
         delta: { ops: [{ retain: 5 }, { insert: 'twice' }] },
@@ -122,7 +122,7 @@ describe.each(storageKinds)('Redis outages on %s', (kind) => {
       expect(second.version).toBe(first.version + 1);
       await onA.api.documents.submit.mutate({
         id: docId,
-        clientId: 'other',
+        clientId: 'anon.other',
         seq: 1,
         baseVersion: second.version,
         delta: { ops: [{ insert: '> ' }] },
@@ -139,7 +139,7 @@ describe.each(storageKinds)('Redis outages on %s', (kind) => {
       );
       await onA.api.documents.submit.mutate({
         id: docId,
-        clientId: 'other',
+        clientId: 'anon.other',
         seq: 2,
         baseVersion: second.version + 1,
         delta: { ops: [{ insert: '# ' }] },
@@ -187,7 +187,7 @@ describe.each(storageKinds)('Redis outages on %s', (kind) => {
           v: 1,
           src: 'rogue',
           type: 'op',
-          op: { version: head + 50, delta: { ops: [{ insert: 'ghost' }] }, clientId: 'rogue', seq: 1 },
+          op: { version: head + 50, delta: { ops: [{ insert: 'ghost' }] }, clientId: 'anon.rogue', seq: 1 },
         }),
         // The next version, but it does not apply to the document: read from storage instead.
         JSON.stringify({
@@ -197,7 +197,7 @@ describe.each(storageKinds)('Redis outages on %s', (kind) => {
           op: {
             version: head + 1,
             delta: { ops: [{ retain: 1_000_000 }, { insert: 'ghost' }] },
-            clientId: 'rogue',
+            clientId: 'anon.rogue',
             seq: 2,
           },
         }),
