@@ -255,7 +255,12 @@ describe('[§7] versions, sequence numbers and client ids', () => {
     },
     { name: 'a negative seq', extra: { seq: -1 }, tag: 'InvalidInput', names: /seq/ },
     { name: 'an empty clientId', extra: { clientId: '' }, tag: 'InvalidInput', names: /client id/ },
-    { name: 'a clientId with a slash', extra: { clientId: 'anon.a/b' }, tag: 'InvalidInput', names: /client id/ },
+    {
+      name: 'a clientId with a slash',
+      extra: { clientId: 'anon.a/b' },
+      tag: 'InvalidInput',
+      names: /client id/,
+    },
     { name: 'an unknown top-level key', extra: { admin: true }, tag: 'InvalidInput', names: /admin/ },
   ];
   it.each(cases)(
@@ -606,7 +611,13 @@ describe('[C3] replayed (clientId, seq)', () => {
   it('[C3] the same op sent many times at once, over WebSocket and HTTP, is committed once', async () => {
     const id = await makeTarget();
     const api = socketApi(server.wsUrl);
-    const op = { id, clientId: 'anon.replayer', seq: 7, baseVersion: 2, delta: { ops: [{ insert: 'once' }] } };
+    const op = {
+      id,
+      clientId: 'anon.replayer',
+      seq: 7,
+      baseVersion: 2,
+      delta: { ops: [{ insert: 'once' }] },
+    };
     const answers = await Promise.all(
       Array.from({ length: 12 }, (_, i) => (i % 2 ? api : http).documents.submit.mutate(op)),
     );
@@ -623,7 +634,13 @@ describe('[C3] replayed (clientId, seq)', () => {
 
   it('[C3] a resend after many other ops (past the in-memory window) is still committed once', async () => {
     const id = await makeTarget();
-    const op = { id, clientId: 'anon.late-ack', seq: 1, baseVersion: 2, delta: { ops: [{ insert: 'mine' }] } };
+    const op = {
+      id,
+      clientId: 'anon.late-ack',
+      seq: 1,
+      baseVersion: 2,
+      delta: { ops: [{ insert: 'mine' }] },
+    };
     const original = await http.documents.submit.mutate(op);
     expect(original.version).toBe(3);
     // Resent by a client that refreshed meanwhile (its base is past the op): recognised while the op is
@@ -799,7 +816,10 @@ describe('[§7] rate and connection limits', () => {
     const writer = await limitedDoc(id);
     const feeds = [0, 1].map((i) => {
       const api = socketApi(limited.wsUrl);
-      const presence = api.presence.stream.subscribe({ id, clientId: `anon.editor-${i}` }, { onData: () => {} });
+      const presence = api.presence.stream.subscribe(
+        { id, clientId: `anon.editor-${i}` },
+        { onData: () => {} },
+      );
       closers.push(() => presence.unsubscribe());
       return followChanges(api, { id, sinceVersion: 0 });
     });

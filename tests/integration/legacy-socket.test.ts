@@ -183,7 +183,11 @@ describe.each(storageKinds)('legacy socket on %s', (kind) => {
           'tRPC shows it',
         );
         await waitFor(() => events.length === 2, 'both ops on documents.changes');
-        expect(events[1]).toMatchObject({ version: 2, clientId: expect.stringMatching(/^anon\.legacy-/), seq: 0 });
+        expect(events[1]).toMatchObject({
+          version: 2,
+          clientId: expect.stringMatching(/^anon\.legacy-/),
+          seq: 0,
+        });
         expect(legacy.framesOf('update-document')).toHaveLength(1);
         expect(legacy.errors()).toEqual([]);
       } finally {

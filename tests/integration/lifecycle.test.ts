@@ -172,7 +172,13 @@ describe('[S5] graceful shutdown', () => {
     const http = httpApi(server.httpUrl);
     const id = 'resend-after-restart';
     await http.documents.create.mutate({ id });
-    const op = { id, clientId: 'anon.lost-ack', seq: 1, baseVersion: 0, delta: { ops: [{ insert: 'once' }] } };
+    const op = {
+      id,
+      clientId: 'anon.lost-ack',
+      seq: 1,
+      baseVersion: 0,
+      delta: { ops: [{ insert: 'once' }] },
+    };
     expect((await http.documents.submit.mutate(op)).version).toBe(1);
     await typeLetters(http, id, 'anon.busy', 4);
     expect(await stop(server, 'SIGTERM')).toBe(0);
@@ -317,14 +323,23 @@ describe('[C6] presence', () => {
     let refreshing = true;
     const refresh = async () => {
       while (refreshing) {
-        await steady.presence.update.mutate({ id, clientId: 'anon.steady', user: bob, range: null, version: 0 });
+        await steady.presence.update.mutate({
+          id,
+          clientId: 'anon.steady',
+          user: bob,
+          range: null,
+          version: 0,
+        });
         await new Promise((resolve) => setTimeout(resolve, 300));
       }
     };
     const refresher = refresh();
     try {
       await waitFor(() => watcher.latest('anon.ghost')?.type === 'update', 'the ghost to appear');
-      await waitFor(() => watcher.latest('anon.ghost')?.type === 'leave', 'the unrefreshed presence to expire');
+      await waitFor(
+        () => watcher.latest('anon.ghost')?.type === 'leave',
+        'the unrefreshed presence to expire',
+      );
       expect(watcher.latest('anon.steady')?.type).toBe('update');
       expect(watcher.events.filter((e) => e.type === 'leave' && e.clientId === 'anon.steady')).toEqual([]);
       // A newcomer is told about the one still present, not the expired one.
@@ -388,7 +403,9 @@ describe('[C6] presence', () => {
     // The server moves presence too: a newcomer sees alice's selection at the head version.
     const newcomer = watchPresence(socket(server.wsUrl), id, 'anon.newcomer');
     await waitFor(() => newcomer.latest('anon.alice') !== undefined, 'the newcomer to see alice');
-    expect(newcomer.latest('anon.alice')).toMatchObject({ entry: { range: { index: 6, length: 2 }, version: 2 } });
+    expect(newcomer.latest('anon.alice')).toMatchObject({
+      entry: { range: { index: 6, length: 2 }, version: 2 },
+    });
 
     // A cursor sent for an old version (alice had not seen the inserts yet) is moved to the head.
     await aliceApi.presence.update.mutate({
@@ -400,10 +417,13 @@ describe('[C6] presence', () => {
     });
     await waitFor(
       () =>
-        (newcomer.latest('anon.alice') as { entry?: { range?: { index: number } } })?.entry?.range?.index === 4,
+        (newcomer.latest('anon.alice') as { entry?: { range?: { index: number } } })?.entry?.range?.index ===
+        4,
       "alice's stale cursor transformed to the head",
     );
-    expect(newcomer.latest('anon.alice')).toMatchObject({ entry: { range: { index: 4, length: 0 }, version: 2 } });
+    expect(newcomer.latest('anon.alice')).toMatchObject({
+      entry: { range: { index: 4, length: 0 }, version: 2 },
+    });
   });
 
   it('[C6] presence input is validated: unknown document, bad colour, negative index', async () => {

@@ -31,7 +31,8 @@ export function describeOpenFailure(tag: OpenFailureTag | undefined): OpenFailur
       return {
         retryable: false,
         title: 'Document not found',
-        message: 'There is no document at this address.',
+        message:
+          'There is no document at this address, or it is not shared with you. Ask its owner for a link.',
       };
     case 'LimitExceeded':
       return {

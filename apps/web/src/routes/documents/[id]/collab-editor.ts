@@ -1,4 +1,5 @@
 import type { CollabClient, DocumentSession, DocumentStatus, RemotePresence } from '@collab/client';
+import { type AccessInfo, editorFormats, type Me, sanitizeDocumentOps } from '@collab/protocol';
 import type Quill from 'quill';
 import type { Delta, EmitterSource, Range } from 'quill';
 import type QuillCursors from 'quill-cursors';
@@ -7,6 +8,7 @@ import { titleFromText } from '$lib/document-title';
 import { type Identity, textColorOn } from '$lib/identity';
 import { describeOpenFailure, type OpenFailure } from '$lib/open-failure';
 import { type DrawnCursor, planCursors } from '$lib/presence';
+import { fetchMe } from '$lib/server-session';
 
 /** Where opening the document stands. */
 export type EditorPhase =
@@ -18,6 +20,8 @@ export type EditorPhase =
 
 export interface CollabEditorOptions {
   readonly id: string;
+  /** The share link key the document was opened with (`?key=`), sent on every call [A2]. */
+  readonly key: string | undefined;
   /** The element Quill turns into the editor. */
   readonly editor: HTMLElement;
   /** The toolbar markup Quill wires up. */
@@ -25,6 +29,10 @@ export interface CollabEditorOptions {
   /** Undefined until the person has told us their name; nobody sees their cursor until then. */
   readonly identity: Identity | undefined;
   onPhase(phase: EditorPhase): void;
+  /** Who the server says this browser is (its session) [A1]. */
+  onMe(me: Me): void;
+  /** The person's role on the document; a viewer gets a read-only editor [A2]. */
+  onAccess(access: AccessInfo): void;
   onStatus(status: DocumentStatus): void;
   onPresence(others: readonly RemotePresence[]): void;
   /** The first line of the document, whenever it may have changed. */
@@ -86,6 +94,8 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     quill = new QuillClass(options.editor, {
       theme: 'snow',
       readOnly: true,
+      // Exactly what the server stores [A7]: a paste cannot bring in anything else.
+      formats: [...editorFormats],
       placeholder: 'Start typing…',
       modules: {
         toolbar: { container: options.toolbar },
@@ -97,6 +107,9 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     cursors = quill.getModule('cursors') as QuillCursors;
     labelPickers(options.toolbar);
     clientModule = collab;
+    // Over HTTP first, so the socket opens with the session cookie [A1].
+    options.onMe(await fetchMe());
+    if (destroyed) return;
     client = collab.createCollabClient({ url: collabSocketUrl(window.location) });
     await open();
   }
@@ -108,14 +121,20 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     clearTimeout(slowTimer);
     slowTimer = setTimeout(() => setPhase({ kind: 'unreachable' }), UNREACHABLE_AFTER_MS);
     try {
-      const opened = await client.openDocument(options.id);
+      const ref = options.key === undefined ? { id: options.id } : { id: options.id, key: options.key };
+      const opened = await client.openDocument(
+        options.id,
+        options.key === undefined ? {} : { key: options.key },
+      );
+      const access = await client.api.access.get.query(ref);
       if (destroyed || thisAttempt !== attempt) {
         opened.close();
         return;
       }
       clearTimeout(slowTimer);
       session = opened;
-      unbind = bind(opened);
+      options.onAccess(access);
+      unbind = bind(opened, access.role !== 'viewer');
       setPhase({ kind: 'ready' });
     } catch (error) {
       if (destroyed || thisAttempt !== attempt) return;
@@ -131,14 +150,17 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     }
   }
 
-  function bind(doc: DocumentSession): () => void {
+  function bind(doc: DocumentSession, editable: boolean): () => void {
     const editor = quill;
     if (!editor) throw new Error('the editor is not created');
     const drawn = new Map<string, DrawnCursor>();
     let titleTimer: ReturnType<typeof setTimeout> | undefined;
 
     const showContents = (contents: Delta) => {
-      editor.setContents(contents, 'silent');
+      // A document stored before the content allowlist may hold what the editor cannot render [A7].
+      const { ops, dropped } = sanitizeDocumentOps(contents.ops as Parameters<typeof sanitizeDocumentOps>[0]);
+      if (dropped > 0) console.warn(`${dropped} unsupported formats or embeds are shown as plain text`);
+      editor.setContents(ops as Delta['ops'], 'silent');
       // Opening or reloading is not something to undo.
       editor.history.clear();
       publishTitle();
@@ -192,7 +214,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     };
 
     showContents(doc.contents);
-    editor.enable(true);
+    editor.enable(editable);
     editor.on('text-change', onTextChange);
     editor.on('selection-change', onSelectionChange);
     const stops = [
@@ -246,9 +268,16 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     retry() {
       if (session || !clientModule || destroyed) return;
       client?.close();
-      client = clientModule.createCollabClient({ url: collabSocketUrl(window.location) });
+      const collab = clientModule;
       setPhase({ kind: 'loading' });
-      void open();
+      fetchMe().then(
+        (me) => {
+          options.onMe(me);
+          client = collab.createCollabClient({ url: collabSocketUrl(window.location) });
+          void open();
+        },
+        () => setPhase({ kind: 'unreachable' }),
+      );
     },
     focus() {
       if (session) quill?.focus();
