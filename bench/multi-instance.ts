@@ -137,7 +137,7 @@ class Editor {
     try {
       await this.socket.mutate('documents.submit', {
         id: this.docId,
-        clientId: this.name,
+        clientId: `anon.${this.name}`,
         seq,
         baseVersion: this.version,
         delta: { ops: at > 0 ? [{ retain: at }, { insert: 'x' }] : [{ insert: 'x' }] },
@@ -179,7 +179,7 @@ async function runPhase(
     editors.push(
       new Editor(name, socket, docId, (key) => {
         const sent = sentAt.get(key);
-        if (sent !== undefined && !key.startsWith(`${name}/`)) deliveries.push(performance.now() - sent);
+        if (sent !== undefined && !key.startsWith(`anon.${name}/`)) deliveries.push(performance.now() - sent);
       }),
     );
   }

@@ -71,7 +71,7 @@ async function fanout(
   const timers = conns.slice(0, editors).map((conn, i) =>
     setInterval(() => {
       if (Date.now() > deadline) return;
-      const key = `e${i}-${seq++}`;
+      const key = `anon.e${i}-${seq++}`;
       sentAt.set(key, performance.now());
       void conn.submit(key).catch(() => {});
     }, 1000 / rate),
@@ -165,7 +165,7 @@ async function historyGrowth(wsUrl: string, httpUrl: string) {
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({
               id: docId,
-              clientId: 'grow',
+              clientId: 'anon.grow',
               seq: v + i,
               baseVersion: base,
               delta: { ops: [{ insert: 'y' }] },
@@ -181,7 +181,7 @@ async function historyGrowth(wsUrl: string, httpUrl: string) {
       const t = performance.now();
       const result = await client.api.documents.submit.mutate({
         id: docId,
-        clientId: 'probe',
+        clientId: 'anon.probe',
         seq: i,
         baseVersion: version,
         delta: { ops: [{ insert: 'z' }] },

@@ -33,6 +33,14 @@ describe('[§8] parseConfig', () => {
       serveWeb: true,
       webBuildDir: undefined,
       limits: { ...limitDefaults },
+      access: {
+        allowedOrigins: [],
+        frameAncestors: "'none'",
+        compatAccess: true,
+        defaultGeneralAccess: 'edit',
+        jwt: undefined,
+        apiKeys: new Map(),
+      },
     });
     // §7 defaults: a 10 MiB document, 8 MiB messages.
     expect(config.limits.maxDocumentBytes).toBe(10 * 1024 * 1024);
@@ -99,6 +107,8 @@ describe('[§8] parseConfig', () => {
         maxDeltaOps: 6,
         maxHistoryPage: 8,
       },
+      // Read and checked in access-config.test.ts.
+      access: expect.any(Object),
     });
   });
 

@@ -3,14 +3,12 @@ import { publicProcedure, router, writeProcedure } from '../trpc/init.js';
 
 /** Sharing [A2]: everyone with access learns their role; only the owner sees and changes the settings. */
 export const accessRouter = router({
-  get: publicProcedure
-    .input(AccessRef)
-    .query(({ input, ctx }) =>
-      ctx.run(ctx.services.access.info(ctx.principal, input.id, input.key), {
-        procedure: 'access.get',
-        docId: input.id,
-      }),
-    ),
+  get: publicProcedure.input(AccessRef).query(({ input, ctx }) =>
+    ctx.run(ctx.services.access.info(ctx.principal, input.id, input.key), {
+      procedure: 'access.get',
+      docId: input.id,
+    }),
+  ),
 
   setGeneralAccess: writeProcedure.input(SetGeneralAccessInput).mutation(({ input, ctx }) =>
     ctx.run(ctx.services.access.setGeneralAccess(ctx.principal, input.id, input.generalAccess), {

@@ -23,13 +23,11 @@ export const sessionRouter = router({
   }),
 
   /** The display name and colour of a browser session, asked once and kept on the server [A1]. */
-  setProfile: writeProcedure
-    .input(ProfileInput)
-    .mutation(async ({ input, ctx }) =>
-      meOf(
-        await ctx.run(ctx.services.access.saveProfile(ctx.principal, input), {
-          procedure: 'session.setProfile',
-        }),
-      ),
+  setProfile: writeProcedure.input(ProfileInput).mutation(async ({ input, ctx }) =>
+    meOf(
+      await ctx.run(ctx.services.access.saveProfile(ctx.principal, input), {
+        procedure: 'session.setProfile',
+      }),
     ),
+  ),
 });
