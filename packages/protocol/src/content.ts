@@ -10,6 +10,8 @@ type Check = (value: unknown) => boolean;
 /** Any delta op: the wire schema's, or quill-delta's. */
 interface AnyOp {
   readonly insert?: unknown;
+  readonly retain?: unknown;
+  readonly delete?: unknown;
   readonly attributes?: Readonly<Record<string, unknown>> | undefined;
 }
 
