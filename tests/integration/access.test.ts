@@ -503,6 +503,20 @@ describe('access control and identity (DESIGN.md §10)', () => {
     });
   });
 
+  it('[A3] lowering general access closes the legacy sockets it let in', async () => {
+    const owner = await join();
+    const id = 'legacy-revoke-doc';
+    await owner.api.documents.create.mutate({ id, delta: insert('open\n') });
+    await owner.api.access.setGeneralAccess.mutate({ id, generalAccess: 'edit' });
+    const legacy = await LegacyClient.open(server.port, id);
+    await owner.api.access.setGeneralAccess.mutate({ id, generalAccess: 'view' });
+    expect((await legacy.closed).code).toBe(1008);
+    // Reconnecting gets what is still held: the document, read-only.
+    const again = await LegacyClient.open(server.port, id);
+    expect(deltaText(again.contents ?? { ops: [] })).toBe('open\n');
+    await again.close();
+  });
+
   it('[A8] a tRPC client with no credentials acts for the anonymous principal, under its authorId', async () => {
     const api = httpApi(server.httpUrl);
     expect(await api.session.me.query()).toMatchObject({ kind: 'session' });
