@@ -381,6 +381,8 @@ describe('access control and identity (DESIGN.md §10)', () => {
     );
     expect(await upgradeStatus(legacyUrl, { origin: 'https://evil.example' })).toBe(403);
     expect(await upgradeStatus(server.wsUrl, { origin: own, cookie: owner.cookie })).toBe(101);
+    // The same host under another scheme is another origin.
+    expect(await upgradeStatus(server.wsUrl, { origin: own.replace('http:', 'https:') })).toBe(403);
     expect(await upgradeStatus(legacyUrl, { origin: 'https://partner.example' })).toBe(101);
     const post = (origin: string) =>
       fetch(`${server.httpUrl}/trpc/documents.create`, {

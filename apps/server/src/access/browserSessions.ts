@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Effect } from 'effect';
 import type { BrowserSessionRecord } from '../storage/AccessRecords.js';
 import type { DocumentStore, StorageFailure } from '../storage/DocumentStore.js';
+import { cameOverTls } from './origins.js';
 import type { Principal } from './principal.js';
 
 /**
@@ -23,13 +24,6 @@ export function sessionSecretOf(req: IncomingMessage): string | undefined {
     if (name === sessionCookieName && value && /^[A-Za-z0-9_-]{43}$/.test(value)) return value;
   }
   return undefined;
-}
-
-function isTls(req: IncomingMessage): boolean {
-  if ((req.socket as { encrypted?: boolean }).encrypted) return true;
-  // Only ever makes the cookie stricter, so the header needs no trust.
-  const proto = req.headers['x-forwarded-proto'];
-  return (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim() === 'https';
 }
 
 export function principalOfSession(record: BrowserSessionRecord): Principal {
@@ -87,7 +81,8 @@ export function browserSessions(store: DocumentStore['Service']) {
               'HttpOnly',
               'SameSite=Lax',
               `Max-Age=${cookieMaxAgeSeconds}`,
-              ...(isTls(req) ? ['Secure'] : []),
+              // The forwarded protocol only ever makes the cookie stricter, so it needs no trust here.
+              ...(cameOverTls(req) ? ['Secure'] : []),
             ];
             res.appendHeader('set-cookie', attributes.join('; '));
           }),

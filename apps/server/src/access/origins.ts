@@ -11,10 +11,17 @@ export function originAllowed(req: IncomingMessage, allowedOrigins: readonly str
   if (allowedOrigins.includes(origin)) return true;
   try {
     const url = new URL(origin);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host === req.headers.host;
+    return url.protocol === (cameOverTls(req) ? 'https:' : 'http:') && url.host === req.headers.host;
   } catch {
     return false;
   }
+}
+
+/** Whether the request came over TLS: directly, or as the proxy in front reports (X-Forwarded-Proto). */
+export function cameOverTls(req: IncomingMessage): boolean {
+  if ((req.socket as { encrypted?: boolean }).encrypted) return true;
+  const proto = req.headers['x-forwarded-proto'];
+  return (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim() === 'https';
 }
 
 /** Methods that change state; every other one only reads. */
