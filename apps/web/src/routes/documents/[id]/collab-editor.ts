@@ -107,26 +107,35 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     cursors = quill.getModule('cursors') as QuillCursors;
     labelPickers(options.toolbar);
     clientModule = collab;
-    // Over HTTP first, so the socket opens with the session cookie [A1].
-    options.onMe(await fetchMe());
-    if (destroyed) return;
-    client = collab.createCollabClient({ url: collabSocketUrl(window.location) });
     await open();
   }
 
+  /** The session cookie comes over HTTP first, so the socket opens with it [A1]. */
+  async function connect(collab: ClientModule): Promise<CollabClient> {
+    let me: Me;
+    try {
+      me = await fetchMe();
+    } catch {
+      throw new collab.CollabError('Disconnected', 'The server could not be reached');
+    }
+    options.onMe(me);
+    return collab.createCollabClient({ url: collabSocketUrl(window.location) });
+  }
+
   async function open(): Promise<void> {
-    if (!client || !clientModule || destroyed) return;
+    if (!clientModule || destroyed) return;
     const thisAttempt = ++attempt;
     clearTimeout(reopenTimer);
     clearTimeout(slowTimer);
     slowTimer = setTimeout(() => setPhase({ kind: 'unreachable' }), UNREACHABLE_AFTER_MS);
     try {
+      client ??= await connect(clientModule);
       const ref = options.key === undefined ? { id: options.id } : { id: options.id, key: options.key };
-      const opened = await client.openDocument(
-        options.id,
-        options.key === undefined ? {} : { key: options.key },
-      );
-      const access = await client.api.access.get.query(ref);
+      const opened = await client.openDocument(options.id, { key: options.key });
+      const access = await client.api.access.get.query(ref).catch((error: unknown) => {
+        opened.close();
+        throw error;
+      });
       if (destroyed || thisAttempt !== attempt) {
         opened.close();
         return;
@@ -268,16 +277,9 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     retry() {
       if (session || !clientModule || destroyed) return;
       client?.close();
-      const collab = clientModule;
+      client = undefined;
       setPhase({ kind: 'loading' });
-      fetchMe().then(
-        (me) => {
-          options.onMe(me);
-          client = collab.createCollabClient({ url: collabSocketUrl(window.location) });
-          void open();
-        },
-        () => setPhase({ kind: 'unreachable' }),
-      );
+      void open();
     },
     focus() {
       if (session) quill?.focus();
