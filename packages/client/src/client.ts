@@ -1,5 +1,5 @@
-import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import type { Me } from '@collab/protocol';
+import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import type { Api } from './api.js';
 import { toCollabError } from './errors.js';
 import { DocumentSession, type SessionTransport } from './session.js';

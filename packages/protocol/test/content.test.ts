@@ -34,9 +34,18 @@ describe('content allowlist', () => {
     [{ insert: { image: 'javascript:alert(1)' } }, "the image embed's value is not allowed"],
     [{ insert: { image: 'http://example.com/a.png' } }, "the image embed's value is not allowed"],
     [{ insert: { image: '//evil.example/a.png' } }, "the image embed's value is not allowed"],
-    [{ insert: 'x', attributes: { link: 'javascript:alert(1)' } }, 'the value of the format "link" is not allowed'],
-    [{ insert: 'x', attributes: { link: 'data:text/html,x' } }, 'the value of the format "link" is not allowed'],
-    [{ insert: 'x', attributes: { color: 'red; background: url(x)' } }, 'the value of the format "color" is not allowed'],
+    [
+      { insert: 'x', attributes: { link: 'javascript:alert(1)' } },
+      'the value of the format "link" is not allowed',
+    ],
+    [
+      { insert: 'x', attributes: { link: 'data:text/html,x' } },
+      'the value of the format "link" is not allowed',
+    ],
+    [
+      { insert: 'x', attributes: { color: 'red; background: url(x)' } },
+      'the value of the format "color" is not allowed',
+    ],
     [{ insert: '\n', attributes: { header: 7 } }, 'the value of the format "header" is not allowed'],
     [{ insert: '\n', attributes: { list: 'roman' } }, 'the value of the format "list" is not allowed'],
     [{ insert: 'x', attributes: { bold: 'yes' } }, 'the value of the format "bold" is not allowed'],
