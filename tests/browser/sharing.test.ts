@@ -77,5 +77,11 @@ describe('sharing (DESIGN.md §10)', () => {
     expect(stored).toBeUndefined(); // the restricted document is not even visible to an anonymous client
     expect(await editorText(owner.page)).toBe('Hello world\n');
     expect(await editorText(viewer.page)).toBe('Hello world\n');
+
+    // [A3] turning the link off ends the viewer's live document within seconds.
+    await owner.page.getByTestId('share').click();
+    await dialog.getByTestId('viewer-link').getByRole('button', { name: 'Turn off' }).click();
+    await expect.poll(() => dialog.getByTestId('share-message').textContent()).toContain('Link turned off');
+    await viewer.page.getByText('Document not found').waitFor();
   });
 });

@@ -159,8 +159,12 @@ export class DocumentSession {
         },
         onData: ({ data }) => this.#receive(data),
         onError: (error) => {
+          const failure = toCollabError(error);
+          this.#events.emit('error', failure);
+          // Access to the document ended (a link revoked, general access lowered) [A3]: asking again
+          // would only be refused again.
+          if (failure.tag === 'DocumentNotFound' || failure.tag === 'Unauthorized') return;
           // The stream ended on a server error: start over from what we have.
-          this.#events.emit('error', toCollabError(error));
           if (!this.#closed) setTimeout(() => !this.#closed && this.#subscribeChanges(), retryDelayMs);
         },
       },

@@ -160,6 +160,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
   }
 
   function bind(doc: DocumentSession, editable: boolean): () => void {
+    const ref = options.key === undefined ? { id: options.id } : { id: options.id, key: options.key };
     const editor = quill;
     if (!editor) throw new Error('the editor is not created');
     const drawn = new Map<string, DrawnCursor>();
@@ -250,6 +251,14 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       }),
       doc.on('error', (error) => {
         if (error.tag === 'LimitExceeded') options.onNotice('That change is larger than the server accepts.');
+        // [A3] access was lowered to viewing: the editor turns read-only; or it ended altogether.
+        if (error.tag === 'Forbidden') {
+          editor.enable(false);
+          void client?.api.access.get.query(ref).then(options.onAccess, () => {});
+          options.onNotice('You can now only view this document.');
+        }
+        if (error.tag === 'DocumentNotFound')
+          setPhase({ kind: 'failed', failure: describeOpenFailure(error.tag) });
       }),
     ];
     options.onStatus(doc.status);
