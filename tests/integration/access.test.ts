@@ -369,6 +369,27 @@ describe('access control and identity (DESIGN.md §10)', () => {
         }),
       ),
     ).toMatchObject({ tag: 'LimitExceeded' });
+    // Over HTTP, where every call is a new connection, the cap holds per principal.
+    for (const n of [1, 2, 3, 4]) {
+      await alice.http.presence.update.mutate({
+        id,
+        clientId: `${alice.me.authorId}.http${n}`,
+        user,
+        range: null,
+        version: 0,
+      });
+    }
+    expect(
+      await failureOf(
+        alice.http.presence.update.mutate({
+          id,
+          clientId: `${alice.me.authorId}.http5`,
+          user,
+          range: null,
+          version: 0,
+        }),
+      ),
+    ).toMatchObject({ tag: 'LimitExceeded' });
     watch.unsubscribe();
   });
 

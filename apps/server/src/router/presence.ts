@@ -9,12 +9,14 @@ export const presenceRouter = router({
   update: writeProcedure.input(PresenceUpdateInput).mutation(async ({ input, ctx }) => {
     requireOwnClientId(ctx, input.clientId);
     const { sessions, presence, access } = ctx.services;
+    // An HTTP request has no lasting connection: its cursors count against the caller's principal [A4].
+    const holder = ctx.response ? `http:${ctx.principal.authorId}` : ctx.connection.id;
     await ctx.run(access.require(ctx.principal, input.id, input.key, 'viewer'), {
       procedure: 'presence.update',
       docId: input.id,
     });
     await ctx.run(
-      sessions.withSession(input.id, (session) => presence.update(session, input, ctx.connection.id)),
+      sessions.withSession(input.id, (session) => presence.update(session, input, holder)),
       { procedure: 'presence.update', docId: input.id },
     );
     return { ok: true as const };
