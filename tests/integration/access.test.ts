@@ -1,3 +1,4 @@
+import { createCollabClient, Delta } from '@collab/client';
 import type { Me } from '@collab/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -538,6 +539,17 @@ describe('access control and identity (DESIGN.md §10)', () => {
     const again = await LegacyClient.open(server.port, id);
     expect(deltaText(again.contents ?? { ops: [] })).toBe('open\n');
     await again.close();
+  });
+
+  it('[A7] the typed client refuses content outside the allowlist before it is sent', async () => {
+    const client = createCollabClient({ url: server.wsUrl, WebSocket });
+    const doc = await client.openDocument('client-allowlist');
+    expect(() => doc.apply(new Delta().insert({ formula: 'x' }))).toThrow(
+      /the embed "formula" is not supported/,
+    );
+    expect(doc.contents.ops).toEqual([{ insert: '\n' }]);
+    doc.close();
+    client.close();
   });
 
   it('[A8] a tRPC client with no credentials acts for the anonymous principal, under its authorId', async () => {

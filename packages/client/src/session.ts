@@ -1,11 +1,12 @@
 import { ClientDocument, Delta, type Range } from '@collab/ot';
-import type {
-  ChangesEvent,
-  DeltaJson,
-  DocumentSnapshot,
-  PresenceEntry,
-  PresenceEvent,
-  PresenceUser,
+import {
+  type ChangesEvent,
+  type DeltaJson,
+  type DocumentSnapshot,
+  deltaContentProblem,
+  type PresenceEntry,
+  type PresenceEvent,
+  type PresenceUser,
 } from '@collab/protocol';
 import type { Api } from './api.js';
 import { Emitter } from './emitter.js';
@@ -121,6 +122,9 @@ export class DocumentSession {
   /** Records a local edit (in coordinates of `contents`) and sends it when the connection allows. */
   apply(change: Delta): void {
     if (this.#closed) throw new Error('the document session is closed');
+    // Refused here as the server would refuse it [A7], before it becomes part of the local copy.
+    const problem = deltaContentProblem(change.ops);
+    if (problem) throw new CollabError('InvalidOperation', `Invalid operation: ${problem}`);
     this.#doc.applyLocal(change);
     this.#emitStatus();
     this.#emitPresence();
