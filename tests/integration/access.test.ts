@@ -1,3 +1,4 @@
+import { get as httpGet } from 'node:http';
 import { createCollabClient, Delta } from '@collab/client';
 import type { Me } from '@collab/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -570,6 +571,35 @@ describe('access control and identity (DESIGN.md §10)', () => {
       }),
     ).toEqual({ version: 1 });
     ws.close();
+  });
+});
+
+describe('[A5] allowed hosts', () => {
+  let server: SqliteServer;
+  beforeAll(async () => {
+    server = await startSqliteServer({ ALLOWED_HOSTS: 'docs.example' });
+  });
+  afterAll(async () => {
+    await server?.stopAndRemove();
+  });
+
+  it('[A5] with ALLOWED_HOSTS, a request or socket for another host (a rebound DNS name) is not answered', async () => {
+    // fetch cannot set Host: a plain request can.
+    const status = (host: string) =>
+      new Promise<number | undefined>((resolve, reject) => {
+        const request = httpGet(
+          { host: '127.0.0.1', port: server.port, path: '/healthz', headers: { host } },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode);
+          },
+        );
+        request.once('error', reject);
+      });
+    expect(await status('docs.example')).toBe(200);
+    expect(await status('rebound.example')).toBe(421);
+    expect(await upgradeStatus(server.wsUrl, { host: 'docs.example' })).toBe(101);
+    expect(await upgradeStatus(server.wsUrl, { host: 'rebound.example' })).toBe(403);
   });
 });
 

@@ -7,6 +7,7 @@ describe('access settings', () => {
   it('[A1] [A5] [A8] every access variable is read', () => {
     const { access } = parseConfig({
       ALLOWED_ORIGINS: 'https://a.example, http://localhost:5173/',
+      ALLOWED_HOSTS: 'Docs.Example, localhost:8000',
       FRAME_ANCESTORS: "'self' https://portal.example",
       COMPAT_ACCESS: 'false',
       DEFAULT_GENERAL_ACCESS: 'restricted',
@@ -17,6 +18,7 @@ describe('access settings', () => {
     });
     expect(access).toEqual({
       allowedOrigins: ['https://a.example', 'http://localhost:5173'],
+      allowedHosts: ['docs.example', 'localhost:8000'],
       frameAncestors: "'self' https://portal.example",
       compatAccess: false,
       defaultGeneralAccess: 'restricted',
@@ -35,6 +37,7 @@ describe('access settings', () => {
   it.each([
     [{ ALLOWED_ORIGINS: 'https://a.example/path' }, 'ALLOWED_ORIGINS'],
     [{ DEFAULT_GENERAL_ACCESS: 'public' }, 'DEFAULT_GENERAL_ACCESS'],
+    [{ ALLOWED_HOSTS: 'http://docs.example' }, 'ALLOWED_HOSTS'],
     [{ API_KEYS: 'indexer:secret' }, 'API_KEYS'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
     [{ JWT_ISSUER: 'https://id.example' }, 'JWT_AUDIENCE'],

@@ -35,6 +35,7 @@ describe('[§8] parseConfig', () => {
       limits: { ...limitDefaults },
       access: {
         allowedOrigins: [],
+        allowedHosts: undefined,
         frameAncestors: "'none'",
         compatAccess: true,
         defaultGeneralAccess: 'edit',

@@ -45,6 +45,25 @@ const AccessEnv = z.object({
     )
     .pipe(z.array(origin))
     .default([]),
+  /** Host names (with port when not the default) the server answers to; unset: any (DNS rebinding guard) [A5]. */
+  ALLOWED_HOSTS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(/^[a-z0-9.-]+(?::\d{1,5})?$|^\[[0-9a-f:]+\](?::\d{1,5})?$/, {
+            error: 'must be host or host:port names',
+          }),
+      ),
+    )
+    .optional(),
   /** CSP `frame-ancestors`; `'none'` also sends `X-Frame-Options: DENY` [A5]. */
   FRAME_ANCESTORS: z
     .string()
@@ -63,6 +82,8 @@ const AccessEnv = z.object({
 
 export interface AccessConfig {
   readonly allowedOrigins: readonly string[];
+  /** Undefined: every `Host` is answered. */
+  readonly allowedHosts: readonly string[] | undefined;
   readonly frameAncestors: string;
   readonly compatAccess: boolean;
   readonly defaultGeneralAccess: GeneralAccess;
@@ -99,6 +120,7 @@ export function accessConfigFrom(env: z.infer<typeof AccessEnv>): AccessConfig {
   }
   return {
     allowedOrigins: env.ALLOWED_ORIGINS,
+    allowedHosts: env.ALLOWED_HOSTS,
     frameAncestors: env.FRAME_ANCESTORS,
     compatAccess: env.COMPAT_ACCESS,
     defaultGeneralAccess: env.DEFAULT_GENERAL_ACCESS,

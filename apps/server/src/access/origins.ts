@@ -34,3 +34,8 @@ export const baseSecurityHeaders = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'strict-origin-when-cross-origin',
 } as const;
+
+/** [A5] With `ALLOWED_HOSTS` set, a request for any other host (a rebound DNS name) is not answered. */
+export function hostAllowed(req: IncomingMessage, allowedHosts: readonly string[] | undefined): boolean {
+  return allowedHosts === undefined || allowedHosts.includes((req.headers.host ?? '').toLowerCase());
+}

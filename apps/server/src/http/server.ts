@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
-import { baseSecurityHeaders, isStateChanging, originAllowed } from '../access/origins.js';
+import { baseSecurityHeaders, hostAllowed, isStateChanging, originAllowed } from '../access/origins.js';
 import type { AppServices } from '../app.js';
 import type { AppConfig } from '../config.js';
 import { createLegacySocketServer, isLegacySocketPath } from '../legacy/LegacySocket.js';
@@ -104,6 +104,11 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
   const server = createServer((req, res) => {
     const path = pathOf(req);
     for (const [name, value] of Object.entries(baseSecurityHeaders)) res.setHeader(name, value);
+    if (!hostAllowed(req, config.access.allowedHosts)) {
+      req.resume();
+      sendJson(res, 421, { error: 'This server does not answer for that host' });
+      return;
+    }
     if (isStateChanging(req.method) && !originAllowed(req, config.access.allowedOrigins)) {
       req.resume();
       sendJson(res, 403, { error: 'Cross-origin requests are not allowed', tag: 'Forbidden' });
@@ -136,7 +141,7 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
       return;
     }
     // [A5] a page on another site cannot open a socket that acts with this user's cookie.
-    if (!originAllowed(req, config.access.allowedOrigins)) {
+    if (!hostAllowed(req, config.access.allowedHosts) || !originAllowed(req, config.access.allowedOrigins)) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return;
     }
