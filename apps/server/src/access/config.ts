@@ -56,11 +56,9 @@ const AccessEnv = z.object({
     )
     .pipe(
       z.array(
-        z
-          .string()
-          .regex(/^[a-z0-9.-]+(?::\d{1,5})?$|^\[[0-9a-f:]+\](?::\d{1,5})?$/, {
-            error: 'must be host or host:port names',
-          }),
+        z.string().regex(/^[a-z0-9.-]+(?::\d{1,5})?$|^\[[0-9a-f:]+\](?::\d{1,5})?$/, {
+          error: 'must be host or host:port names',
+        }),
       ),
     )
     .optional(),
