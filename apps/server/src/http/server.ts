@@ -23,7 +23,7 @@ export interface HttpServerOptions {
 }
 
 /**
- * One port for everything (DESIGN.md §3): tRPC over HTTP and WebSocket at `/trpc`, health at `/healthz`,
+ * One port for everything (docs/SPEC.md §3): tRPC over HTTP and WebSocket at `/trpc`, health at `/healthz`,
  * the seed's REST routes under `/api/database` and its WebSocket at `/api/socket/ws/{id}` (§6), and the web
  * app on every other path.
  */

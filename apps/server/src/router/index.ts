@@ -2,7 +2,7 @@ import { router } from '../trpc/init.js';
 import { documentsRouter } from './documents.js';
 import { presenceRouter } from './presence.js';
 
-/** The public API (DESIGN.md §3): other TypeScript services import this type to call it. */
+/** The public API (docs/SPEC.md §3): other TypeScript services import this type to call it. */
 export const appRouter = router({
   documents: documentsRouter,
   presence: presenceRouter,
