@@ -2,10 +2,17 @@ import { Effect, Layer, ManagedRuntime } from 'effect';
 import { Broadcast } from './broadcast/Broadcast.js';
 import * as RedisBroadcast from './broadcast/RedisBroadcast.js';
 import { type AppConfig, Config } from './config.js';
+import {
+  createMetrics,
+  instrumentedSessions,
+  instrumentedStore,
+  makeReadiness,
+  type Observability,
+} from './observability/index.js';
 import { PresenceHub } from './presence/PresenceHub.js';
 import { DocumentSessions } from './sessions/DocumentSessions.js';
 import {
-  type DocumentStore,
+  DocumentStore,
   DynamoStore,
   type DynamoTableError,
   SqliteStore,
@@ -44,18 +51,30 @@ function broadcastLayer(config: AppConfig): Layer.Layer<Broadcast> {
 
 /** Picks the layers the configuration asks for and wires them into one runtime. */
 export function makeApp(config: AppConfig) {
-  const infrastructure = Layer.mergeAll(storageLayer(config), broadcastLayer(config));
+  const metrics = createMetrics();
+  const store = instrumentedStore(metrics).pipe(Layer.provide(storageLayer(config)));
+  const infrastructure = Layer.mergeAll(store, broadcastLayer(config));
   const layer = Layer.mergeAll(DocumentSessions.layer, PresenceHub.layer).pipe(
     Layer.provideMerge(infrastructure),
     Layer.provideMerge(Layer.succeed(Config, config)),
   );
   const runtime = ManagedRuntime.make(layer);
-  const services = runtime.runPromise(
+  const started = runtime.runPromise(
     Effect.gen(function* () {
-      const sessions = yield* DocumentSessions;
+      const sessions = instrumentedSessions(yield* DocumentSessions, metrics);
       const presence = yield* PresenceHub;
-      return { sessions, presence } satisfies AppServices;
+      const redisUp = (yield* Broadcast).isConnected;
+      metrics.readFrom({ openDocuments: sessions.loadedCount, redisUp });
+      const readiness = makeReadiness(yield* DocumentStore, redisUp);
+      return {
+        services: { sessions, presence } satisfies AppServices,
+        observability: { metrics, readiness } satisfies Observability,
+      };
     }),
   );
-  return { runtime, services };
+  return {
+    runtime,
+    services: started.then((app) => app.services),
+    observability: started.then((app) => app.observability),
+  };
 }

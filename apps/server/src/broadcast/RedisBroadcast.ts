@@ -380,6 +380,7 @@ export function makeRedisBroadcast(options: RedisBroadcastOptions) {
   };
 
   const service = Broadcast.of({
+    isConnected: () => publisher.status === 'ready' && subscriber.status === 'ready',
     publishOp: (docId, op) =>
       Effect.sync(() => {
         touch(docId);
