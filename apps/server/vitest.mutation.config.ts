@@ -5,5 +5,7 @@ import base from './vitest.config.js';
 // DynamoDB Local or server processes.
 export default mergeConfig(
   base,
-  defineConfig({ test: { include: ['test/catchup.test.ts', 'test/unload.test.ts', 'test/sessions/**/*.test.ts'] } }),
+  defineConfig({
+    test: { include: ['test/catchup.test.ts', 'test/unload.test.ts', 'test/sessions/**/*.test.ts'] },
+  }),
 );
