@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '../support/editing.js';
 import { type ServerProcess, type SqliteServer, startServer, startSqliteServer } from '../support/server.js';
 import { startStorage } from '../support/storage.js';
-import { failureOf, followChanges, wsApi } from '../support/trpc.js';
+import { failureOf, followChanges, httpApi, wsApi } from '../support/trpc.js';
 
 /** The value of one sample of a Prometheus text exposition, or undefined when absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -146,6 +146,49 @@ describe('[O1] /readyz and /metrics follow Redis', () => {
       await server?.stop();
       await redis.stop();
       await storage.stop();
+    }
+  });
+});
+
+describe('[O2] server logs', () => {
+  it('[O2] JSON lines; each request line carries a request id; document contents never appear', async () => {
+    const server = await startSqliteServer({ LOG_LEVEL: 'debug' });
+    const secret = 'only-the-document-knows-this';
+    try {
+      const api = httpApi(server.httpUrl);
+      await api.documents.create.mutate({ id: 'logged-doc', delta: { ops: [{ insert: `${secret}\n` }] } });
+      await api.documents.update.mutate({ id: 'logged-doc', delta: { ops: [{ insert: `${secret}!\n` }] } });
+      await failureOf(
+        api.documents.submit.mutate({
+          id: 'logged-doc',
+          clientId: 'c',
+          seq: 0,
+          baseVersion: 0,
+          delta: { ops: [{ retain: 10_000 }, { insert: secret }] },
+        }),
+      );
+      const refused = await fetch(`${server.httpUrl}/api/database/documents/nope!`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ Data: secret }),
+      });
+      expect(refused.status).toBeGreaterThanOrEqual(400);
+      await server.stop();
+
+      const lines = server
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      const requests = lines.filter(
+        (line) => line.msg === 'http request' || line.msg === 'REST request refused',
+      );
+      expect(requests.length).toBeGreaterThanOrEqual(4);
+      for (const line of requests) expect(line.requestId, JSON.stringify(line)).toMatch(/^[0-9a-f-]{36}$/);
+      expect(new Set(requests.map((line) => line.requestId)).size).toBeGreaterThanOrEqual(4);
+      expect(server.output()).not.toContain(secret);
+    } finally {
+      await server.stopAndRemove();
     }
   });
 });

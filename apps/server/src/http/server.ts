@@ -7,7 +7,7 @@ import { WebSocketServer } from 'ws';
 import type { AppServices } from '../app.js';
 import type { AppConfig } from '../config.js';
 import { createLegacySocketServer, isLegacySocketPath } from '../legacy/LegacySocket.js';
-import { log } from '../log.js';
+import { bindLogContext, enterLogContext, log, newRequestId, withLogContext } from '../log.js';
 import { type Observability, observabilityRoute } from '../observability/index.js';
 import { appRouter } from '../router/index.js';
 import { type Connection, httpConnection, type TrpcContext, websocketConnection } from '../trpc/context.js';
@@ -70,6 +70,7 @@ export function createAppServer({ config, services, web, observability }: HttpSe
     const connection = websocketConnection(socket, limits.maxOpsPerSecond);
     connections.set(socket, connection);
     metrics.observeSocket(socket, 'trpc');
+    socket.prependListener('message', () => enterLogContext({ connectionId: connection.id }));
     connection.onClose(() => services.presence.dropConnection(connection.id));
     // A frame over the hard cap or a broken peer: `ws` closes the socket; without a listener it would throw.
     socket.on('error', (error) => log.debug('socket error', { connection: connection.id, error }));
@@ -96,14 +97,30 @@ export function createAppServer({ config, services, web, observability }: HttpSe
     maxSocketBacklogBytes: config.maxSocketBacklogBytes,
   });
 
-  legacySockets.server.on('connection', (socket) => metrics.observeSocket(socket, 'legacy'));
+  legacySockets.server.on('connection', (socket) => {
+    metrics.observeSocket(socket, 'legacy');
+    const connectionId = `legacy-${newRequestId()}`;
+    socket.prependListener('message', () => enterLogContext({ connectionId }));
+  });
 
   const upgradeRoutes: Array<{ matches: (path: string) => boolean; server: WebSocketServer }> = [
     { matches: (path) => path === '/trpc' || path === '/trpc/', server: trpcSockets },
     { matches: isLegacySocketPath, server: legacySockets.server },
   ];
 
-  const server = createServer((req, res) => {
+  const server = createServer((req, res) =>
+    withLogContext({ requestId: newRequestId() }, () => {
+      res.once(
+        'finish',
+        bindLogContext(() =>
+          log.debug('http request', { method: req.method, path: pathOf(req), status: res.statusCode }),
+        ),
+      );
+      route(req, res);
+    }),
+  );
+
+  const route = (req: IncomingMessage, res: ServerResponse) => {
     const path = pathOf(req);
     if (path === '/healthz') {
       sendJson(res, shuttingDown ? 503 : 200, { status: shuttingDown ? 'shutting-down' : 'ok' });
@@ -130,7 +147,7 @@ export function createAppServer({ config, services, web, observability }: HttpSe
       return;
     }
     sendJson(res, 404, { error: 'Not found' });
-  });
+  };
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = pathOf(req);
