@@ -1,11 +1,9 @@
-import { defineConfig, mergeConfig } from 'vitest/config';
+import { defineConfig } from 'vitest/config';
 import base from './vitest.config.js';
 
 // Mutation runs repeat the suite per mutant: only the in-process tests of the session code, no
 // DynamoDB Local or server processes.
-export default mergeConfig(
-  base,
-  defineConfig({
-    test: { include: ['test/catchup.test.ts', 'test/unload.test.ts', 'test/sessions/**/*.test.ts'] },
-  }),
-);
+export default defineConfig({
+  ...base,
+  test: { include: ['test/catchup.test.ts', 'test/unload.test.ts', 'test/sessions/**/*.test.ts'] },
+});

@@ -1,5 +1,11 @@
 import { Delta } from '@collab/ot';
-import type { PresenceEvent, PresenceUpdateInput } from '@collab/protocol';
+import {
+  ClientId,
+  DocumentId,
+  type Limits,
+  type PresenceEvent,
+  type PresenceUpdateInput,
+} from '@collab/protocol';
 import { Effect, Layer, ManagedRuntime } from 'effect';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Broadcast, type BroadcastHandlers } from '../../src/broadcast/Broadcast.js';
@@ -40,7 +46,7 @@ function setup() {
         recentOpsWindow: 100,
         snapshotEveryOps: 1_000_000,
         snapshotIntervalMs: 3_600_000,
-        limits: strictFake('Limits', { maxDocumentBytes: 1_000_000 }),
+        limits: strictFake<Limits>('Limits', { maxDocumentBytes: 1_000_000 }),
       },
       publish: () => {},
     },
@@ -68,11 +74,21 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
-const update = (input: Partial<PresenceUpdateInput> & { clientId: string }, connectionId = 'conn-1') =>
+const update = (
+  { clientId, ...input }: Partial<Omit<PresenceUpdateInput, 'clientId'>> & { clientId: string },
+  connectionId = 'conn-1',
+) =>
   env.runtime.runPromise(
     hub.update(
       env.session,
-      { id: 'doc', user, range: null, version: env.session.version, ...input },
+      {
+        id: DocumentId.parse('doc'),
+        clientId: ClientId.parse(clientId),
+        user,
+        range: null,
+        version: env.session.version,
+        ...input,
+      },
       connectionId,
     ),
   );
