@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Effect, Layer } from 'effect';
 import { log } from '../log.js';
 import { Broadcast, type BroadcastHandlers } from './Broadcast.js';
+import { type Channel, claimDueCheck, newChannel } from './redis/channel.js';
 import { describe, openConnection, quit, throttledWarnings, withTimeout } from './redis/connection.js';
 import { decodeMessage, encodeMessage, maxPresenceTtlMs, type Outgoing } from './redis/messages.js';
 
@@ -29,26 +30,6 @@ const defaults = {
   subscribeTimeoutMs: 2_000,
   maxReconnectDelayMs: 1_000,
 } satisfies Required<Omit<RedisBroadcastOptions, 'url' | 'prefix'>>;
-
-/** A document counts as busy (checked at `checkIntervalMs`) this long after its last op. */
-const activeWindowMs = 60_000;
-
-/** One document's channel on this instance, shared by all its local listeners. */
-interface Channel {
-  readonly name: string;
-  readonly docId: string;
-  readonly handlers: Set<BroadcastHandlers>;
-  /** Settles once Redis confirmed the first subscription, or when it could not (Redis down, timeout). */
-  confirmed: Promise<void>;
-  /** Subscribed on the current subscriber connection. */
-  attached: boolean;
-  attaching: boolean;
-  /** When an op of this document last went through Redis, either way. */
-  lastActivityAt: number;
-  nextCheckAt: number;
-}
-
-const jitter = (ms: number) => Math.round(ms * (0.8 + Math.random() * 0.4));
 
 /**
  * The multi-instance `Broadcast` over Redis pub/sub [S4]: one publisher and one subscriber connection per
@@ -195,16 +176,7 @@ export function makeRedisBroadcast(options: RedisBroadcastOptions) {
     let channel = channels.get(name);
     const existing = channel !== undefined;
     if (!channel) {
-      channel = {
-        name,
-        docId,
-        handlers: new Set(),
-        confirmed: Promise.resolve(),
-        attached: false,
-        attaching: false,
-        lastActivityAt: 0,
-        nextCheckAt: Date.now() + jitter(settings.checkIntervalMs),
-      };
+      channel = newChannel(name, docId, settings.checkIntervalMs);
       channels.set(name, channel);
       // The caller catches up from storage once this settles (see `Broadcast.subscribe`).
       channel.confirmed = attach([channel], false);
@@ -244,9 +216,7 @@ export function makeRedisBroadcast(options: RedisBroadcastOptions) {
     // A subscription that timed out or failed while the connection stayed up is tried again.
     if (!redisDown) void attach([...channels.values()], true);
     for (const channel of channels.values()) {
-      if (channel.nextCheckAt > now) continue;
-      const busy = redisDown || now - channel.lastActivityAt < activeWindowMs;
-      channel.nextCheckAt = now + jitter(busy ? settings.checkIntervalMs : settings.idleCheckIntervalMs);
+      if (!claimDueCheck(channel, now, redisDown, settings)) continue;
       resync(channel);
     }
   }, 250);
