@@ -72,9 +72,8 @@ export function makeApp(config: AppConfig) {
       };
     }),
   );
-  return {
-    runtime,
-    services: started.then((app) => app.services),
-    observability: started.then((app) => app.observability),
-  };
+  const observability = started.then((app) => app.observability);
+  // A failed start is reported once, by whoever awaits `services`; this copy of it must not also crash.
+  observability.catch(() => {});
+  return { runtime, services: started.then((app) => app.services), observability };
 }
