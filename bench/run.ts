@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: performance figures of the real server process on this machine. Nothing here asserts;
- * it prints numbers, side by side with a naive peer where one exists (DESIGN.md [P1], [P2]).
+ * it prints numbers, side by side with a naive peer where one exists (docs/SPEC.md [P1], [P2]).
  *
  * 1. Commit throughput on one document with 1, 4 and 16 concurrent editors (full OT clients), on SQLite
  *    and on DynamoDB Local.

@@ -96,7 +96,7 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(services).sort()).toEqual(['dynamodb', 'nginx', 'redis', 'server', 'web']);
   });
 
-  it('runs every service it defines without containers in a test as well', () => {
+  it('[T1] runs every service it defines without containers in a test as well', () => {
     expect([...nativeServiceNames].sort()).toEqual(Object.keys(services).sort());
   });
 
@@ -192,7 +192,7 @@ describe('docker-compose.yml', () => {
     expect(serverEnv.DYNAMODB_ENDPOINT).toBe('http://dynamodb:8000');
     expect(serverEnv.REDIS_URL).toBe('redis://redis:6379');
     expect(serverEnv.DYNAMODB_CREATE_TABLES).toBe('true');
-    // The old system's table name is kept (DESIGN.md §5).
+    // The old system's table name is kept (docs/SPEC.md §5).
     expect(serverEnv.DYNAMODB_TABLE).toBe('SocketDocuments');
     expect(serverEnv.DYNAMODB_OPS_TABLE).toBe('SocketDocumentOps');
     expect((service('redis').expose ?? []).map(String)).toEqual(['6379']);

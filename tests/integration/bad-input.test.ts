@@ -195,9 +195,9 @@ const inapplicableDeltas: BadDelta[] = [
   },
 ];
 
-describe('[§7] malformed and inapplicable deltas', () => {
+describe('[V1] malformed and inapplicable deltas', () => {
   it.each(malformedDeltas)(
-    '[§7] $name: 400 BAD_REQUEST (InvalidInput), nothing stored, no internals, server up',
+    '[V1] $name: 400 BAD_REQUEST (InvalidInput), nothing stored, no internals, server up',
     async ({ delta }) => {
       const id = await makeTarget();
       const raw = await rawMutation(server.httpUrl, 'documents.submit', submitBody(id, delta));
@@ -219,7 +219,7 @@ describe('[§7] malformed and inapplicable deltas', () => {
     },
   );
 
-  it('[§7] the message of every malformed delta says what is wrong, not only where', async () => {
+  it('[V1] the message of every malformed delta says what is wrong, not only where', async () => {
     const id = await makeTarget();
     const unclear: string[] = [];
     for (const { name, delta, names } of malformedDeltas) {
@@ -231,7 +231,7 @@ describe('[§7] malformed and inapplicable deltas', () => {
   });
 });
 
-describe('[§7] versions, sequence numbers and client ids', () => {
+describe('[V1] versions, sequence numbers and client ids', () => {
   const cases: Array<{ name: string; extra: Record<string, unknown>; tag: string; names: RegExp }> = [
     { name: 'a negative baseVersion', extra: { baseVersion: -1 }, tag: 'InvalidInput', names: /baseVersion/ },
     {
@@ -338,8 +338,8 @@ describe('[D3] document ids', () => {
   });
 });
 
-describe('[§7] size limits', () => {
-  it('[§7] an HTTP body over MAX_MESSAGE_BYTES is refused with 413 PAYLOAD_TOO_LARGE and stores nothing', async () => {
+describe('[V2] size limits', () => {
+  it('[V2] an HTTP body over MAX_MESSAGE_BYTES is refused with 413 PAYLOAD_TOO_LARGE and stores nothing', async () => {
     const id = await makeTarget();
     const big = 'x'.repeat(Number(limits.MAX_MESSAGE_BYTES) + 1000);
     const raw = await rawMutation(
@@ -358,7 +358,7 @@ describe('[§7] size limits', () => {
     await expectServerUp(server, id);
   });
 
-  it('[§7] a WebSocket message over MAX_MESSAGE_BYTES is answered LimitExceeded; one over the hard cap closes that socket (1009); other clients and the server carry on', async () => {
+  it('[V2] a WebSocket message over MAX_MESSAGE_BYTES is answered LimitExceeded; one over the hard cap closes that socket (1009); other clients and the server carry on', async () => {
     const id = await makeTarget();
     const bystander = socketApi(server.wsUrl);
     const feed = followChanges(bystander, { id, sinceVersion: 2 });
@@ -403,7 +403,7 @@ describe('[§7] size limits', () => {
     feed.unsubscribe();
   });
 
-  it('[§7] an editor whose edit is over MAX_MESSAGE_BYTES is told why (LimitExceeded) instead of reconnecting and resending it forever', async () => {
+  it('[V2] an editor whose edit is over MAX_MESSAGE_BYTES is told why (LimitExceeded) instead of reconnecting and resending it forever', async () => {
     const id = await makeTarget();
     const editor = createCollabClient({ url: server.wsUrl, WebSocket, retryDelayMs: () => 100 });
     try {
@@ -422,7 +422,7 @@ describe('[§7] size limits', () => {
     }
   });
 
-  it('[§7] an op making the document larger than MAX_DOCUMENT_BYTES is refused with PAYLOAD_TOO_LARGE (LimitExceeded)', async () => {
+  it('[V2] an op making the document larger than MAX_DOCUMENT_BYTES is refused with PAYLOAD_TOO_LARGE (LimitExceeded)', async () => {
     const id = await makeTarget();
     const maxDocument = Number(limits.MAX_DOCUMENT_BYTES);
     // Under the message limit, over the document limit.
@@ -478,7 +478,7 @@ describe('[§7] size limits', () => {
     expect((await http.documents.get.query({ id: grown })).version).toBe(3);
   });
 
-  it('[§7] create and update with contents over MAX_DOCUMENT_BYTES are refused with LimitExceeded', async () => {
+  it('[V2] create and update with contents over MAX_DOCUMENT_BYTES are refused with LimitExceeded', async () => {
     const tooBig = { ops: [{ insert: `${'x'.repeat(Number(limits.MAX_DOCUMENT_BYTES) + 10)}\n` }] };
     const created = await rawMutation(server.httpUrl, 'documents.create', {
       id: 'create-over-limit',
@@ -519,8 +519,8 @@ describe('[§7] size limits', () => {
   });
 });
 
-describe('[§7] nesting depth', () => {
-  it('[§7] 10000 nested arrays in attributes: a clear 400, nothing stored, server up', async () => {
+describe('[V3] nesting depth', () => {
+  it('[V3] 10000 nested arrays in attributes: a clear 400, nothing stored, server up', async () => {
     const id = await makeTarget();
     const body = JSON.stringify(
       submitBody(id, { ops: [{ insert: 'x', attributes: { bold: '__NESTED__' } }] }),
@@ -533,7 +533,7 @@ describe('[§7] nesting depth', () => {
     expect(error.message).toMatch(/nest|depth|attribute/i);
   });
 
-  it('[§7] deep nesting as the whole body and in an embed is refused with 400', async () => {
+  it('[V3] deep nesting as the whole body and in an embed is refused with 400', async () => {
     const id = await makeTarget();
     expectRefused(await rawMutation(server.httpUrl, 'documents.submit', nestedArrays(20_000)), {
       status: 400,
@@ -551,7 +551,7 @@ describe('[§7] nesting depth', () => {
     await expectUnchanged(id);
   });
 
-  it('[§7] deep nesting over WebSocket is answered with BAD_REQUEST and the socket keeps serving', async () => {
+  it('[V3] deep nesting over WebSocket is answered with BAD_REQUEST and the socket keeps serving', async () => {
     const id = await makeTarget();
     const socket = new WebSocket(server.wsUrl);
     closers.push(() => socket.close());
@@ -585,8 +585,8 @@ describe('[§7] nesting depth', () => {
   });
 });
 
-describe('[§4][§7] storage failures', () => {
-  it('[§7] a write the storage cannot take is answered INTERNAL_SERVER_ERROR without the storage error text; nothing is half-stored', async () => {
+describe('[S7] storage failures', () => {
+  it('[S7] a write the storage cannot take is answered INTERNAL_SERVER_ERROR without the storage error text; nothing is half-stored', async () => {
     const id = await makeTarget();
     const file = openSqliteFile(server.sqlitePath, { writable: true });
     let raw: RawAnswer;
@@ -668,7 +668,7 @@ describe('[C3] replayed (clientId, seq)', () => {
   });
 });
 
-describe('[§7] rate and connection limits', () => {
+describe('[V4] [V5] rate and connection limits', () => {
   let limited: SqliteServer;
   beforeAll(async () => {
     limited = await startSqliteServer({ MAX_OPS_PER_SECOND: '5', MAX_CONNECTIONS_PER_DOCUMENT: '2' });
@@ -684,7 +684,7 @@ describe('[§7] rate and connection limits', () => {
     return api;
   }
 
-  it('[§7] a WebSocket connection over MAX_OPS_PER_SECOND gets TOO_MANY_REQUESTS (RateLimited); refused ops are not stored; other connections are not slowed', async () => {
+  it('[V4] a WebSocket connection over MAX_OPS_PER_SECOND gets TOO_MANY_REQUESTS (RateLimited); refused ops are not stored; other connections are not slowed', async () => {
     const id = 'rate-ws';
     await limitedDoc(id);
     const eager = socketApi(limited.wsUrl);
@@ -734,7 +734,7 @@ describe('[§7] rate and connection limits', () => {
     );
   });
 
-  it('[§7] a burst of HTTP writes over the limit gets 429 with no internals', async () => {
+  it('[V4] a burst of HTTP writes over the limit gets 429 with no internals', async () => {
     const id = 'rate-http';
     await limitedDoc(id);
     const answers = await Promise.all(
@@ -756,7 +756,7 @@ describe('[§7] rate and connection limits', () => {
     expect(version).toBe(answers.length - refused.length);
   });
 
-  it('[§7] subscriptions past MAX_CONNECTIONS_PER_DOCUMENT are refused (TooManyConnections) until one leaves', async () => {
+  it('[V5] subscriptions past MAX_CONNECTIONS_PER_DOCUMENT are refused (TooManyConnections) until one leaves', async () => {
     const id = 'connections';
     const writer = await limitedDoc(id);
     const first = followChanges(socketApi(limited.wsUrl), { id, sinceVersion: 0 });
@@ -811,7 +811,7 @@ describe('[§7] rate and connection limits', () => {
     second.unsubscribe();
   });
 
-  it('[§7] one editor connection (changes + presence on one socket) counts once against MAX_CONNECTIONS_PER_DOCUMENT', async () => {
+  it('[V5] one editor connection (changes + presence on one socket) counts once against MAX_CONNECTIONS_PER_DOCUMENT', async () => {
     const id = 'connections-editors';
     const writer = await limitedDoc(id);
     const feeds = [0, 1].map((i) => {

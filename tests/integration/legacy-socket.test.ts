@@ -11,7 +11,7 @@ import { type ServerProcess, type SqliteServer, startServer, startSqliteServer }
 import { startStorage, storageKinds, type TestStorage } from '../support/storage.js';
 
 /*
- * The seed's WebSocket protocol (DESIGN.md §6) against the real server: `{key, value}` frames at
+ * The seed's WebSocket protocol (docs/SPEC.md §6) against the real server: `{key, value}` frames at
  * `/api/socket/ws/{id}`, its edits rebased into the op log like any other [C1], live both ways with tRPC
  * clients, and never diverging [C5].
  */
@@ -69,7 +69,7 @@ describe.each(storageKinds)('legacy socket on %s', (kind) => {
   });
 
   describe('the seed client (§6)', () => {
-    it("[§6] replays the seed React client's exact frames: home page, two editors, typing, format, autosave", async () => {
+    it("[R4] replays the seed React client's exact frames: home page, two editors, typing, format, autosave", async () => {
       const id = randomUUID();
       // Home.js: getorcreate, then the editor route for that id.
       const home = await fetch(restUrl(`/getorcreate/${id}`));
@@ -138,7 +138,7 @@ describe.each(storageKinds)('legacy socket on %s', (kind) => {
       }
     });
 
-    it('[§6] db-document reads stored Data of either shape; a new document is created on get-document', async () => {
+    it('[R4] db-document reads stored Data of either shape; a new document is created on get-document', async () => {
       const response = await fetch(restUrl(''), {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -197,7 +197,7 @@ describe.each(storageKinds)('legacy socket on %s', (kind) => {
       }
     });
 
-    it('[§6] save-changes never overwrites concurrent work, even when it reports stale contents', async () => {
+    it('[R5] save-changes never overwrites concurrent work, even when it reports stale contents', async () => {
       const id = 'legacy-stale-save';
       await createDocument(id, 'shared\n');
       const link = await startLink(server.port);
@@ -279,7 +279,7 @@ describe.each(storageKinds)('legacy socket on %s', (kind) => {
       }
     });
 
-    it('[§7] bad frames get an error frame; the socket and the server stay healthy', async () => {
+    it('[V1] bad frames get an error frame; the socket and the server stay healthy', async () => {
       const id = 'legacy-bad-frames';
       await createDocument(id, 'fine\n');
       const legacy = await LegacyClient.connect(server.port, id);
@@ -458,7 +458,7 @@ describe('legacy socket limits (§7)', () => {
     await limited?.stopAndRemove();
   });
 
-  it('[§7] a change over the message limit is refused and undone on the tab; past twice the limit the socket closes (1009)', async () => {
+  it('[V2] a change over the message limit is refused and undone on the tab; past twice the limit the socket closes (1009)', async () => {
     const legacy = await LegacyClient.open(limited.port, 'limit-size');
     legacy.edit(new Delta().insert('x'.repeat(100 * 1024)));
     await waitFor(() => legacy.errors().length === 1, 'an error frame');
@@ -474,7 +474,7 @@ describe('legacy socket limits (§7)', () => {
     expect(errorLogs(limited)).toEqual([]);
   });
 
-  it('[§7] connections past the per-document limit are closed with 1013', async () => {
+  it('[V5] connections past the per-document limit are closed with 1013', async () => {
     const first = await LegacyClient.open(limited.port, 'limit-connections');
     const second = await LegacyClient.open(limited.port, 'limit-connections');
     const third = await LegacyClient.connect(limited.port, 'limit-connections');
@@ -484,7 +484,7 @@ describe('legacy socket limits (§7)', () => {
     await second.close();
   });
 
-  it('[§7] changes past the rate limit are refused and undone on the tab, which ends equal to the server', async () => {
+  it('[V4] changes past the rate limit are refused and undone on the tab, which ends equal to the server', async () => {
     const legacy = await LegacyClient.open(limited.port, 'limit-rate');
     const limitedClient = createCollabClient({ url: limited.wsUrl, WebSocket });
     const { api } = limitedClient;

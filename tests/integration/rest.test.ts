@@ -8,7 +8,7 @@ import { type ServerProcess, type SqliteServer, startServer, startSqliteServer }
 import { startStorage, storageKinds, type TestStorage } from '../support/storage.js';
 
 /*
- * The seed's REST routes (DESIGN.md §6): same paths and success bodies, real 404s, and bad input refused
+ * The seed's REST routes (docs/SPEC.md §6): same paths and success bodies, real 404s, and bad input refused
  * with a 4xx and a message, never a 5xx, and never changing the document.
  */
 
@@ -57,7 +57,7 @@ describe.each(storageKinds)('REST compatibility routes (§6) on %s', (kind) => {
     await storage?.stop();
   });
 
-  it('[§6] POST creates a document with the given id and answers the seed body', async () => {
+  it('[R1] POST creates a document with the given id and answers the seed body', async () => {
     const response = await request('POST', documents(), { id: 'rest-post', Data: quillData('Hello\n') });
     expect(response.status).toBe(200);
     expect(response.text).toBe('{"message":"Document created successfully","document_id":"rest-post"}');
@@ -67,7 +67,7 @@ describe.each(storageKinds)('REST compatibility routes (§6) on %s', (kind) => {
     expect(stored).toMatchObject({ version: 0, delta: { ops: [{ insert: 'Hello\n' }] } });
   });
 
-  it('[§6] POST without an id creates a new UUID; Data may be a delta object or a bare op array', async () => {
+  it('[R1] POST without an id creates a new UUID; Data may be a delta object or a bare op array', async () => {
     const asObject = await request('POST', documents(), { Data: { ops: [{ insert: 'object\n' }] } });
     expect(asObject.status).toBe(200);
     expect(asObject.json.message).toBe('Document created successfully');
@@ -82,7 +82,7 @@ describe.each(storageKinds)('REST compatibility routes (§6) on %s', (kind) => {
     expect((await legacyGet(asArray.json.document_id)).delta.ops).toEqual([{ insert: 'array\n' }]);
   });
 
-  it('[§6] GET get/{id} answers a JSON string holding {id, Data} with Data the delta as JSON text', async () => {
+  it('[R1] GET get/{id} answers a JSON string holding {id, Data} with Data the delta as JSON text', async () => {
     await request('POST', documents(), {
       id: 'rest-shape',
       Data: JSON.stringify({ ops: [{ insert: 'Bold', attributes: { bold: true } }, { insert: '\n' }] }),
@@ -96,13 +96,13 @@ describe.each(storageKinds)('REST compatibility routes (§6) on %s', (kind) => {
     });
   });
 
-  it('[§6] GET get/{id} of a missing document is a 404 {"Error":"Document not found"}', async () => {
+  it('[R2] GET get/{id} of a missing document is a 404 {"Error":"Document not found"}', async () => {
     const response = await request('GET', `${documents()}/get/does-not-exist`);
     expect(response.status).toBe(404);
     expect(response.text).toBe('{"Error":"Document not found"}');
   });
 
-  it('[§6] [D1] GET getorcreate/{id} creates an empty document once, then returns it', async () => {
+  it('[R1] [D1] GET getorcreate/{id} creates an empty document once, then returns it', async () => {
     const first = await request('GET', `${documents()}/getorcreate/rest-goc`);
     expect(first.status).toBe(200);
     expect(first.json).toBe('{"id":"rest-goc","Data":"{\\"ops\\":[{\\"insert\\":\\"\\\\n\\"}]}"}');
@@ -112,7 +112,7 @@ describe.each(storageKinds)('REST compatibility routes (§6) on %s', (kind) => {
     expect((await client.api.documents.get.query({ id: 'rest-goc' })).version).toBe(0);
   });
 
-  it('[§6] PUT replaces the contents as one op (the diff) and answers {"Data": stored}', async () => {
+  it('[R1] [R3] PUT replaces the contents as one op (the diff) and answers {"Data": stored}', async () => {
     await request('POST', documents(), { id: 'rest-put', Data: quillData('one two\n') });
     const response = await request('PUT', `${documents()}/rest-put`, { Data: quillData('one three\n') });
     expect(response.status).toBe(200);
@@ -130,7 +130,7 @@ describe.each(storageKinds)('REST compatibility routes (§6) on %s', (kind) => {
     );
   });
 
-  it('[§6] PUT and POST store whether or not the document exists, like the seed, as ops', async () => {
+  it('[R1] [R3] PUT and POST store whether or not the document exists, like the seed, as ops', async () => {
     const put = await request('PUT', `${documents()}/rest-upsert`, { Data: quillData('made by PUT\n') });
     expect(put.status).toBe(200);
     expect((await legacyGet('rest-upsert')).delta.ops).toEqual([{ insert: 'made by PUT\n' }]);
@@ -140,7 +140,7 @@ describe.each(storageKinds)('REST compatibility routes (§6) on %s', (kind) => {
     expect(stored).toMatchObject({ version: 1, delta: { ops: [{ insert: 'made by POST\n' }] } });
   });
 
-  it('[§6] PUT without Data, or with an empty one, is a 400 {"detail":"Data field is required"}', async () => {
+  it('[R2] PUT without Data, or with an empty one, is a 400 {"detail":"Data field is required"}', async () => {
     await request('POST', documents(), { id: 'rest-empty', Data: quillData('keep\n') });
     for (const body of [{}, { Data: '' }, { Data: null }, { Data: {} }, { Data: [] }]) {
       const response = await request('PUT', `${documents()}/rest-empty`, body);
@@ -151,7 +151,7 @@ describe.each(storageKinds)('REST compatibility routes (§6) on %s', (kind) => {
     expect(stored).toMatchObject({ version: 0, delta: { ops: [{ insert: 'keep\n' }] } });
   });
 
-  it('[D3] [§7] bad ids, bad JSON and invalid deltas get a 4xx with a message and change nothing', async () => {
+  it('[D3] [V1] bad ids, bad JSON and invalid deltas get a 4xx with a message and change nothing', async () => {
     await request('POST', documents(), { id: 'rest-bad', Data: quillData('intact\n') });
     const cases: Array<[string, string, unknown]> = [
       ['GET', `${documents()}/get/bad%20id`, undefined],
@@ -185,7 +185,7 @@ describe.each(storageKinds)('REST compatibility routes (§6) on %s', (kind) => {
     expect(stored).toMatchObject({ version: 0, delta: { ops: [{ insert: 'intact\n' }] } });
   });
 
-  it('[§6] [A5] the wrong method is a 405, an unknown path a 404, and CORS is granted only to configured origins', async () => {
+  it('[R2] [A5] the wrong method is a 405, an unknown path a 404, and CORS is granted only to configured origins', async () => {
     const wrongMethod = await request('DELETE', `${documents()}/rest-post`);
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('PUT');
@@ -206,7 +206,7 @@ describe.each(storageKinds)('REST compatibility routes (§6) on %s', (kind) => {
     expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
   });
 
-  it('[§6] [C2] a REST write is seen live by a tRPC subscriber and by a legacy socket', async () => {
+  it('[R3] [C2] a REST write is seen live by a tRPC subscriber and by a legacy socket', async () => {
     await request('POST', documents(), { id: 'rest-live', Data: quillData('before\n') });
     const events: CommittedOp[] = [];
     const subscription = client.api.documents.changes.subscribe(
@@ -251,7 +251,7 @@ describe('REST limits (§7)', () => {
 
   const limitedDocuments = () => `${limited.httpUrl}/api/database/documents`;
 
-  it('[§7] a body over the message limit is a 413 and the server stays healthy', async () => {
+  it('[V2] a body over the message limit is a 413 and the server stays healthy', async () => {
     const huge = { id: 'huge', Data: quillData(`${'x'.repeat(1024 * 1024)}\n`) };
     const response = await request('POST', limitedDocuments(), huge);
     expect(response.status).toBe(413);
@@ -260,7 +260,7 @@ describe('REST limits (§7)', () => {
     expect((await fetch(`${limited.httpUrl}/healthz`)).status).toBe(200);
   });
 
-  it('[§7] a document over the size limit is a 413 and is not stored', async () => {
+  it('[V2] a document over the size limit is a 413 and is not stored', async () => {
     const response = await request('POST', limitedDocuments(), {
       id: 'too-big',
       Data: quillData(`${'y'.repeat(20 * 1024)}\n`),
@@ -270,7 +270,7 @@ describe('REST limits (§7)', () => {
     expect((await request('GET', `${limitedDocuments()}/get/too-big`)).status).toBe(404);
   });
 
-  it('[§7] writes beyond the ops-per-second budget are a 429', async () => {
+  it('[V4] writes beyond the ops-per-second budget are a 429', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) {
       statuses.push(

@@ -14,7 +14,7 @@ export interface TestStorage {
   stop(): Promise<void>;
 }
 
-/** Both adapters: suites that must hold on every storage run once per kind [§5]. */
+/** Both adapters: suites that must hold on every storage run once per kind [S8]. */
 export const storageKinds: readonly StorageKind[] = ['sqlite', 'dynamodb'];
 
 export async function startStorage(kind: StorageKind): Promise<TestStorage> {

@@ -157,7 +157,7 @@ export function rawError(raw: RawAnswer): CallError & { readonly data: Record<st
 }
 
 /**
- * Pieces of internals an answer must never carry (DESIGN.md §7): stack frames, file paths, source
+ * Pieces of internals an answer must never carry (docs/SPEC.md §7): stack frames, file paths, source
  * positions, storage errors. Returns the ones found.
  */
 export function leakedInternals(text: string): string[] {

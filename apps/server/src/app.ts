@@ -3,10 +3,17 @@ import { AccessControl } from './access/AccessControl.js';
 import { Broadcast } from './broadcast/Broadcast.js';
 import * as RedisBroadcast from './broadcast/RedisBroadcast.js';
 import { type AppConfig, Config } from './config.js';
+import {
+  createMetrics,
+  instrumentedSessions,
+  instrumentedStore,
+  makeReadiness,
+  type Observability,
+} from './observability/index.js';
 import { PresenceHub } from './presence/PresenceHub.js';
 import { DocumentSessions } from './sessions/DocumentSessions.js';
 import {
-  type DocumentStore,
+  DocumentStore,
   DynamoStore,
   type DynamoTableError,
   SqliteStore,
@@ -46,19 +53,30 @@ function broadcastLayer(config: AppConfig): Layer.Layer<Broadcast> {
 
 /** Picks the layers the configuration asks for and wires them into one runtime. */
 export function makeApp(config: AppConfig) {
-  const infrastructure = Layer.mergeAll(storageLayer(config), broadcastLayer(config));
+  const metrics = createMetrics();
+  const store = instrumentedStore(metrics).pipe(Layer.provide(storageLayer(config)));
+  const infrastructure = Layer.mergeAll(store, broadcastLayer(config));
   const layer = Layer.mergeAll(DocumentSessions.layer, PresenceHub.layer, AccessControl.layer).pipe(
     Layer.provideMerge(infrastructure),
     Layer.provideMerge(Layer.succeed(Config, config)),
   );
   const runtime = ManagedRuntime.make(layer);
-  const services = runtime.runPromise(
+  const started = runtime.runPromise(
     Effect.gen(function* () {
-      const sessions = yield* DocumentSessions;
+      const sessions = instrumentedSessions(yield* DocumentSessions, metrics);
       const presence = yield* PresenceHub;
       const access = yield* AccessControl;
-      return { sessions, presence, access } satisfies AppServices;
+      const redisUp = (yield* Broadcast).isConnected;
+      metrics.readFrom({ openDocuments: sessions.loadedCount, redisUp });
+      const readiness = makeReadiness(yield* DocumentStore, redisUp);
+      return {
+        services: { sessions, presence, access } satisfies AppServices,
+        observability: { metrics, readiness } satisfies Observability,
+      };
     }),
   );
-  return { runtime, services };
+  const observability = started.then((app) => app.observability);
+  // A failed start is reported once, by whoever awaits `services`; this copy of it must not also crash.
+  observability.catch(() => {});
+  return { runtime, services: started.then((app) => app.services), observability };
 }

@@ -8,7 +8,8 @@ const flag = z
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 const positiveInt = z.coerce.number({ error: 'must be a number' }).int().positive();
 
-const EnvSchema = accessEnvSchema.extend({
+/** Every environment variable the server reads, with its default; the README table is checked against it. */
+export const EnvSchema = accessEnvSchema.extend({
   PORT: z.coerce.number({ error: 'must be a number' }).int().min(0).max(65535).default(8000),
   HOST: z.string().min(1).default('0.0.0.0'),
   STORAGE: z.enum(['sqlite', 'dynamodb'], { error: 'must be "sqlite" or "dynamodb"' }).default('sqlite'),
@@ -73,7 +74,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Parses the environment once at start (DESIGN.md §8). Empty strings count as unset. */
+/** Parses the environment once at start (docs/SPEC.md §8). Empty strings count as unset. */
 export function parseConfig(env: Record<string, string | undefined>): AppConfig {
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),

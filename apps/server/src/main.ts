@@ -33,7 +33,8 @@ async function main(): Promise<void> {
   const app = makeApp(config);
   const services = await app.services;
   const web = config.serveWeb ? await loadWebHandler(config.webBuildDir) : undefined;
-  const http = createAppServer({ config, services, web });
+  const observability = await app.observability;
+  const http = createAppServer({ config, services, web, observability });
 
   await new Promise<void>((resolve, reject) => {
     http.server.once('error', reject);

@@ -15,8 +15,8 @@ function configError(env: Record<string, string | undefined>): ConfigError {
   throw new Error(`expected ${JSON.stringify(env)} to be refused`);
 }
 
-describe('[§8] parseConfig', () => {
-  it('[§8] an empty environment gives the documented defaults', () => {
+describe('[E1] parseConfig', () => {
+  it('[E1] an empty environment gives the documented defaults', () => {
     const config = parseConfig({});
     expect(config).toEqual({
       port: 8000,
@@ -48,7 +48,7 @@ describe('[§8] parseConfig', () => {
     expect(config.limits.maxMessageBytes).toBe(8 * 1024 * 1024);
   });
 
-  it('[§8] every variable is read', () => {
+  it('[E1] every variable is read', () => {
     const config = parseConfig({
       PORT: '9123',
       HOST: '127.0.0.1',
@@ -113,7 +113,7 @@ describe('[§8] parseConfig', () => {
     });
   });
 
-  it('[§8] SQLite storage takes SQLITE_PATH; PORT 0 asks for any free port', () => {
+  it('[E1] SQLite storage takes SQLITE_PATH; PORT 0 asks for any free port', () => {
     const config = parseConfig({ STORAGE: 'sqlite', SQLITE_PATH: '/var/lib/collab/db.sqlite', PORT: '0' });
     expect(config.storage).toEqual({ kind: 'sqlite', path: '/var/lib/collab/db.sqlite' });
     expect(config.port).toBe(0);
@@ -126,12 +126,12 @@ describe('[§8] parseConfig', () => {
     ['false', false],
     ['0', false],
     ['no', false],
-  ])('[§8] DYNAMODB_CREATE_TABLES=%s reads as %s', (value, expected) => {
+  ])('[E1] DYNAMODB_CREATE_TABLES=%s reads as %s', (value, expected) => {
     const config = parseConfig({ STORAGE: 'dynamodb', DYNAMODB_CREATE_TABLES: value });
     expect(config.storage.kind === 'dynamodb' && config.storage.createTables).toBe(expected);
   });
 
-  it('[§8] empty strings count as unset', () => {
+  it('[E1] empty strings count as unset', () => {
     expect(parseConfig({ PORT: '', STORAGE: '', MAX_DOCUMENT_BYTES: '', REDIS_URL: '' })).toEqual(
       parseConfig({}),
     );
@@ -162,18 +162,18 @@ describe('[§8] parseConfig', () => {
     ['MAX_NESTING_DEPTH', '-3'],
     ['MAX_DELTA_OPS', 'many'],
     ['MAX_HISTORY_PAGE', '0'],
-  ])('[§8] %s=%s throws a ConfigError naming the variable', (name, value) => {
+  ])('[E1] %s=%s throws a ConfigError naming the variable', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.name).toBe('ConfigError');
     expect(error.message).toContain(name);
   });
 
-  it('[§8] every bad variable is named at once', () => {
+  it('[E1] every bad variable is named at once', () => {
     const error = configError({ PORT: 'abc', STORAGE: 'mysql', LOG_LEVEL: 'loud' });
     for (const name of ['PORT', 'STORAGE', 'LOG_LEVEL']) expect(error.message).toContain(name);
   });
 
-  it('[§8] REDIS_URL must be a redis:// or rediss:// URL, as its message says', () => {
+  it('[E1] REDIS_URL must be a redis:// or rediss:// URL, as its message says', () => {
     expect(parseConfig({ REDIS_URL: 'rediss://cache.internal:6380' }).redis?.url).toBe(
       'rediss://cache.internal:6380',
     );
@@ -207,13 +207,13 @@ function runServer(env: Record<string, string>): Promise<{ code: number | null; 
   });
 }
 
-describe('[§8] starting the server with a bad value', () => {
+describe('[E1] starting the server with a bad value', () => {
   it.each([
     ['PORT', 'abc'],
     ['STORAGE', 'mysql'],
     ['MAX_DOCUMENT_BYTES', '-1'],
     ['DYNAMODB_CREATE_TABLES', 'maybe'],
-  ])('[§8] %s=%s: exits non-zero with a message naming the variable and no stack', async (name, value) => {
+  ])('[E1] %s=%s: exits non-zero with a message naming the variable and no stack', async (name, value) => {
     const { code, output } = await runServer({ [name]: value });
     expect(code).not.toBe(0);
     expect(code).not.toBeNull();

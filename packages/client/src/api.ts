@@ -1,6 +1,6 @@
 import type { AppRouter } from '@collab/server/router';
 import type { TRPCClient } from '@trpc/client';
 
-/** The typed tRPC client of the collaboration API (DESIGN.md §3). */
+/** The typed tRPC client of the collaboration API (docs/SPEC.md §3). */
 export type Api = TRPCClient<AppRouter>;
 export type { AppRouter };

@@ -4,7 +4,7 @@ import { DocumentId } from './ids.js';
 import { describeIssues } from './issues.js';
 
 /*
- * The seed's public contract (DESIGN.md §6), kept for its clients: the REST routes under
+ * The seed's public contract (docs/SPEC.md §6), kept for its clients: the REST routes under
  * `/api/database/documents` and the WebSocket at `/api/socket/ws/{id}` with `{ key, value }` frames.
  * Its documents travel as `Data`: the Quill delta as a JSON string, `{"ops":[...]}` (some writers used a
  * bare op array, which is accepted on input).

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Every limit with its default and the environment variable that overrides it (DESIGN.md §7). */
+/** Every limit with its default and the environment variable that overrides it (docs/SPEC.md §7). */
 export const limitDefaults = {
   /** Largest document, in bytes of its JSON form. */
   maxDocumentBytes: 10 * 1024 * 1024,

@@ -31,6 +31,8 @@ export class Broadcast extends Context.Service<
     publishPresence(docId: string, event: PresenceEvent, expiresAt: number): Effect.Effect<void>;
     /** Listens to other instances for one document; the returned function stops listening. */
     subscribe(docId: string, handlers: BroadcastHandlers): Effect.Effect<() => void>;
+    /** Whether the channel to other instances is up; absent when there are no other instances. */
+    readonly isConnected?: () => boolean;
   }
 >()('collab/broadcast/Broadcast') {
   /** A single instance: nobody else to tell. */

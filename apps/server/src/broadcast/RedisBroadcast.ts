@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { CommittedOp, PresenceEvent } from '@collab/protocol';
 import { Effect, Layer } from 'effect';
-import { Redis, type RedisOptions } from 'ioredis';
-import { z } from 'zod';
 import { log } from '../log.js';
 import { Broadcast, type BroadcastHandlers } from './Broadcast.js';
+import { type Channel, claimDueCheck, newChannel } from './redis/channel.js';
+import { describe, openConnection, quit, throttledWarnings, withTimeout } from './redis/connection.js';
+import { decodeMessage, encodeMessage, maxPresenceTtlMs, type Outgoing } from './redis/messages.js';
 
 export interface RedisBroadcastOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
@@ -31,96 +31,6 @@ const defaults = {
   maxReconnectDelayMs: 1_000,
 } satisfies Required<Omit<RedisBroadcastOptions, 'url' | 'prefix'>>;
 
-/** A document counts as busy (checked at `checkIntervalMs`) this long after its last op. */
-const activeWindowMs = 60_000;
-/** Longest presence lifetime a message may ask for. */
-const maxPresenceTtlMs = 24 * 60 * 60 * 1000;
-/** Repeated warnings of one kind are logged at most this often, with a count of the ones left out. */
-const warnEveryMs = 10_000;
-
-/**
- * What instances say to each other on a document's channel. Every message names its sender (`src`), so an
- * instance skips its own, and carries a format version (`v`), so a newer format is ignored, not misread.
- */
-const Source = z.string().min(1).max(64);
-const Message = z.discriminatedUnion('type', [
-  /** A committed op, durable before it was sent. */
-  z.object({ v: z.literal(1), src: Source, type: z.literal('op'), op: CommittedOp }),
-  /** An op too large to send: receivers read it (and anything before it) from storage. */
-  z.object({
-    v: z.literal(1),
-    src: Source,
-    type: z.literal('version'),
-    version: z.number().int().positive(),
-  }),
-  /** A presence change; `ttlMs` is relative so that clocks of different machines need not agree. */
-  z.object({
-    v: z.literal(1),
-    src: Source,
-    type: z.literal('presence'),
-    event: PresenceEvent,
-    ttlMs: z.number().int().min(0).max(maxPresenceTtlMs),
-  }),
-  /** The sender started listening to presence: others answer with the presence they hold locally. */
-  z.object({ v: z.literal(1), src: Source, type: z.literal('hello') }),
-]);
-type Outgoing =
-  | { readonly type: 'op'; readonly op: CommittedOp }
-  | { readonly type: 'version'; readonly version: number }
-  | { readonly type: 'presence'; readonly event: PresenceEvent; readonly ttlMs: number }
-  | { readonly type: 'hello' };
-
-/** One document's channel on this instance, shared by all its local listeners. */
-interface Channel {
-  readonly name: string;
-  readonly docId: string;
-  readonly handlers: Set<BroadcastHandlers>;
-  /** Settles once Redis confirmed the first subscription, or when it could not (Redis down, timeout). */
-  confirmed: Promise<void>;
-  /** Subscribed on the current subscriber connection. */
-  attached: boolean;
-  attaching: boolean;
-  /** When an op of this document last went through Redis, either way. */
-  lastActivityAt: number;
-  nextCheckAt: number;
-}
-
-const jitter = (ms: number) => Math.round(ms * (0.8 + Math.random() * 0.4));
-
-function withTimeout<A>(promise: Promise<A>, ms: number, fallback: A): Promise<A> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(fallback), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
-
-/** Logs a warning of one kind at most every `warnEveryMs`, with how many were left out meanwhile. */
-function throttledWarnings() {
-  const last = new Map<string, { at: number; suppressed: number }>();
-  return (key: string, message: string, fields: Record<string, unknown> = {}) => {
-    const now = Date.now();
-    const seen = last.get(key);
-    if (seen && now - seen.at < warnEveryMs) {
-      seen.suppressed++;
-      return;
-    }
-    log.warn(message, seen?.suppressed ? { ...fields, suppressed: seen.suppressed } : fields);
-    last.set(key, { at: now, suppressed: 0 });
-  };
-}
-
-/** Describes a Redis or network error for the logs without its stack. */
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 /**
  * The multi-instance `Broadcast` over Redis pub/sub [S4]: one publisher and one subscriber connection per
  * instance, one channel per document, subscribed while at least one local listener needs it.
@@ -144,46 +54,16 @@ export function makeRedisBroadcast(options: RedisBroadcastOptions) {
   const warn = throttledWarnings();
   const channelOf = (docId: string) => `${settings.prefix}:doc:${docId}`;
 
-  const connectionOptions = (role: string): RedisOptions => ({
-    connectionName: `${settings.prefix}-${role}`,
-    // Never block a commit or a request on Redis: a command while disconnected fails at once.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    autoResendUnfulfilledCommands: false,
-    // Channels are resubscribed by the subscriber's 'ready' listener below, which then catches documents up.
-    autoResubscribe: false,
-    retryStrategy: (attempt) => Math.min(100 * attempt, settings.maxReconnectDelayMs) + Math.random() * 100,
-  });
-
   let closing = false;
-  const watch = (client: Redis, role: string) => {
-    let connected = false;
-    client.on('ready', () => {
-      connected = true;
-      log.info('redis connected', { role });
-    });
-    client.on('close', () => {
-      if (!connected || closing) return;
-      connected = false;
-      log.warn('redis connection lost; reconnecting in the background', { role });
-    });
-    // Without a listener an 'error' event would be thrown; reconnection is ioredis's job.
-    client.on('error', (error) =>
-      warn(`${role}-error`, 'redis connection error', { role, error: describe(error) }),
-    );
-  };
-
-  const publisher = new Redis(settings.url, connectionOptions('publisher'));
-  const subscriber = new Redis(settings.url, connectionOptions('subscriber'));
-  watch(publisher, 'publisher');
-  watch(subscriber, 'subscriber');
+  const publisher = openConnection(settings.url, settings, 'publisher', warn, () => closing);
+  const subscriber = openConnection(settings.url, settings, 'subscriber', warn, () => closing);
 
   const send = (docId: string, message: Outgoing): void => {
     if (publisher.status !== 'ready') {
       warn('publish-down', 'redis is unavailable; other instances will catch up from storage', { docId });
       return;
     }
-    const payload = JSON.stringify({ v: 1, src: instanceId, ...message });
+    const payload = encodeMessage(instanceId, message);
     publisher.publish(channelOf(docId), payload).catch((error: unknown) => {
       warn('publish-failed', 'publishing to redis failed; other instances will catch up from storage', {
         docId,
@@ -208,30 +88,11 @@ export function makeRedisBroadcast(options: RedisBroadcastOptions) {
   const receive = (name: string, raw: string) => {
     const channel = channels.get(name);
     if (!channel) return;
-    // Nothing this instance sends is near this size; anything bigger is not ours to parse.
-    if (raw.length > settings.maxInlineOpBytes * 2) {
-      warn('oversized-message', 'ignored an oversized redis message', {
-        docId: channel.docId,
-        bytes: raw.length,
-      });
+    const message = decodeMessage(raw, settings.maxInlineOpBytes);
+    if ('warning' in message) {
+      warn(message.key, message.warning, { docId: channel.docId, ...message.fields });
       return;
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch {
-      warn('not-json-message', 'ignored a redis message that is not JSON', { docId: channel.docId });
-      return;
-    }
-    const parsed = Message.safeParse(json);
-    if (!parsed.success) {
-      warn('malformed-message', 'ignored a malformed redis message', {
-        docId: channel.docId,
-        problem: parsed.error.issues[0]?.message,
-      });
-      return;
-    }
-    const message = parsed.data;
     if (message.src === instanceId) return;
     switch (message.type) {
       case 'op':
@@ -315,16 +176,7 @@ export function makeRedisBroadcast(options: RedisBroadcastOptions) {
     let channel = channels.get(name);
     const existing = channel !== undefined;
     if (!channel) {
-      channel = {
-        name,
-        docId,
-        handlers: new Set(),
-        confirmed: Promise.resolve(),
-        attached: false,
-        attaching: false,
-        lastActivityAt: 0,
-        nextCheckAt: Date.now() + jitter(settings.checkIntervalMs),
-      };
+      channel = newChannel(name, docId, settings.checkIntervalMs);
       channels.set(name, channel);
       // The caller catches up from storage once this settles (see `Broadcast.subscribe`).
       channel.confirmed = attach([channel], false);
@@ -364,22 +216,14 @@ export function makeRedisBroadcast(options: RedisBroadcastOptions) {
     // A subscription that timed out or failed while the connection stayed up is tried again.
     if (!redisDown) void attach([...channels.values()], true);
     for (const channel of channels.values()) {
-      if (channel.nextCheckAt > now) continue;
-      const busy = redisDown || now - channel.lastActivityAt < activeWindowMs;
-      channel.nextCheckAt = now + jitter(busy ? settings.checkIntervalMs : settings.idleCheckIntervalMs);
+      if (!claimDueCheck(channel, now, redisDown, settings)) continue;
       resync(channel);
     }
   }, 250);
   sweep.unref();
 
-  const quit = async (client: Redis) => {
-    if (client.status === 'ready') {
-      await withTimeout(client.quit(), 1_000, 'timeout').catch(() => undefined);
-    }
-    client.disconnect();
-  };
-
   const service = Broadcast.of({
+    isConnected: () => publisher.status === 'ready' && subscriber.status === 'ready',
     publishOp: (docId, op) =>
       Effect.sync(() => {
         touch(docId);

@@ -8,7 +8,7 @@ export type BodyResult =
 const drainFactor = 4;
 
 /**
- * Reads a request body as UTF-8 text, at most `maxBytes` of it (DESIGN.md §7). A larger body is refused
+ * Reads a request body as UTF-8 text, at most `maxBytes` of it (docs/SPEC.md §7). A larger body is refused
  * without being kept in memory; it is drained so the client can read the answer, and cut when it goes on.
  */
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {

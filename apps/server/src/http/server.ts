@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { isErrorTag } from '@collab/protocol';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
@@ -7,9 +8,11 @@ import { baseSecurityHeaders, hostAllowed, isStateChanging, originAllowed } from
 import type { AppServices } from '../app.js';
 import type { AppConfig } from '../config.js';
 import { createLegacySocketServer, isLegacySocketPath } from '../legacy/LegacySocket.js';
-import { log } from '../log.js';
+import { bindLogContext, enterLogContext, log, newRequestId, withLogContext } from '../log.js';
+import { type Observability, observabilityRoute } from '../observability/index.js';
 import { appRouter } from '../router/index.js';
 import { type Connection, httpConnection, type TrpcContext, websocketConnection } from '../trpc/context.js';
+import { tagByCode } from '../trpc/init.js';
 import { runEffect } from '../trpc/run.js';
 import { sendJson } from './json.js';
 import { createRestHandler, isRestPath } from './rest.js';
@@ -21,14 +24,16 @@ export interface HttpServerOptions {
   readonly config: AppConfig;
   readonly services: AppServices;
   readonly web: WebHandler | undefined;
+  readonly observability: Observability;
 }
 
 /**
- * One port for everything (DESIGN.md §3): tRPC over HTTP and WebSocket at `/trpc`, health at `/healthz`,
+ * One port for everything (docs/SPEC.md §3): tRPC over HTTP and WebSocket at `/trpc`, health at `/healthz`,
  * the seed's REST routes under `/api/database` and its WebSocket at `/api/socket/ws/{id}` (§6), and the web
  * app on every other path.
  */
-export function createAppServer({ config, services, web }: HttpServerOptions) {
+export function createAppServer({ config, services, web, observability }: HttpServerOptions) {
+  const { metrics } = observability;
   const { limits } = config;
   let shuttingDown = false;
 
@@ -51,6 +56,7 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
       principal: await runEffect(services.access.authenticate(req, undefined)),
     }),
     onError: ({ error, path }) => {
+      metrics.refusals.inc({ tag: errorTag(error) });
       if (error.code === 'INTERNAL_SERVER_ERROR')
         log.error('tRPC error', { path, error: error.cause ?? error });
     },
@@ -66,6 +72,8 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
   trpcSockets.on('connection', (socket) => {
     const connection = websocketConnection(socket, limits.maxOpsPerSecond);
     connections.set(socket, connection);
+    metrics.observeSocket(socket, 'trpc');
+    socket.prependListener('message', () => enterLogContext({ connectionId: connection.id }));
     connection.onClose(() => services.presence.dropConnection(connection.id));
     // A frame over the hard cap or a broken peer: `ws` closes the socket; without a listener it would throw.
     socket.on('error', (error) => log.debug('socket error', { connection: connection.id, error }));
@@ -84,6 +92,7 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
       return { ...baseContext, request: req, response: undefined, connection, principal };
     },
     onError: ({ error, path }) => {
+      metrics.refusals.inc({ tag: errorTag(error) });
       if (error.code === 'INTERNAL_SERVER_ERROR')
         log.error('tRPC error', { path, error: error.cause ?? error });
     },
@@ -96,12 +105,30 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
     maxSocketBacklogBytes: config.maxSocketBacklogBytes,
   });
 
+  legacySockets.server.on('connection', (socket) => {
+    metrics.observeSocket(socket, 'legacy');
+    const connectionId = `legacy-${newRequestId()}`;
+    socket.prependListener('message', () => enterLogContext({ connectionId }));
+  });
+
   const upgradeRoutes: Array<{ matches: (path: string) => boolean; server: WebSocketServer }> = [
     { matches: (path) => path === '/trpc' || path === '/trpc/', server: trpcSockets },
     { matches: isLegacySocketPath, server: legacySockets.server },
   ];
 
-  const server = createServer((req, res) => {
+  const server = createServer((req, res) =>
+    withLogContext({ requestId: newRequestId() }, () => {
+      res.once(
+        'finish',
+        bindLogContext(() =>
+          log.debug('http request', { method: req.method, path: pathOf(req), status: res.statusCode }),
+        ),
+      );
+      route(req, res);
+    }),
+  );
+
+  const route = (req: IncomingMessage, res: ServerResponse) => {
     const path = pathOf(req);
     for (const [name, value] of Object.entries(baseSecurityHeaders)) res.setHeader(name, value);
     if (!hostAllowed(req, config.access.allowedHosts)) {
@@ -118,6 +145,14 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
       sendJson(res, shuttingDown ? 503 : 200, { status: shuttingDown ? 'shutting-down' : 'ok' });
       return;
     }
+    const observe = observabilityRoute(observability, path);
+    if (observe) {
+      observe(res).catch((error: unknown) => {
+        log.error('observability route failed', { path, error });
+        if (!res.headersSent) sendJson(res, 500, { error: 'Internal server error' });
+      });
+      return;
+    }
     if (path === '/trpc' || path.startsWith('/trpc/')) {
       trpcHttp(req, res);
       return;
@@ -131,7 +166,7 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
       return;
     }
     sendJson(res, 404, { error: 'Not found' });
-  });
+  };
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = pathOf(req);
@@ -163,6 +198,13 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
       server.closeIdleConnections();
     },
   };
+}
+
+/** The catalogue tag a tRPC error is answered with, as the error formatter derives it. */
+function errorTag(error: { code: string; cause?: unknown }): string {
+  const tag = (error.cause as { _tag?: unknown } | undefined)?._tag;
+  if (isErrorTag(tag)) return tag;
+  return tagByCode[error.code] ?? (error.code === 'INTERNAL_SERVER_ERROR' ? 'Internal' : error.code);
 }
 
 function pathOf(req: IncomingMessage): string {

@@ -10,7 +10,7 @@ import {
   parseJsonText,
 } from '@collab/protocol';
 
-/** A frame of the seed's client, checked (DESIGN.md §6). */
+/** A frame of the seed's client, checked (docs/SPEC.md §6). */
 export type ClientFrame =
   | { readonly key: 'get-document' }
   /** A local edit, in coordinates of what the client showed when it made it. */

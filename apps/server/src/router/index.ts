@@ -4,7 +4,7 @@ import { documentsRouter } from './documents.js';
 import { presenceRouter } from './presence.js';
 import { sessionRouter } from './session.js';
 
-/** The public API (DESIGN.md §3): other TypeScript services import this type to call it. */
+/** The public API (docs/SPEC.md §3): other TypeScript services import this type to call it. */
 export const appRouter = router({
   documents: documentsRouter,
   presence: presenceRouter,

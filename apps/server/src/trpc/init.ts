@@ -26,7 +26,7 @@ const t = initTRPC.context<TrpcContext>().create({
 });
 
 /** Failures raised by tRPC itself (body too large, malformed JSON) map to a catalogue tag by code. */
-const tagByCode: Partial<Record<string, ErrorTag>> = {
+export const tagByCode: Partial<Record<string, ErrorTag>> = {
   BAD_REQUEST: 'InvalidInput',
   PARSE_ERROR: 'InvalidInput',
   PAYLOAD_TOO_LARGE: 'LimitExceeded',

@@ -2,7 +2,7 @@ import { errorCatalogue } from '@collab/protocol';
 import { TRPCError } from '@trpc/server';
 import type { Effect } from 'effect';
 import type { AppError } from '../domain/errors.js';
-import { settle } from '../domain/settle.js';
+import { settle } from '../transport/settle.js';
 
 /** Runs an effect for a request and turns its failure into the one tRPC error the client sees. */
 export type RunEffect = <A, E>(effect: Effect.Effect<A, E>, context?: Record<string, unknown>) => Promise<A>;

@@ -211,7 +211,7 @@ describe('LegacyView', () => {
     expect(sim.client.ops).toEqual([{ insert: 'Xa\n' }]);
   });
 
-  it('[§6] save-changes never writes: a stale report leaves the document alone', () => {
+  it('[R5] save-changes never writes: a stale report leaves the document alone', () => {
     const sim = new Simulation();
     sim.settle();
     sim.commit('other', 1, 0, new Delta().retain(2).insert('!'));
@@ -223,7 +223,7 @@ describe('LegacyView', () => {
     expect(sim.submits).toEqual([]);
   });
 
-  it('[§7] a change refused for the connection is undone on the client', () => {
+  it('[V1] a change refused for the connection is undone on the client', () => {
     const sim = new Simulation();
     sim.settle();
     const change = new Delta().insert('zz');

@@ -55,7 +55,7 @@ export function describeDocumentStoreContract(
 ): void {
   const largeTimeout = options.largeTestTimeoutMs ?? 60_000;
 
-  describe(`DocumentStore contract: ${name}`, () => {
+  describe(`[S8] DocumentStore contract: ${name}`, () => {
     let first: OpenStore | undefined;
     let second: OpenStore | undefined;
     const store = () => {

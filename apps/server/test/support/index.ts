@@ -8,4 +8,5 @@ export {
 export { freePort } from './ports.js';
 export { type RedisServer, redisPing, type StartRedisOptions, startRedis } from './redis.js';
 export { type ServerProcess, type StartServerOptions, startServer } from './serverProcess.js';
+export { strictFake } from './strictFake.js';
 export { type TempDir, tempDir } from './tempDir.js';

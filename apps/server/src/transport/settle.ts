@@ -1,6 +1,6 @@
 import { Cause, Effect, Exit } from 'effect';
+import { type AppError, isAppError } from '../domain/errors.js';
 import { log } from '../log.js';
-import { type AppError, isAppError } from './errors.js';
 
 export type Settled<A> =
   | { readonly ok: true; readonly value: A }

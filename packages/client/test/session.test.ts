@@ -1,0 +1,292 @@
+import { Delta } from '@collab/ot';
+import {
+  type ChangesEvent,
+  type CommittedOp,
+  DocumentId,
+  type DocumentSnapshot,
+  type SubmitInput,
+} from '@collab/protocol';
+import { strictFake } from '@collab/server/testing';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Api } from '../src/api.js';
+import { CollabError } from '../src/errors.js';
+import { DocumentSession, type SessionTransport } from '../src/session.js';
+
+interface ChangesSubscription {
+  readonly input: { id: string; sinceVersion: number };
+  readonly handlers: {
+    onStarted(): void;
+    onData(event: { id: string; data: ChangesEvent }): void;
+    onError(error: unknown): void;
+  };
+  closed: boolean;
+}
+interface Pending<I, O> {
+  readonly input: I;
+  resolve(value: O): void;
+  reject(error: unknown): void;
+}
+
+const clientId = 'me';
+const docId = DocumentId.parse('doc');
+
+/**
+ * The server as a document session sees it, driven step by step by the test: what the session sends is
+ * recorded, and the test decides what comes back and when. Anything else the session touches fails loudly.
+ */
+function fakeServer(snapshot: DocumentSnapshot) {
+  const changes: ChangesSubscription[] = [];
+  const submits: Pending<SubmitInput, { version: number }>[] = [];
+  const gets: Pending<{ id: string }, DocumentSnapshot>[] = [];
+  const connectionListeners = new Set<(open: boolean, closeCode?: number) => void>();
+  let open = true;
+  const pending =
+    <I, O>(list: Pending<I, O>[]) =>
+    (input: I) =>
+      new Promise<O>((resolve, reject) => list.push({ input, resolve, reject }));
+  const api = strictFake<Api>('api', {
+    documents: strictFake<Api['documents']>('api.documents', {
+      changes: strictFake<Api['documents']['changes']>('api.documents.changes', {
+        subscribe: ((input: ChangesSubscription['input'], handlers: ChangesSubscription['handlers']) => {
+          const subscription: ChangesSubscription = { input, handlers, closed: false };
+          changes.push(subscription);
+          return {
+            unsubscribe: () => {
+              subscription.closed = true;
+            },
+          };
+        }) as never,
+      }),
+      submit: strictFake<Api['documents']['submit']>('api.documents.submit', {
+        mutate: pending(submits) as never,
+      }),
+      get: strictFake<Api['documents']['get']>('api.documents.get', { query: pending(gets) as never }),
+    }),
+    presence: strictFake<Api['presence']>('api.presence', {
+      stream: strictFake<Api['presence']['stream']>('api.presence.stream', {
+        subscribe: (() => ({ unsubscribe: () => {} })) as never,
+      }),
+    }),
+  });
+  const transport: SessionTransport = {
+    api,
+    clientId,
+    isOpen: () => open,
+    onConnection: (listener) => {
+      connectionListeners.add(listener);
+      return () => connectionListeners.delete(listener);
+    },
+  };
+  const session = new DocumentSession(transport, snapshot);
+  const seen = { changes: [] as Delta[], resets: [] as Delta[], errors: [] as CollabError[] };
+  session.on('change', (delta) => seen.changes.push(delta));
+  session.on('reset', (contents) => seen.resets.push(contents));
+  session.on('error', (error) => seen.errors.push(error));
+
+  return {
+    session,
+    seen,
+    changes,
+    submits,
+    gets,
+    /** The subscription in use: the last one opened. */
+    stream: () => {
+      const last = changes.at(-1);
+      if (!last || last.closed) throw new Error('the session follows no change stream');
+      return last;
+    },
+    deliver: (...ops: CommittedOp[]) => changes.at(-1)?.handlers.onData({ id: '', data: { ops } }),
+    setConnection(isOpen: boolean, closeCode?: number) {
+      open = isOpen;
+      for (const listener of connectionListeners) listener(isOpen, closeCode);
+    },
+  };
+}
+
+const text = (session: DocumentSession) =>
+  session.contents.ops.map((op) => (typeof op.insert === 'string' ? op.insert : '')).join('');
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+const remote = (version: number, delta: Delta, author = 'other', seq = 0): CommittedOp => ({
+  version,
+  delta: { ops: delta.ops as CommittedOp['delta']['ops'] },
+  clientId: author,
+  seq,
+});
+const own = (version: number, submitted: SubmitInput): CommittedOp => ({
+  version,
+  delta: submitted.delta,
+  clientId,
+  seq: submitted.seq,
+});
+
+/** A session on `hello\n` at version 0, following its change stream. */
+function started() {
+  const server = fakeServer({ id: docId, version: 0, delta: { ops: [{ insert: 'hello\n' }] } });
+  server.stream().handlers.onStarted();
+  return server;
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('[C4] client document session', () => {
+  it('[C4] a remote op reaches the editor as a change, and the contents follow', () => {
+    const { session, seen, deliver } = started();
+    deliver(remote(1, new Delta().insert('> ')));
+    expect(seen.changes).toEqual([new Delta().insert('> ')]);
+    expect(text(session)).toBe('> hello\n');
+    expect(session.version).toBe(1);
+    expect(session.status).toMatchObject({ connection: 'online', pendingEdits: 0 });
+  });
+
+  it('[C4] one op in flight, later edits buffered; a remote op is transformed over both before the editor sees it', async () => {
+    const { session, seen, submits, deliver } = started();
+    session.apply(new Delta().retain(5).insert('A'));
+    session.apply(new Delta().retain(6).insert('B'));
+    expect(submits.map((s) => s.input)).toEqual([
+      { id: 'doc', clientId, seq: 0, baseVersion: 0, delta: { ops: [{ retain: 5 }, { insert: 'A' }] } },
+    ]);
+    deliver(remote(1, new Delta().retain(2).delete(2)));
+    expect(seen.changes).toEqual([new Delta().retain(2).delete(2)]);
+    expect(text(session)).toBe('heoAB\n');
+    expect(session.status.pendingEdits).toBe(2);
+    await settle();
+    expect(submits).toHaveLength(1);
+  });
+
+  it('[C2] [C4] its own op in the stream acknowledges it; the buffer then goes out on the acknowledged version', async () => {
+    const { session, seen, submits, deliver } = started();
+    session.apply(new Delta().retain(5).insert('A'));
+    session.apply(new Delta().retain(6).insert('B'));
+    const first = submits[0]?.input as SubmitInput;
+    deliver(own(1, first));
+    expect(seen.changes).toEqual([]);
+    expect(submits[1]?.input).toEqual({
+      id: 'doc',
+      clientId,
+      seq: 1,
+      baseVersion: 1,
+      delta: { ops: [{ retain: 6 }, { insert: 'B' }] },
+    });
+    submits[0]?.resolve({ version: 1 });
+    deliver(own(2, submits[1]?.input as SubmitInput));
+    await settle();
+    expect(session.status.pendingEdits).toBe(0);
+    expect(text(session)).toBe('helloAB\n');
+  });
+
+  it('[C3] [C4] the op in flight when the connection drops is resent after reconnect with the same clientId and seq', async () => {
+    const { session, submits, setConnection, stream, deliver } = started();
+    session.apply(new Delta().retain(5).insert('!'));
+    const sent = submits[0]?.input as SubmitInput;
+    setConnection(false);
+    submits[0]?.reject(new CollabError('Disconnected', 'socket closed'));
+    await settle();
+    expect(session.status).toMatchObject({ connection: 'offline', pendingEdits: 1 });
+
+    setConnection(true);
+    // The change stream resumes on the new socket (from its last event id) and starts again.
+    stream().handlers.onStarted();
+    expect(submits).toHaveLength(2);
+    expect(submits[1]?.input).toEqual(sent);
+    deliver(own(1, sent));
+    expect(session.status).toMatchObject({ connection: 'online', pendingEdits: 0 });
+    expect(text(session)).toBe('hello!\n');
+  });
+
+  it('[C4] edits made offline are kept, composed, and sent once the connection is back', async () => {
+    const { session, submits, setConnection, stream, deliver } = started();
+    setConnection(false);
+    session.apply(new Delta().insert('a'));
+    session.apply(new Delta().retain(1).insert('b'));
+    session.apply(new Delta().retain(2).insert('c'));
+    expect(submits).toHaveLength(0);
+    expect(session.status).toMatchObject({ connection: 'offline', pendingEdits: 3 });
+    setConnection(true);
+    stream().handlers.onStarted();
+    // The first edit became the op in flight; the later ones were composed behind it.
+    expect(submits.map((s) => s.input.delta)).toEqual([{ ops: [{ insert: 'a' }] }]);
+    deliver(own(1, submits[0]?.input as SubmitInput));
+    expect(submits[1]?.input.delta).toEqual({ ops: [{ retain: 1 }, { insert: 'bc' }] });
+    expect(text(session)).toBe('abchello\n');
+  });
+
+  it('[C3] a busy server (Unavailable) gets the same op again after a pause; nothing is dropped', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { session, seen, submits } = started();
+    session.apply(new Delta().insert('x'));
+    submits[0]?.reject(new CollabError('Unavailable', 'busy'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(submits).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(submits).toHaveLength(2);
+    expect(submits[1]?.input).toEqual(submits[0]?.input);
+    expect(seen.resets).toEqual([]);
+    expect(session.status.pendingEdits).toBe(1);
+  });
+});
+
+describe('[C5] client document session: every way back to the server copy', () => {
+  it('[C5] a gap in the change stream: the copy is replaced by the server document and follows on from its version', async () => {
+    const { session, seen, changes, gets, deliver } = started();
+    deliver(remote(3, new Delta().insert('?')));
+    expect(changes[0]?.closed).toBe(true);
+    expect(gets).toHaveLength(1);
+    gets[0]?.resolve({ id: docId, version: 3, delta: { ops: [{ insert: 'server copy\n' }] } });
+    await settle();
+    expect(seen.resets.map((contents) => contents.ops)).toEqual([[{ insert: 'server copy\n' }]]);
+    expect(text(session)).toBe('server copy\n');
+    expect(changes.at(-1)?.input).toEqual({ id: 'doc', sinceVersion: 3 });
+    expect(seen.changes).toEqual([]);
+  });
+
+  it('[C5] an op the server refuses as invalid: the error is told and the copy reset, keeping seq numbers moving', async () => {
+    const { session, seen, submits, gets, changes } = started();
+    session.apply(new Delta().retain(5).insert('?'));
+    submits[0]?.reject(new CollabError('InvalidOperation', 'does not apply'));
+    await settle();
+    expect(seen.errors.map((e) => e.tag)).toEqual(['InvalidOperation']);
+    gets[0]?.resolve({ id: docId, version: 4, delta: { ops: [{ insert: 'hello\n' }] } });
+    await settle();
+    expect(seen.resets).toHaveLength(1);
+    expect(session.status.pendingEdits).toBe(0);
+    changes.at(-1)?.handlers.onStarted();
+    session.apply(new Delta().insert('again '));
+    expect(submits[1]?.input).toMatchObject({ seq: 1, baseVersion: 4 });
+  });
+
+  it('[C5] a socket closed for a message over the hard cap (1009): LimitExceeded, then the server copy, no endless resend', async () => {
+    const { session, seen, submits, gets, setConnection } = started();
+    session.apply(new Delta().insert('x'.repeat(100)));
+    setConnection(false, 1009);
+    expect(seen.errors.map((e) => e.tag)).toEqual(['LimitExceeded']);
+    gets[0]?.resolve({ id: docId, version: 0, delta: { ops: [{ insert: 'hello\n' }] } });
+    await settle();
+    expect(seen.resets).toHaveLength(1);
+    expect(text(session)).toBe('hello\n');
+    expect(submits).toHaveLength(1);
+  });
+
+  it('[C5] when reading the server copy fails, it is told and tried again', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { seen, gets, deliver } = started();
+    deliver(remote(2, new Delta().insert('?')));
+    gets[0]?.reject(new CollabError('Unavailable', 'busy'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(seen.errors.map((e) => e.tag)).toEqual(['Unavailable']);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(gets).toHaveLength(2);
+  });
+
+  it('[C2] a change stream ended by a server error is told and followed again from the version reached', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { seen, changes, deliver, stream } = started();
+    deliver(remote(1, new Delta().insert('a')));
+    stream().handlers.onError(new CollabError('Internal', 'stream failed'));
+    expect(seen.errors.map((e) => e.tag)).toEqual(['Internal']);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(changes).toHaveLength(2);
+    expect(changes[1]?.input).toEqual({ id: 'doc', sinceVersion: 1 });
+  });
+});
