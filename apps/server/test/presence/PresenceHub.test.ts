@@ -169,8 +169,8 @@ describe('[C6] PresenceHub', () => {
     const events: PresenceEvent[] = [];
     const stop = hub.listen(env.session, (event) => events.push(event));
     await update({ clientId: 'ada' });
-    hub.leave('doc', 'ada');
-    hub.leave('doc', 'ada');
+    hub.leave('doc', 'ada', 'conn-1');
+    hub.leave('doc', 'ada', 'conn-1');
     stop();
     expect(events.map((e) => e.type)).toEqual(['update', 'leave']);
     expect(env.published.map((p) => p.event)).toEqual([
