@@ -1,6 +1,7 @@
 import { type Limits, limitsFromEnv } from '@collab/protocol';
 import { Context } from 'effect';
 import { z } from 'zod';
+import { type BoundsSettings, boundsFromEnv } from './limits/settings.js';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -64,6 +65,8 @@ export interface AppConfig {
   readonly serveWeb: boolean;
   readonly webBuildDir: string | undefined;
   readonly limits: Limits;
+  /** Cost bounds and trusted proxies (DESIGN.md §11, [A6]). */
+  readonly bounds: BoundsSettings;
 }
 
 /** Configuration problems, each naming the variable, so a bad value stops the start with a clear message. */
@@ -82,8 +85,10 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   let limits: Limits;
+  let bounds: BoundsSettings;
   try {
     limits = limitsFromEnv(present);
+    bounds = boundsFromEnv(present);
   } catch (error) {
     throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
   }
@@ -113,6 +118,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     serveWeb: e.SERVE_WEB,
     webBuildDir: e.WEB_BUILD_DIR,
     limits,
+    bounds,
   };
 }
 

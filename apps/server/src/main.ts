@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeApp } from './app.js';
 import { ConfigError, parseConfig } from './config.js';
-import { createAppServer, type WebHandler } from './http/server.js';
+import { createAppServer } from './http/server.js';
+import { guardStaticFiles, type WebHandler } from './http/webFiles.js';
 import { log, setLogLevel } from './log.js';
 
 /** The web app's adapter-node build: `apps/web/build` beside this package, unless WEB_BUILD_DIR says otherwise. */
@@ -14,7 +15,7 @@ async function loadWebHandler(dir: string | undefined): Promise<WebHandler | und
     return undefined;
   }
   const module = (await import(pathToFileURL(handlerFile).href)) as { handler: WebHandler };
-  return module.handler;
+  return guardStaticFiles(module.handler, buildDir);
 }
 
 async function main(): Promise<void> {

@@ -14,6 +14,9 @@ export class InvalidOperation extends Schema.TaggedError<InvalidOperation>()('In
 export class VersionAhead extends Schema.TaggedError<VersionAhead>()('VersionAhead', {
   message: Schema.String,
 }) {}
+export class VersionTooOld extends Schema.TaggedError<VersionTooOld>()('VersionTooOld', {
+  message: Schema.String,
+}) {}
 export class DocumentNotFound extends Schema.TaggedError<DocumentNotFound>()('DocumentNotFound', {
   message: Schema.String,
 }) {}
@@ -23,11 +26,14 @@ export class DocumentExists extends Schema.TaggedError<DocumentExists>()('Docume
 export class LimitExceeded extends Schema.TaggedError<LimitExceeded>()('LimitExceeded', {
   message: Schema.String,
 }) {}
+/** `retryAfterMs`: when trying again may succeed (sent as `Retry-After`). */
 export class RateLimited extends Schema.TaggedError<RateLimited>()('RateLimited', {
   message: Schema.String,
+  retryAfterMs: Schema.Number,
 }) {}
 export class TooManyConnections extends Schema.TaggedError<TooManyConnections>()('TooManyConnections', {
   message: Schema.String,
+  retryAfterMs: Schema.Number,
 }) {}
 export class Unavailable extends Schema.TaggedError<Unavailable>()('Unavailable', {
   message: Schema.String,
@@ -37,6 +43,7 @@ export type AppError =
   | InvalidInput
   | InvalidOperation
   | VersionAhead
+  | VersionTooOld
   | DocumentNotFound
   | DocumentExists
   | LimitExceeded

@@ -19,8 +19,9 @@ import type { z } from 'zod';
 import type { AppServices } from '../app.js';
 import type { AppError } from '../domain/errors.js';
 import { settle } from '../domain/settle.js';
+import { type Bounds, chargeWrite, creationAdmission, retryAfterSeconds } from '../limits/index.js';
 import { log } from '../log.js';
-import { httpConnection } from '../trpc/context.js';
+import type { StorageFailure } from '../storage/index.js';
 import { readBody } from './body.js';
 import { sendJson } from './json.js';
 
@@ -49,6 +50,8 @@ export function isRestPath(path: string): boolean {
 interface Reply {
   readonly status: number;
   readonly body: unknown;
+  /** Seconds for `Retry-After` (429). */
+  readonly retryAfter?: number;
 }
 
 type Route =
@@ -81,7 +84,8 @@ const dataRequired = detail(400, 'Data field is required');
 function errorReply(error: AppError | undefined): Reply {
   if (!error) return detail(500, errorCatalogue.Internal.message);
   if (error._tag === 'DocumentNotFound') return { status: 404, body: { Error: 'Document not found' } };
-  return detail(errorCatalogue[error._tag].status, error.message);
+  const reply = detail(errorCatalogue[error._tag].status, error.message);
+  return 'retryAfterMs' in error ? { ...reply, retryAfter: retryAfterSeconds(error.retryAfterMs) } : reply;
 }
 
 function parseId(rawId: string): { id: DocumentId } | Reply {
@@ -135,17 +139,22 @@ const isReply = (value: object): value is Reply => 'status' in value && 'body' i
 export interface RestDeps {
   readonly services: AppServices;
   readonly limits: Limits;
+  readonly bounds: Bounds;
 }
 
+/** The seed's routes are anonymous: quotas count under the client's address [L3]. */
+const quotaKeyOf = (address: string) => `address:${address}`;
+
 /** The handler of every path under `/api/database`. */
-export function createRestHandler({ services, limits }: RestDeps) {
+export function createRestHandler({ services, limits, bounds }: RestDeps) {
   const { sessions } = services;
 
   /** Replaces the contents as one op, or creates the document when it does not exist (yet). */
-  const store = (id: string, delta: DeltaJson, createFirst: boolean) => {
+  const store = (id: string, delta: DeltaJson, createFirst: boolean, address: string) => {
     const clientId = `rest-${randomUUID()}`;
     const replace = sessions.replace(id, delta, clientId).pipe(Effect.asVoid);
-    const create = sessions.create(id, delta).pipe(Effect.asVoid);
+    const admit = creationAdmission(bounds.quotas, quotaKeyOf(address), address);
+    const create = sessions.create(id, delta, admit).pipe(Effect.asVoid);
     return createFirst
       ? create.pipe(Effect.catchTag('DocumentExists', () => replace))
       : replace.pipe(
@@ -155,8 +164,12 @@ export function createRestHandler({ services, limits }: RestDeps) {
         );
   };
 
-  const documentReply = async (id: string, create: boolean): Promise<Reply> => {
-    const outcome = await settle(create ? sessions.getOrCreate(id) : sessions.get(id), {
+  const documentReply = async (id: string, create: boolean, address: string): Promise<Reply> => {
+    const admit = creationAdmission(bounds.quotas, quotaKeyOf(address), address);
+    const read: Effect.Effect<{ delta: DeltaJson }, AppError | StorageFailure> = create
+      ? sessions.getOrCreate(id, admit)
+      : sessions.get(id);
+    const outcome = await settle(read, {
       route: create ? 'rest.getorcreate' : 'rest.get',
       docId: id,
     });
@@ -164,8 +177,16 @@ export function createRestHandler({ services, limits }: RestDeps) {
     return { status: 200, body: encodeLegacyDocument(id, outcome.value.delta.ops) };
   };
 
-  const writeReply = async (id: string, delta: DeltaJson, createFirst: boolean, success: Reply) => {
-    const outcome = await settle(store(id, delta, createFirst), {
+  const writeReply = async (
+    id: string,
+    delta: DeltaJson,
+    createFirst: boolean,
+    address: string,
+    success: Reply,
+  ) => {
+    const refusal = chargeWrite(bounds.quotas, quotaKeyOf(address), delta.ops);
+    if (refusal) return errorReply(refusal);
+    const outcome = await settle(store(id, delta, createFirst, address), {
       route: createFirst ? 'rest.create' : 'rest.update',
       docId: id,
     });
@@ -174,8 +195,13 @@ export function createRestHandler({ services, limits }: RestDeps) {
 
   const handle = async (req: IncomingMessage, route: Route): Promise<Reply> => {
     const writes = route.name !== 'get';
-    if (writes && !httpConnection(req, limits.maxOpsPerSecond).takeToken()) {
-      return detail(errorCatalogue.RateLimited.status, 'Too many operations from this address; slow down');
+    const address = bounds.addressOf(req);
+    const wait = writes ? bounds.httpOps.take(address) : 0;
+    if (wait > 0) {
+      return {
+        ...detail(errorCatalogue.RateLimited.status, 'Too many operations from this address; slow down'),
+        retryAfter: retryAfterSeconds(wait),
+      };
     }
     if (route.name === 'create') {
       const read = await readJsonBody(req, LegacyCreateBody, limits);
@@ -183,7 +209,7 @@ export function createRestHandler({ services, limits }: RestDeps) {
       const delta = decodeData(read.body.Data, limits);
       if (isReply(delta)) return delta;
       const id = read.body.id ?? randomUUID();
-      return writeReply(id, delta, true, {
+      return writeReply(id, delta, true, address, {
         status: 200,
         body: { message: 'Document created successfully', document_id: id },
       });
@@ -191,14 +217,14 @@ export function createRestHandler({ services, limits }: RestDeps) {
     const parsedId = parseId(route.rawId);
     if (isReply(parsedId)) return parsedId;
     const { id } = parsedId;
-    if (route.name === 'get') return documentReply(id, false);
-    if (route.name === 'getOrCreate') return documentReply(id, true);
+    if (route.name === 'get') return documentReply(id, false, address);
+    if (route.name === 'getOrCreate') return documentReply(id, true, address);
     const read = await readJsonBody(req, LegacyUpdateBody, limits);
     if (isReply(read)) return read;
     const delta = decodeData(read.body.Data, limits);
     if (isReply(delta)) return delta;
     const stored = encodeLegacyData(normalizeDocument(new Delta(delta.ops)).ops);
-    return writeReply(id, delta, false, { status: 200, body: { Data: stored } });
+    return writeReply(id, delta, false, address, { status: 200, body: { Data: stored } });
   };
 
   return (req: IncomingMessage, res: ServerResponse, path: string): void => {
@@ -227,6 +253,7 @@ export function createRestHandler({ services, limits }: RestDeps) {
     handle(req, route).then(
       (reply) => {
         if (reply.status >= 400 && reply.status < 500) log.debug('REST request refused', { path, ...reply });
+        if (reply.retryAfter !== undefined) res.setHeader('retry-after', String(reply.retryAfter));
         sendJson(res, reply.status, reply.body);
       },
       (error: unknown) => {

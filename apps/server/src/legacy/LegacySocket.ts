@@ -6,10 +6,16 @@ import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { AppServices } from '../app.js';
 import type { AppError } from '../domain/errors.js';
 import { settle } from '../domain/settle.js';
+import {
+  BoundedSocket,
+  type Bounds,
+  creationAdmission,
+  type TokenBucket,
+  tokenBucket,
+} from '../limits/index.js';
 import { log } from '../log.js';
 import { changesPageSize } from '../sessions/DocumentSession.js';
 import type { SessionLease } from '../sessions/DocumentSessions.js';
-import { tokenBucket } from '../trpc/context.js';
 import { dbDocumentFrame, errorFrame, parseClientFrame, updateDocumentFrame } from './frames.js';
 import { LegacyView } from './LegacyView.js';
 
@@ -36,6 +42,7 @@ const closeGraceMs = 30_000;
 export interface LegacySocketOptions {
   readonly services: AppServices;
   readonly limits: Limits;
+  readonly bounds: Bounds;
   /** Bytes queued on one socket before it is cut as a slow client [P1]. */
   readonly maxSocketBacklogBytes: number;
   /** Liveness ping interval; a connection that misses a whole interval is dropped. */
@@ -49,6 +56,7 @@ export function createLegacySocketServer(options: LegacySocketOptions) {
   const server = new WebSocketServer({
     noServer: true,
     maxPayload: 2 * options.limits.maxMessageBytes + 65_536,
+    WebSocket: BoundedSocket,
   });
   const connections = new Set<LegacyConnection>();
   server.on('connection', (socket: WebSocket, req: IncomingMessage) => {
@@ -91,7 +99,9 @@ class LegacyConnection {
   readonly #transport: IncomingMessage['socket'];
   readonly #options: LegacySocketOptions;
   readonly #docId: DocumentId | undefined;
-  readonly #takeToken: () => boolean;
+  readonly #takeToken: TokenBucket;
+  /** [A6] the client's address: the legacy socket's principal for quotas until it has an established one. */
+  readonly #address: string;
   readonly #stop = new AbortController();
   #lease: SessionLease | undefined;
   #loading = false;
@@ -105,6 +115,7 @@ class LegacyConnection {
     this.#transport = req.socket;
     this.#options = options;
     this.#takeToken = tokenBucket(options.limits.maxOpsPerSecond);
+    this.#address = options.bounds.addressOf(req);
     this.#docId = documentIdOf(req);
     socket.on('close', () => this.#onClose());
     socket.on('error', (error) => log.debug('legacy socket error', { docId: this.#docId, error }));
@@ -165,7 +176,7 @@ class LegacyConnection {
       this.#sendError(parsed.message);
       return;
     }
-    const allowed = this.#takeToken();
+    const allowed = this.#takeToken() === 0;
     const { frame } = parsed;
     switch (frame.key) {
       case 'get-document':
@@ -240,7 +251,9 @@ class LegacyConnection {
     const docId = this.#docId as DocumentId;
     const { sessions } = this.#options.services;
     const context = { route: 'legacy.get-document', docId };
-    const created = await settle(sessions.getOrCreate(docId), context);
+    const { quotas } = this.#options.bounds;
+    const admit = creationAdmission(quotas, `address:${this.#address}`, this.#address);
+    const created = await settle(sessions.getOrCreate(docId, admit), context);
     if (!created.ok) {
       this.#sendError(describe(created.error));
       return;

@@ -12,27 +12,62 @@ import {
 import { tracked } from '@trpc/server';
 import { Effect } from 'effect';
 import { LimitExceeded, VersionAhead } from '../domain/errors.js';
+import { answerBytes, chargeWrite, creationAdmission } from '../limits/index.js';
 import { log } from '../log.js';
 import { changesPageSize } from '../sessions/DocumentSession.js';
-import { publicProcedure, router, writeProcedure } from '../trpc/init.js';
+import type { SessionLease } from '../sessions/DocumentSessions.js';
+import type { TrpcContext } from '../trpc/context.js';
+import { openStream, publicProcedure, router, writeProcedure } from '../trpc/init.js';
 import { toTrpcError } from '../trpc/run.js';
 
-/** Most ops in one `documents.changes` event while catching up. */
+/**
+ * [L2] Counts an answer's ops against the request's answer budget, so that a small batch cannot make
+ * the server build a huge answer (HTTP batches are answered as one body).
+ */
+function charge<
+  T extends { delta: { ops: readonly object[] } } | { ops: readonly { delta: { ops: readonly object[] } }[] },
+>(ctx: TrpcContext, answer: T): T {
+  const bytes =
+    'delta' in answer
+      ? answerBytes(answer.delta.ops)
+      : answer.ops.reduce((sum, op) => sum + answerBytes(op.delta.ops), 0);
+  if (!ctx.connection.chargeOutput(bytes)) {
+    throw toTrpcError(
+      new LimitExceeded({
+        message: `The answers to this request would be over ${ctx.bounds.settings.maxResponseBytes} bytes; ask for fewer at once`,
+      }),
+    );
+  }
+  return answer;
+}
+
+const admission = (ctx: TrpcContext) =>
+  creationAdmission(ctx.bounds.quotas, ctx.connection.quotaKey, ctx.connection.address);
+
+function chargeWriteOrThrow(ctx: TrpcContext, ops: readonly object[]): void {
+  const refusal = chargeWrite(ctx.bounds.quotas, ctx.connection.quotaKey, ops);
+  if (refusal) throw toTrpcError(refusal);
+}
 
 export const documentsRouter = router({
   get: publicProcedure
     .input(DocumentRef)
-    .query(({ input, ctx }) => ctx.run(ctx.services.sessions.get(input.id), { procedure: 'documents.get' })),
-
-  getOrCreate: writeProcedure
-    .input(DocumentRef)
-    .mutation(({ input, ctx }) =>
-      ctx.run(ctx.services.sessions.getOrCreate(input.id), { procedure: 'documents.getOrCreate' }),
+    .query(async ({ input, ctx }) =>
+      charge(ctx, await ctx.run(ctx.services.sessions.get(input.id), { procedure: 'documents.get' })),
     ),
+
+  getOrCreate: writeProcedure.input(DocumentRef).mutation(async ({ input, ctx }) =>
+    charge(
+      ctx,
+      await ctx.run(ctx.services.sessions.getOrCreate(input.id, admission(ctx)), {
+        procedure: 'documents.getOrCreate',
+      }),
+    ),
+  ),
 
   create: writeProcedure.input(CreateInput).mutation(({ input, ctx }) => {
     const id = input.id ?? randomUUID();
-    return ctx.run(ctx.services.sessions.create(id, input.delta), {
+    return ctx.run(ctx.services.sessions.create(id, input.delta, admission(ctx)), {
       procedure: 'documents.create',
       docId: id,
     });
@@ -40,6 +75,7 @@ export const documentsRouter = router({
 
   /** Replaces the whole contents; committed as one op (the diff), so live editors see it. */
   update: writeProcedure.input(UpdateInput).mutation(async ({ input, ctx }) => {
+    chargeWriteOrThrow(ctx, input.delta.ops);
     const { version } = await ctx.run(
       ctx.services.sessions.replace(input.id, input.delta, `update-${randomUUID()}`),
       { procedure: 'documents.update', docId: input.id },
@@ -49,13 +85,7 @@ export const documentsRouter = router({
 
   /** [C1] commits an op made on `baseVersion`; [C3] a resubmitted op answers with its original version. */
   submit: writeProcedure.input(SubmitInput).mutation(async ({ input, ctx }) => {
-    if (input.delta.ops.length > ctx.limits.maxDeltaOps) {
-      throw toTrpcError(
-        new LimitExceeded({
-          message: `The delta has ${input.delta.ops.length} ops, over the limit of ${ctx.limits.maxDeltaOps}`,
-        }),
-      );
-    }
+    chargeWriteOrThrow(ctx, input.delta.ops);
     const version = await ctx.run(
       ctx.services.sessions.submit(input.id, {
         clientId: input.clientId,
@@ -73,12 +103,12 @@ export const documentsRouter = router({
    * no duplicate; each event holds consecutive ops and is tracked by the version of its last op.
    */
   changes: publicProcedure.input(ChangesInput).subscription(async function* ({ input, ctx, signal }) {
-    const lease = await ctx.run(ctx.services.sessions.lease(input.id, ctx.connection.id), {
-      procedure: 'documents.changes',
-    });
-    const { session } = lease;
+    const closeStream = openStream(ctx);
+    let lease: SessionLease | undefined;
     const abort = signal ?? new AbortController().signal;
     try {
+      lease = await ctx.run(ctx.services.sessions.lease(input.id), { procedure: 'documents.changes' });
+      const { session } = lease;
       let last = input.lastEventId != null ? Number(input.lastEventId) : input.sinceVersion;
       if (!(await ctx.run(session.reach(last), { procedure: 'documents.changes', docId: input.id }))) {
         throw toTrpcError(
@@ -110,7 +140,8 @@ export const documentsRouter = router({
         yield tracked(String(last), event);
       }
     } finally {
-      lease.release();
+      lease?.release();
+      closeStream();
     }
   }),
 
@@ -124,12 +155,12 @@ export const documentsRouter = router({
           const limit = Math.min(input.limit ?? ctx.limits.maxHistoryPage, ctx.limits.maxHistoryPage);
           const ops = yield* session.opsBetween(input.fromVersion, to, limit);
           const lastVersion = ops.at(-1)?.version ?? to;
-          return {
+          return charge(ctx, {
             id: input.id,
             ops,
             headVersion: head,
             nextFromVersion: lastVersion < to ? lastVersion : null,
-          };
+          });
         }),
       ),
       { procedure: 'documents.history', docId: input.id },

@@ -1,5 +1,5 @@
 import { type PresenceEvent, PresenceStreamInput, PresenceUpdateInput } from '@collab/protocol';
-import { publicProcedure, router, writeProcedure } from '../trpc/init.js';
+import { openStream, publicProcedure, router, writeProcedure } from '../trpc/init.js';
 
 export const presenceRouter = router({
   /** [C6] a client's cursor and selection at its document version; refresh it to keep it alive. */
@@ -15,9 +15,13 @@ export const presenceRouter = router({
   /** Everyone present, then each change; a client's own entry is left out. Ends its presence when closed. */
   stream: publicProcedure.input(PresenceStreamInput).subscription(async function* ({ input, ctx, signal }) {
     const { sessions, presence } = ctx.services;
-    const lease = await ctx.run(sessions.lease(input.id, ctx.connection.id), {
-      procedure: 'presence.stream',
-    });
+    const closeStream = openStream(ctx);
+    const lease = await ctx
+      .run(sessions.lease(input.id), { procedure: 'presence.stream' })
+      .catch((error: unknown) => {
+        closeStream();
+        throw error;
+      });
     // Latest event per client: a burst of cursor moves costs one message per client.
     const pending = new Map<string, PresenceEvent>();
     let wake: (() => void) | undefined;
@@ -46,6 +50,7 @@ export const presenceRouter = router({
       stop();
       if (input.clientId) presence.leave(input.id, input.clientId);
       lease.release();
+      closeStream();
     }
   }),
 });
