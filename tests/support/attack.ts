@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createCollabClient, Delta } from '@collab/client';
 import WebSocket from 'ws';
@@ -9,31 +10,50 @@ export interface HealthProbe {
   stop(): Promise<{ probes: number; failures: number; p99Ms: number; maxMs: number }>;
 }
 
-export function probeHealth(httpUrl: string, everyMs = 50): HealthProbe {
-  const latencies: number[] = [];
-  let failures = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const started = performance.now();
-      try {
-        const response = await fetch(`${httpUrl}/healthz`, { signal: AbortSignal.timeout(30_000) });
-        await response.text();
-        if (response.ok) latencies.push(performance.now() - started);
-        else failures++;
-      } catch {
-        failures++;
-      }
-      await sleep(everyMs);
+/**
+ * Probes run in a child process of their own, so that what they measure is the server's answer time, not
+ * the test process's own event loop (busy driving the attack).
+ */
+const probeScript = `
+const [url, everyMs] = process.argv.slice(1);
+let running = true;
+process.on('SIGTERM', () => { running = false; });
+(async () => {
+  while (running) {
+    const started = performance.now();
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(30000) });
+      await response.text();
+      process.stdout.write(response.ok ? (performance.now() - started).toFixed(2) + '\\n' : 'failed\\n');
+    } catch {
+      process.stdout.write('failed\\n');
     }
-  })();
+    await new Promise((resolve) => setTimeout(resolve, Number(everyMs)));
+  }
+})();
+`;
+
+export function probeHealth(httpUrl: string, everyMs = 50): HealthProbe {
+  const child = spawn(process.execPath, ['-e', probeScript, `${httpUrl}/healthz`, String(everyMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   return {
     async stop() {
-      running = false;
-      await loop;
-      const sorted = [...latencies].sort((a, b) => a - b);
+      child.kill('SIGTERM');
+      await exited;
+      const lines = output.split('\n').filter((line) => line !== '');
+      const failures = lines.filter((line) => line === 'failed').length;
+      const sorted = lines
+        .filter((line) => line !== 'failed')
+        .map(Number)
+        .sort((a, b) => a - b);
       const p99Ms = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
-      return { probes: latencies.length + failures, failures, p99Ms, maxMs: sorted.at(-1) ?? 0 };
+      return { probes: lines.length, failures, p99Ms, maxMs: sorted.at(-1) ?? 0 };
     },
   };
 }
@@ -108,7 +128,9 @@ export async function rawSocket(wsUrl: string) {
   }> = [];
   let closed = false;
   socket.on('message', (data) => {
-    const parsed = JSON.parse(String(data)) as unknown;
+    const text = String(data);
+    if (text === 'PING' || text === 'PONG') return;
+    const parsed = JSON.parse(text) as unknown;
     for (const message of Array.isArray(parsed) ? parsed : [parsed]) messages.push(message);
   });
   socket.on('close', () => {
