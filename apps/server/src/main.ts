@@ -4,6 +4,7 @@ import { makeApp } from './app.js';
 import { ConfigError, parseConfig } from './config.js';
 import { createAppServer } from './http/server.js';
 import { guardStaticFiles, type WebHandler } from './http/webFiles.js';
+import { startLoadReport } from './limits/index.js';
 import { log, setLogLevel } from './log.js';
 
 /** The web app's adapter-node build: `apps/web/build` beside this package, unless WEB_BUILD_DIR says otherwise. */
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     throw error;
   }
   setLogLevel(config.logLevel);
+  if (config.bounds.loadReportMs) startLoadReport(config.bounds.loadReportMs);
 
   const app = makeApp(config);
   const services = await app.services;

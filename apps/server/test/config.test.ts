@@ -37,15 +37,16 @@ describe('[§8] parseConfig', () => {
         trustProxy: [],
         maxBatchSize: 16,
         maxStreamsPerConnection: 64,
-        maxConnectionsPerAddress: 128,
-        maxResponseBytes: 32 * 1024 * 1024,
+        maxConnectionsPerAddress: 256,
+        maxResponseBytes: 16 * 1024 * 1024,
         maxQueuedOutputBytes: 256 * 1024 * 1024,
-        maxCreatesPerMinute: 30,
-        maxCreatesPerMinutePerAddress: 60,
-        maxDocumentsPerPrincipal: 1000,
-        maxBytesPerPrincipal: 256 * 1024 * 1024,
+        maxCreatesPerMinute: 300,
+        maxCreatesPerMinutePerAddress: 600,
+        maxDocumentsPerPrincipal: 5000,
+        maxBytesPerPrincipal: 1024 * 1024 * 1024,
         maxRebaseSteps: 50_000,
         rateLimitKeys: 100_000,
+        loadReportMs: undefined,
       },
     });
     // §7 defaults: a 10 MiB document, 8 MiB messages.
@@ -94,6 +95,7 @@ describe('[§8] parseConfig', () => {
       MAX_BYTES_PER_PRINCIPAL: '17',
       MAX_REBASE_STEPS: '19',
       RATE_LIMIT_KEYS: '18',
+      LOAD_REPORT_MS: '20',
     });
     expect(config).toEqual({
       port: 9123,
@@ -138,6 +140,7 @@ describe('[§8] parseConfig', () => {
         maxBytesPerPrincipal: 17,
         maxRebaseSteps: 19,
         rateLimitKeys: 18,
+        loadReportMs: 20,
       },
     });
   });

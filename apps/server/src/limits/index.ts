@@ -7,6 +7,7 @@ import { OutputBudget } from './OutputBudget.js';
 import { Quotas } from './Quotas.js';
 import type { BoundsSettings } from './settings.js';
 
+export { startLoadReport } from './loadReport.js';
 export { BoundedSocket, OutputBudget } from './OutputBudget.js';
 export type { QuotaRefusal } from './Quotas.js';
 export { type BoundsSettings, boundsFromEnv } from './settings.js';

@@ -32,22 +32,24 @@ const BoundsEnv = z.object({
   /** Open subscriptions on one WebSocket [L3]; a reconnecting client resubscribes them in one message. */
   MAX_STREAMS_PER_CONNECTION: positiveInt.default(64),
   /** Open WebSocket connections from one client address [L3]. */
-  MAX_CONNECTIONS_PER_ADDRESS: positiveInt.default(128),
+  MAX_CONNECTIONS_PER_ADDRESS: positiveInt.default(256),
   /** Bytes of documents one HTTP request may answer with, summed over its batch [L2]. */
-  MAX_RESPONSE_BYTES: positiveInt.default(32 * 1024 * 1024),
+  MAX_RESPONSE_BYTES: positiveInt.default(16 * 1024 * 1024),
   /** Bytes waiting in every socket's send buffer together before sockets with a backlog are cut [L2]. */
   MAX_QUEUED_OUTPUT_BYTES: positiveInt.default(256 * 1024 * 1024),
   /** New documents per minute per principal and per address [L3]. */
-  MAX_CREATES_PER_MINUTE: positiveInt.default(30),
-  MAX_CREATES_PER_MINUTE_PER_ADDRESS: positiveInt.default(60),
+  MAX_CREATES_PER_MINUTE: positiveInt.default(300),
+  MAX_CREATES_PER_MINUTE_PER_ADDRESS: positiveInt.default(600),
   /** Documents and bytes one principal may create or write within a day [L3]. */
-  MAX_DOCUMENTS_PER_PRINCIPAL: positiveInt.default(1000),
-  MAX_BYTES_PER_PRINCIPAL: positiveInt.default(256 * 1024 * 1024),
+  MAX_DOCUMENTS_PER_PRINCIPAL: positiveInt.default(5000),
+  MAX_BYTES_PER_PRINCIPAL: positiveInt.default(1024 * 1024 * 1024),
   /**
    * Op steps one rebase may take: the change's ops plus each committed op's, summed over the ops committed
    * since its base [L1]. A change over it is answered VersionTooOld: sent again from the head, it needs none.
    */
   MAX_REBASE_STEPS: positiveInt.default(50_000),
+  /** Log the event loop's delay, RSS and heap this often (off when unset; the soak and benchmark set it). */
+  LOAD_REPORT_MS: positiveInt.optional(),
   /** Keys (addresses, principals) whose rate-limit state is kept; the least recently used go first. */
   RATE_LIMIT_KEYS: positiveInt.default(100_000),
 });
@@ -65,6 +67,7 @@ export interface BoundsSettings {
   readonly maxBytesPerPrincipal: number;
   readonly maxRebaseSteps: number;
   readonly rateLimitKeys: number;
+  readonly loadReportMs: number | undefined;
 }
 
 /** Parses the bounds from the environment; throws naming the variable when a value is not valid. */
@@ -89,5 +92,6 @@ export function boundsFromEnv(env: Record<string, string | undefined>): BoundsSe
     maxBytesPerPrincipal: e.MAX_BYTES_PER_PRINCIPAL,
     maxRebaseSteps: e.MAX_REBASE_STEPS,
     rateLimitKeys: e.RATE_LIMIT_KEYS,
+    loadReportMs: e.LOAD_REPORT_MS,
   };
 }

@@ -295,7 +295,7 @@ export class DocumentSessions extends Context.Service<
             if (session.streams >= limits.maxConnectionsPerDocument) {
               release(session);
               return yield* new TooManyConnections({
-                message: `Document "${id}" already has ${limits.maxConnectionsPerDocument} streams open; try again later`,
+                message: `Document "${id}" already has ${limits.maxConnectionsPerDocument} connections (streams) open; try again later`,
                 retryAfterMs: streamRetryAfterMs,
               });
             }

@@ -3,6 +3,7 @@ import type { Limits } from '@collab/protocol';
 import type { WebSocket } from 'ws';
 import type { AppServices } from '../app.js';
 import { type Bounds, tokenBucket } from '../limits/index.js';
+import { log } from '../log.js';
 import type { RunEffect } from './run.js';
 
 /** One client connection: a WebSocket, or a single HTTP request. */
@@ -54,11 +55,29 @@ export function websocketConnection(
 ): Connection {
   const id = `ws-${++connectionCounter}`;
   let streams = 0;
+  const take = tokenBucket(limits.maxOpsPerSecond);
+  // A client refused more often in a second than its whole budget is flooding: answering each of its
+  // calls would cost more than the calls; it is disconnected instead.
+  let windowStart = 0;
+  let refusedInWindow = 0;
   return {
     id,
     address,
     quotaKey: quotaKeyOf(address),
-    takeToken: tokenBucket(limits.maxOpsPerSecond),
+    takeToken: () => {
+      const wait = take();
+      if (wait === 0) return wait;
+      const now = Date.now();
+      if (now - windowStart >= 1000) {
+        windowStart = now;
+        refusedInWindow = 0;
+      }
+      if (++refusedInWindow === limits.maxOpsPerSecond * 2) {
+        log.warn('connection flooding past its op budget; disconnecting it', { connection: id, address });
+        socket.terminate();
+      }
+      return wait;
+    },
     backlogBytes: () => socket.bufferedAmount,
     terminate: () => socket.terminate(),
     onClose: (listener) => socket.once('close', listener),

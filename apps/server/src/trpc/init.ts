@@ -55,11 +55,6 @@ export const router = t.router;
 const inputGuard = t.middleware(async ({ ctx, next, getRawInput }) => {
   const raw = await getRawInput();
   const { maxMessageBytes, maxNestingDepth } = ctx.limits;
-  if (nestingDepth(raw, maxNestingDepth + 1) > maxNestingDepth) {
-    throw toTrpcError(
-      new InvalidInput({ message: `Invalid input: nested deeper than ${maxNestingDepth} levels` }),
-    );
-  }
   // [L1] op count before any parsing or transform: validating a huge delta is itself the cost to avoid.
   const ops = (raw as { delta?: { ops?: unknown } } | undefined)?.delta?.ops;
   if (Array.isArray(ops) && ops.length > ctx.limits.maxDeltaOps) {
@@ -67,6 +62,11 @@ const inputGuard = t.middleware(async ({ ctx, next, getRawInput }) => {
       new LimitExceeded({
         message: `The delta has ${ops.length} ops, over the limit of ${ctx.limits.maxDeltaOps}`,
       }),
+    );
+  }
+  if (nestingDepth(raw, maxNestingDepth + 1) > maxNestingDepth) {
+    throw toTrpcError(
+      new InvalidInput({ message: `Invalid input: nested deeper than ${maxNestingDepth} levels` }),
     );
   }
   if (raw !== undefined) {
@@ -101,6 +101,11 @@ export const writeProcedure = publicProcedure.use(({ ctx, next }) => {
  * when the stream ends.
  */
 export function openStream(ctx: TrpcContext): () => void {
+  // Opening a stream costs the server more than an op: it spends the op budget too.
+  const retryAfterMs = ctx.connection.takeToken();
+  if (retryAfterMs > 0) {
+    throw toTrpcError(new RateLimited({ message: 'Too many streams opened; slow down', retryAfterMs }));
+  }
   const close = ctx.connection.openStream();
   if (!close) {
     throw toTrpcError(
