@@ -92,6 +92,38 @@ describe('[L1] the work of one request is bounded, whatever its base version', (
     expect(version).toEqual({ version: head + 1 });
   });
 
+  it('[L1] a 1 MB formatted paste (about 41,000 ops, under MAX_DELTA_OPS) commits; the server answers meanwhile', async () => {
+    const id = 'big-paste';
+    await writer.api.documents.create.mutate({ id });
+    const paste = new Delta();
+    for (let line = 0; paste.ops.length < 41_000; line++) {
+      paste
+        .insert(`lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod ${line} `)
+        .insert('bold words here', { bold: true })
+        .insert(' and a link', { link: `https://example.com/${line}` })
+        .insert(' tail text of the line.')
+        .insert('\n', line % 3 ? { list: 'bullet' } : { header: 2 });
+    }
+    const client = createCollabClient({ url: server.wsUrl, WebSocket });
+    const probe = probeHealth(server.httpUrl);
+    try {
+      const session = await client.openDocument(id);
+      session.apply(paste);
+      await waitFor(() => session.status.pendingEdits === 0, 'the paste to commit', 60_000);
+      const stored = await writer.api.documents.get.query({ id });
+      expect(deltaText(stored.delta)).toBe(deltaText(session.contents));
+      expect(deltaText(stored.delta).length).toBeGreaterThan(1_000_000);
+      session.close();
+    } finally {
+      client.close();
+    }
+    const health = await probe.stop();
+    console.log(
+      `[L1] 1 MB formatted paste (${paste.ops.length} ops): /healthz p99 ${health.p99Ms.toFixed(1)} ms, max ${health.maxMs.toFixed(1)} ms`,
+    );
+    expect(health.failures).toBe(0);
+  });
+
   it('[L1] ten sockets flooding stale submits and presence in batches do not stall the server; an honest editor commits every edit', async () => {
     const attackers = await Promise.all(Array.from({ length: 10 }, () => rawSocket(server.wsUrl)));
     const probe = probeHealth(server.httpUrl);

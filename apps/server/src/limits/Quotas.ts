@@ -66,13 +66,14 @@ export class Quotas {
         retryAfterMs: day,
       };
     }
+    // The principal first: a principal over its own rate does not spend its address's.
+    const principalWait = this.#principalCreates.take(principal);
+    if (principalWait > 0)
+      return { message: 'Too many new documents; slow down', retryAfterMs: principalWait };
     const addressWait = this.#addressCreates.take(address);
     if (addressWait > 0) {
       return { message: 'Too many new documents from this address; slow down', retryAfterMs: addressWait };
     }
-    const principalWait = this.#principalCreates.take(principal);
-    if (principalWait > 0)
-      return { message: 'Too many new documents; slow down', retryAfterMs: principalWait };
     usage.documents++;
     usage.bytes += bytes;
     return undefined;

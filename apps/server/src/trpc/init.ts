@@ -43,6 +43,7 @@ const tagByCode: Partial<Record<string, ErrorTag>> = {
   BAD_REQUEST: 'InvalidInput',
   PARSE_ERROR: 'InvalidInput',
   PAYLOAD_TOO_LARGE: 'LimitExceeded',
+  INTERNAL_SERVER_ERROR: 'Internal',
 };
 
 export const router = t.router;
