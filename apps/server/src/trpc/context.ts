@@ -58,6 +58,7 @@ export function websocketConnection(
   const take = tokenBucket(limits.maxOpsPerSecond);
   // A client refused more often in a second than its whole budget is flooding: answering each of its
   // calls would cost more than the calls; it is disconnected instead.
+  const floodRefusals = Math.max(limits.maxOpsPerSecond * 2, 100);
   let windowStart = 0;
   let refusedInWindow = 0;
   return {
@@ -72,7 +73,7 @@ export function websocketConnection(
         windowStart = now;
         refusedInWindow = 0;
       }
-      if (++refusedInWindow === limits.maxOpsPerSecond * 2) {
+      if (++refusedInWindow === floodRefusals) {
         log.warn('connection flooding past its op budget; disconnecting it', { connection: id, address });
         socket.terminate();
       }
