@@ -8,8 +8,7 @@ import { Quotas } from './Quotas.js';
 import type { BoundsSettings } from './settings.js';
 
 export { startLoadReport } from './loadReport.js';
-export { BoundedSocket, OutputBudget } from './OutputBudget.js';
-export type { QuotaRefusal } from './Quotas.js';
+export { BoundedSocket } from './OutputBudget.js';
 export { type BoundsSettings, boundsFromEnv } from './settings.js';
 export { type TokenBucket, tokenBucket } from './tokenBucket.js';
 
@@ -52,4 +51,4 @@ export function createBounds(
 export function retryAfterSeconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
 }
-export { answerBytes, chargeWrite, creationAdmission, insertedBytes } from './charges.js';
+export { answerBytes, chargeWrite, creationAdmission } from './charges.js';
