@@ -198,7 +198,12 @@ async function historyGrowth(wsUrl: string, httpUrl: string) {
 async function main() {
   const dir = await tempDir('collab-bench-');
   const server = await startServer({
-    env: { SQLITE_PATH: `${dir.path}/bench.sqlite`, MAX_OPS_PER_SECOND: '100000' },
+    // 200 clients of the fan-out run connect from this one address.
+    env: {
+      SQLITE_PATH: `${dir.path}/bench.sqlite`,
+      MAX_OPS_PER_SECOND: '100000',
+      MAX_CONNECTIONS_PER_ADDRESS: '1000',
+    },
   });
   const peer = await startNaivePeer();
   try {

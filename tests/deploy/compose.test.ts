@@ -200,7 +200,9 @@ describe('docker-compose.yml', () => {
   });
 
   it('sets only variables the server reads (or the AWS SDK reads for it)', () => {
-    const configSource = readFileSync(join(repoRoot, 'apps/server/src/config.ts'), 'utf8');
+    const configSource = ['apps/server/src/config.ts', 'apps/server/src/limits/settings.ts']
+      .map((file) => readFileSync(join(repoRoot, file), 'utf8'))
+      .join('\n');
     const sdkVariables = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
     for (const name of Object.keys(env('server'))) {
       if (sdkVariables.includes(name)) continue;
@@ -230,6 +232,12 @@ describe('docker-compose.yml', () => {
     }
     // adapter-node refuses to start on an empty ORIGIN; the headers above replace it.
     expect(webEnv.ORIGIN).toBeUndefined();
+  });
+
+  it('[A6] the server trusts forwarding headers from nginx only, and nginx drops a Forwarded header the client wrote', () => {
+    expect(env('server').TRUST_PROXY).toBe('uniquelocal');
+    expect(template).toMatch(/proxy_set_header Forwarded "";/);
+    expect(template).toMatch(/proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/);
   });
 
   it('gives the server time to shut down gracefully on SIGTERM [S5]', () => {

@@ -2,6 +2,7 @@ import { type Limits, limitsFromEnv } from '@collab/protocol';
 import { Context } from 'effect';
 import { z } from 'zod';
 import { type AccessConfig, accessConfigFrom, accessEnvSchema } from './access/config.js';
+import { type BoundsSettings, boundsFromEnv } from './limits/settings.js';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -67,6 +68,8 @@ export interface AppConfig {
   readonly webBuildDir: string | undefined;
   readonly limits: Limits;
   readonly access: AccessConfig;
+  /** Cost bounds and trusted proxies (DESIGN.md §11, [A6]). */
+  readonly bounds: BoundsSettings;
 }
 
 /** Configuration problems, each naming the variable, so a bad value stops the start with a clear message. */
@@ -85,8 +88,10 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   let limits: Limits;
+  let bounds: BoundsSettings;
   try {
     limits = limitsFromEnv(present);
+    bounds = boundsFromEnv(present);
   } catch (error) {
     throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
   }
@@ -123,6 +128,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     webBuildDir: e.WEB_BUILD_DIR,
     limits,
     access,
+    bounds,
   };
 }
 

@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeApp } from './app.js';
 import { ConfigError, parseConfig } from './config.js';
-import { createAppServer, type WebHandler } from './http/server.js';
+import { createAppServer } from './http/server.js';
+import { guardStaticFiles, type WebHandler } from './http/webFiles.js';
+import { startLoadReport } from './limits/index.js';
 import { log, setLogLevel } from './log.js';
 
 /** The web app's adapter-node build: `apps/web/build` beside this package, unless WEB_BUILD_DIR says otherwise. */
@@ -14,7 +16,7 @@ async function loadWebHandler(dir: string | undefined): Promise<WebHandler | und
     return undefined;
   }
   const module = (await import(pathToFileURL(handlerFile).href)) as { handler: WebHandler };
-  return module.handler;
+  return guardStaticFiles(module.handler, buildDir);
 }
 
 async function main(): Promise<void> {
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
     throw error;
   }
   setLogLevel(config.logLevel);
+  if (config.bounds.loadReportMs) startLoadReport(config.bounds.loadReportMs);
 
   const app = makeApp(config);
   const services = await app.services;

@@ -42,6 +42,21 @@ describe('[E1] parseConfig', () => {
         jwt: undefined,
         apiKeys: new Map(),
       },
+      bounds: {
+        trustProxy: [],
+        maxBatchSize: 16,
+        maxStreamsPerConnection: 64,
+        maxConnectionsPerAddress: 256,
+        maxResponseBytes: 16 * 1024 * 1024,
+        maxQueuedOutputBytes: 256 * 1024 * 1024,
+        maxCreatesPerMinute: 300,
+        maxCreatesPerMinutePerAddress: 600,
+        maxDocumentsPerPrincipal: 5000,
+        maxBytesPerPrincipal: 1024 * 1024 * 1024,
+        maxRebaseSteps: 50_000,
+        rateLimitKeys: 100_000,
+        loadReportMs: undefined,
+      },
     });
     // §7 defaults: a 10 MiB document, 8 MiB messages.
     expect(config.limits.maxDocumentBytes).toBe(10 * 1024 * 1024);
@@ -77,6 +92,19 @@ describe('[E1] parseConfig', () => {
       MAX_NESTING_DEPTH: '5',
       MAX_DELTA_OPS: '6',
       MAX_HISTORY_PAGE: '8',
+      TRUST_PROXY: '10.0.0.1, 172.16.0.0/12,loopback',
+      MAX_BATCH_SIZE: '9',
+      MAX_STREAMS_PER_CONNECTION: '10',
+      MAX_CONNECTIONS_PER_ADDRESS: '11',
+      MAX_RESPONSE_BYTES: '12',
+      MAX_QUEUED_OUTPUT_BYTES: '13',
+      MAX_CREATES_PER_MINUTE: '14',
+      MAX_CREATES_PER_MINUTE_PER_ADDRESS: '15',
+      MAX_DOCUMENTS_PER_PRINCIPAL: '16',
+      MAX_BYTES_PER_PRINCIPAL: '17',
+      MAX_REBASE_STEPS: '19',
+      RATE_LIMIT_KEYS: '18',
+      LOAD_REPORT_MS: '20',
     });
     expect(config).toEqual({
       port: 9123,
@@ -110,7 +138,26 @@ describe('[E1] parseConfig', () => {
       },
       // Read and checked in access-config.test.ts.
       access: expect.any(Object),
+      bounds: {
+        trustProxy: ['10.0.0.1', '172.16.0.0/12', 'loopback'],
+        maxBatchSize: 9,
+        maxStreamsPerConnection: 10,
+        maxConnectionsPerAddress: 11,
+        maxResponseBytes: 12,
+        maxQueuedOutputBytes: 13,
+        maxCreatesPerMinute: 14,
+        maxCreatesPerMinutePerAddress: 15,
+        maxDocumentsPerPrincipal: 16,
+        maxBytesPerPrincipal: 17,
+        maxRebaseSteps: 19,
+        rateLimitKeys: 18,
+        loadReportMs: 20,
+      },
     });
+  });
+
+  it('[A6] a TRUST_PROXY entry that is not an address or a range stops the start, naming the variable', () => {
+    expect(configError({ TRUST_PROXY: '10.0.0.1,not-an-address' }).message).toMatch(/TRUST_PROXY/);
   });
 
   it('[E1] SQLite storage takes SQLITE_PATH; PORT 0 asks for any free port', () => {

@@ -81,6 +81,8 @@ export class DocumentSession {
   #presenceTimer: ReturnType<typeof setTimeout> | undefined;
   #presenceSentAt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The server refused our op as made on too old a version [L1]: it waits for the change stream. */
+  #awaitingCatchUp = false;
   readonly #stopConnection: () => void;
 
   constructor(transport: SessionTransport, snapshot: DocumentSnapshot, key?: string) {
@@ -158,6 +160,7 @@ export class DocumentSession {
       {
         onStarted: () => {
           this.#subscribed = true;
+          this.#awaitingCatchUp = false;
           this.#setConnection('online');
           this.#pump();
         },
@@ -194,7 +197,8 @@ export class DocumentSession {
       if (result.kind === 'remote') this.#events.emit('change', result.delta);
       if (result.kind === 'ack') acknowledged = true;
     }
-    if (acknowledged) {
+    if (acknowledged || this.#awaitingCatchUp) {
+      this.#awaitingCatchUp = false;
       this.#pump();
       // Our cursor was sent relative to the op just acknowledged: send it again in settled coordinates.
       if (this.#ownPresence) this.setPresence(this.#ownPresence.user, this.#ownPresence.range);
@@ -205,7 +209,7 @@ export class DocumentSession {
 
   /** Sends the in-flight op if it has not been sent on this connection [C4]. */
   #pump(): void {
-    if (this.#closed || !this.#subscribed || !this.#transport.isOpen()) return;
+    if (this.#closed || !this.#subscribed || this.#awaitingCatchUp || !this.#transport.isOpen()) return;
     const outgoing = this.#doc.takeOutgoing();
     if (!outgoing) return;
     this.#transport.api.documents.submit
@@ -221,6 +225,10 @@ export class DocumentSession {
         const error = toCollabError(cause);
         this.#doc.markDisconnected();
         if (error.tag === 'Disconnected') return; // resent on reconnect
+        if (error.tag === 'VersionTooOld') {
+          this.#resendAfterCatchingUp(outgoing.baseVersion);
+          return;
+        }
         if (error.retryable) {
           clearTimeout(this.#retryTimer);
           this.#retryTimer = setTimeout(() => this.#pump(), retryDelayMs);
@@ -230,6 +238,18 @@ export class DocumentSession {
         this.#events.emit('error', error);
         void this.#resync(error);
       });
+  }
+
+  /**
+   * [L1] The op was made on a version older than the server rebases from, so this copy is far behind.
+   * The change stream is bringing it up to date from the server's copy: every op it delivers transforms
+   * our pending edits (nothing typed is dropped), and recognises our own op if it was committed after all
+   * [C3]. The op is sent again, from the newer version, once the stream has delivered more (at once if it
+   * already has).
+   */
+  #resendAfterCatchingUp(sentOnVersion: number): void {
+    if (this.#doc.version > sentOnVersion) this.#pump();
+    else this.#awaitingCatchUp = true;
   }
 
   /** Replaces the local copy with the server's current document; unacknowledged edits are dropped. */

@@ -13,6 +13,12 @@ export const errorCatalogue = {
   VersionAhead: { code: 'BAD_REQUEST', status: 400, message: 'The base version is ahead of the document' },
   Unauthorized: { code: 'UNAUTHORIZED', status: 401, message: 'The credentials are not valid' },
   Forbidden: { code: 'FORBIDDEN', status: 403, message: 'You may not change this document' },
+  /** [L1] older than the ops the server keeps for rebasing: catch up with the document, then send again. */
+  VersionTooOld: {
+    code: 'PRECONDITION_FAILED',
+    status: 412,
+    message: 'The base version is older than the server keeps; catch up and send again',
+  },
   DocumentNotFound: { code: 'NOT_FOUND', status: 404, message: 'Document not found' },
   DocumentExists: { code: 'CONFLICT', status: 409, message: 'A document with this id already exists' },
   LimitExceeded: { code: 'PAYLOAD_TOO_LARGE', status: 413, message: 'A limit was exceeded' },

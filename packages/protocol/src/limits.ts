@@ -12,8 +12,11 @@ export const limitDefaults = {
   maxConnectionsPerDocument: 500,
   /** Deepest nesting of arrays and objects accepted in any payload. */
   maxNestingDepth: 16,
-  /** Most ops in one delta. */
-  maxDeltaOps: 100_000,
+  /**
+   * Most ops in one delta: far more than a pasted formatted megabyte (~37,000 ops), half the 100,000 that
+   * block the event loop for a second [L1].
+   */
+  maxDeltaOps: 50_000,
   /** Most committed ops returned by one `documents.history` page. */
   maxHistoryPage: 1000,
 } as const;

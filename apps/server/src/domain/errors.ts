@@ -20,6 +20,9 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>()('Unauthoriz
 export class Forbidden extends Schema.TaggedError<Forbidden>()('Forbidden', {
   message: Schema.String,
 }) {}
+export class VersionTooOld extends Schema.TaggedError<VersionTooOld>()('VersionTooOld', {
+  message: Schema.String,
+}) {}
 export class DocumentNotFound extends Schema.TaggedError<DocumentNotFound>()('DocumentNotFound', {
   message: Schema.String,
 }) {}
@@ -29,11 +32,14 @@ export class DocumentExists extends Schema.TaggedError<DocumentExists>()('Docume
 export class LimitExceeded extends Schema.TaggedError<LimitExceeded>()('LimitExceeded', {
   message: Schema.String,
 }) {}
+/** `retryAfterMs`: when trying again may succeed (sent as `Retry-After`). */
 export class RateLimited extends Schema.TaggedError<RateLimited>()('RateLimited', {
   message: Schema.String,
+  retryAfterMs: Schema.Number,
 }) {}
 export class TooManyConnections extends Schema.TaggedError<TooManyConnections>()('TooManyConnections', {
   message: Schema.String,
+  retryAfterMs: Schema.Number,
 }) {}
 export class Unavailable extends Schema.TaggedError<Unavailable>()('Unavailable', {
   message: Schema.String,
@@ -45,6 +51,7 @@ export type AppError =
   | VersionAhead
   | Unauthorized
   | Forbidden
+  | VersionTooOld
   | DocumentNotFound
   | DocumentExists
   | LimitExceeded

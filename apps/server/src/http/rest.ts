@@ -20,9 +20,16 @@ import type { AccessConfig } from '../access/config.js';
 import type { Principal } from '../access/principal.js';
 import type { AppServices } from '../app.js';
 import type { AppError } from '../domain/errors.js';
+import {
+  type Bounds,
+  chargeWrite,
+  creationAdmission,
+  quotaKeyOf,
+  retryAfterSeconds,
+} from '../limits/index.js';
 import { log } from '../log.js';
+import type { StorageFailure } from '../storage/index.js';
 import { settle } from '../transport/settle.js';
-import { httpConnection } from '../trpc/context.js';
 import { readBody } from './body.js';
 import { sendJson } from './json.js';
 
@@ -51,6 +58,8 @@ export function isRestPath(path: string): boolean {
 interface Reply {
   readonly status: number;
   readonly body: unknown;
+  /** Seconds for `Retry-After` (429). */
+  readonly retryAfter?: number;
 }
 
 type Route =
@@ -83,7 +92,8 @@ const dataRequired = detail(400, 'Data field is required');
 function errorReply(error: AppError | undefined): Reply {
   if (!error) return detail(500, errorCatalogue.Internal.message);
   if (error._tag === 'DocumentNotFound') return { status: 404, body: { Error: 'Document not found' } };
-  return detail(errorCatalogue[error._tag].status, error.message);
+  const reply = detail(errorCatalogue[error._tag].status, error.message);
+  return 'retryAfterMs' in error ? { ...reply, retryAfter: retryAfterSeconds(error.retryAfterMs) } : reply;
 }
 
 function parseId(rawId: string): { id: DocumentId } | Reply {
@@ -138,6 +148,7 @@ export interface RestDeps {
   readonly services: AppServices;
   readonly limits: Limits;
   readonly access: AccessConfig;
+  readonly bounds: Bounds;
 }
 
 /** REST writes are JSON only, so a cross-site form or `text/plain` request cannot make one [A5]. */
@@ -147,7 +158,7 @@ function isJson(req: IncomingMessage): boolean {
 }
 
 /** The handler of every path under `/api/database`. */
-export function createRestHandler({ services, limits, access }: RestDeps) {
+export function createRestHandler({ services, limits, access, bounds }: RestDeps) {
   const { sessions } = services;
 
   /**
@@ -160,10 +171,17 @@ export function createRestHandler({ services, limits, access }: RestDeps) {
     );
 
   /** Replaces the contents as one op, or creates the document when it does not exist (yet). */
-  const store = (principal: Principal, id: string, delta: DeltaJson, createFirst: boolean) => {
+  const store = (
+    principal: Principal,
+    id: string,
+    delta: DeltaJson,
+    createFirst: boolean,
+    address: string,
+  ) => {
     const clientId = `${principal.authorId}.rest-${randomUUID()}`;
     const replace = sessions.replace(id, delta, clientId).pipe(Effect.asVoid);
-    const create = sessions.create(id, delta).pipe(Effect.asVoid);
+    const admit = creationAdmission(bounds.quotas, quotaKeyOf(principal, address), address);
+    const create = sessions.create(id, delta, admit).pipe(Effect.asVoid);
     const write = createFirst
       ? create.pipe(Effect.catchTag('DocumentExists', () => replace))
       : replace.pipe(
@@ -174,8 +192,16 @@ export function createRestHandler({ services, limits, access }: RestDeps) {
     return allow(principal, id, 'editor', true).pipe(Effect.andThen(write));
   };
 
-  const documentReply = async (principal: Principal, id: string, create: boolean): Promise<Reply> => {
-    const read = create ? sessions.getOrCreate(id) : sessions.get(id);
+  const documentReply = async (
+    principal: Principal,
+    id: string,
+    create: boolean,
+    address: string,
+  ): Promise<Reply> => {
+    const admit = creationAdmission(bounds.quotas, quotaKeyOf(principal, address), address);
+    const read: Effect.Effect<{ delta: DeltaJson }, AppError | StorageFailure> = create
+      ? sessions.getOrCreate(id, admit)
+      : sessions.get(id);
     const outcome = await settle(allow(principal, id, 'viewer', create).pipe(Effect.andThen(read)), {
       route: create ? 'rest.getorcreate' : 'rest.get',
       docId: id,
@@ -189,9 +215,12 @@ export function createRestHandler({ services, limits, access }: RestDeps) {
     id: string,
     delta: DeltaJson,
     createFirst: boolean,
+    address: string,
     success: Reply,
   ) => {
-    const outcome = await settle(store(principal, id, delta, createFirst), {
+    const refusal = chargeWrite(bounds.quotas, quotaKeyOf(principal, address), delta.ops);
+    if (refusal) return errorReply(refusal);
+    const outcome = await settle(store(principal, id, delta, createFirst, address), {
       route: createFirst ? 'rest.create' : 'rest.update',
       docId: id,
     });
@@ -200,8 +229,13 @@ export function createRestHandler({ services, limits, access }: RestDeps) {
 
   const handle = async (req: IncomingMessage, route: Route): Promise<Reply> => {
     const writes = route.name !== 'get';
-    if (writes && !httpConnection(req, limits.maxOpsPerSecond).takeToken()) {
-      return detail(errorCatalogue.RateLimited.status, 'Too many operations from this address; slow down');
+    const address = bounds.addressOf(req);
+    const wait = writes ? bounds.httpOps.take(address) : 0;
+    if (wait > 0) {
+      return {
+        ...detail(errorCatalogue.RateLimited.status, 'Too many operations from this address; slow down'),
+        retryAfter: retryAfterSeconds(wait),
+      };
     }
     if ((route.name === 'create' || route.name === 'update') && !isJson(req)) {
       req.resume();
@@ -216,7 +250,7 @@ export function createRestHandler({ services, limits, access }: RestDeps) {
       const delta = decodeData(read.body.Data, limits);
       if (isReply(delta)) return delta;
       const id = read.body.id ?? randomUUID();
-      return writeReply(principal, id, delta, true, {
+      return writeReply(principal, id, delta, true, address, {
         status: 200,
         body: { message: 'Document created successfully', document_id: id },
       });
@@ -224,14 +258,14 @@ export function createRestHandler({ services, limits, access }: RestDeps) {
     const parsedId = parseId(route.rawId);
     if (isReply(parsedId)) return parsedId;
     const { id } = parsedId;
-    if (route.name === 'get') return documentReply(principal, id, false);
-    if (route.name === 'getOrCreate') return documentReply(principal, id, true);
+    if (route.name === 'get') return documentReply(principal, id, false, address);
+    if (route.name === 'getOrCreate') return documentReply(principal, id, true, address);
     const read = await readJsonBody(req, LegacyUpdateBody, limits);
     if (isReply(read)) return read;
     const delta = decodeData(read.body.Data, limits);
     if (isReply(delta)) return delta;
     const stored = encodeLegacyData(normalizeDocument(new Delta(delta.ops)).ops);
-    return writeReply(principal, id, delta, false, { status: 200, body: { Data: stored } });
+    return writeReply(principal, id, delta, false, address, { status: 200, body: { Data: stored } });
   };
 
   return (req: IncomingMessage, res: ServerResponse, path: string): void => {
@@ -264,6 +298,7 @@ export function createRestHandler({ services, limits, access }: RestDeps) {
     handle(req, route).then(
       (reply) => {
         if (reply.status >= 400 && reply.status < 500) log.debug('REST request refused', { path, ...reply });
+        if (reply.retryAfter !== undefined) res.setHeader('retry-after', String(reply.retryAfter));
         sendJson(res, reply.status, reply.body);
       },
       (error: unknown) => {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { isErrorTag } from '@collab/protocol';
+import { errorCatalogue, isErrorTag } from '@collab/protocol';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
@@ -8,6 +8,7 @@ import { baseSecurityHeaders, hostAllowed, isStateChanging, originAllowed } from
 import type { AppServices } from '../app.js';
 import type { AppConfig } from '../config.js';
 import { createLegacySocketServer, isLegacySocketPath } from '../legacy/LegacySocket.js';
+import { BoundedSocket, connectionRetryAfterMs, createBounds, retryAfterSeconds } from '../limits/index.js';
 import { bindLogContext, enterLogContext, log, newRequestId, withLogContext } from '../log.js';
 import { type Observability, observabilityRoute } from '../observability/index.js';
 import { appRouter } from '../router/index.js';
@@ -16,9 +17,7 @@ import { tagByCode } from '../trpc/init.js';
 import { runEffect } from '../trpc/run.js';
 import { sendJson } from './json.js';
 import { createRestHandler, isRestPath } from './rest.js';
-
-/** A connect-style handler (SvelteKit's adapter-node `handler`). */
-export type WebHandler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+import type { WebHandler } from './webFiles.js';
 
 export interface HttpServerOptions {
   readonly config: AppConfig;
@@ -35,31 +34,57 @@ export interface HttpServerOptions {
 export function createAppServer({ config, services, web, observability }: HttpServerOptions) {
   const { metrics } = observability;
   const { limits } = config;
+  const bounds = createBounds(config.bounds, limits, config.maxSocketBacklogBytes);
   let shuttingDown = false;
 
   const baseContext = {
     run: runEffect,
     services,
     limits,
+    bounds,
     maxSocketBacklogBytes: config.maxSocketBacklogBytes,
+  };
+
+  /** [L4] an unexpected failure is logged with the id of its request or connection; the client learns nothing of it. */
+  /** Every refusal is counted by tag [O1]; a defect is logged, never answered with its internals [L4]. */
+  const onError = ({
+    error,
+    path,
+    ctx,
+  }: {
+    error: { code: string; cause?: unknown };
+    path?: string;
+    ctx?: TrpcContext;
+  }) => {
+    metrics.refusals.inc({ tag: errorTag(error) });
+    if (error.code === 'INTERNAL_SERVER_ERROR')
+      log.error('tRPC error', { path, requestId: ctx?.connection.id, error: error.cause ?? error });
   };
 
   const trpcHttp = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
     maxBodySize: limits.maxMessageBytes,
+    // [L2] a batch is bounded in calls here, and in answer bytes by the request's answer budget.
+    maxBatchSize: config.bounds.maxBatchSize,
     createContext: async ({ req, res }): Promise<TrpcContext> => ({
       ...baseContext,
       request: req,
       response: res,
-      connection: httpConnection(req, limits.maxOpsPerSecond),
+      connection: httpConnection(req, bounds),
       principal: await runEffect(services.access.authenticate(req, undefined)),
     }),
-    onError: ({ error, path }) => {
-      metrics.refusals.inc({ tag: errorTag(error) });
-      if (error.code === 'INTERNAL_SERVER_ERROR')
-        log.error('tRPC error', { path, error: error.cause ?? error });
+    // [L3] refusals for too many requests say when to come back.
+    responseMeta: ({ errors }) => {
+      const waits = errors.flatMap((error) => {
+        const wait = (error.cause as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+        return typeof wait === 'number' ? [wait] : [];
+      });
+      return waits.length > 0
+        ? { headers: { 'retry-after': String(retryAfterSeconds(Math.max(...waits))) } }
+        : {};
     },
+    onError,
   });
 
   const connections = new WeakMap<object, Connection>();
@@ -68,9 +93,10 @@ export function createAppServer({ config, services, web, observability }: HttpSe
   const trpcSockets = new WebSocketServer({
     noServer: true,
     maxPayload: 2 * limits.maxMessageBytes + 65_536,
+    WebSocket: BoundedSocket,
   });
-  trpcSockets.on('connection', (socket) => {
-    const connection = websocketConnection(socket, limits.maxOpsPerSecond);
+  trpcSockets.on('connection', (socket: BoundedSocket, req: IncomingMessage) => {
+    const connection = websocketConnection(socket, bounds.addressOf(req), limits, bounds);
     connections.set(socket, connection);
     metrics.observeSocket(socket, 'trpc');
     socket.prependListener('message', () => enterLogContext({ connectionId: connection.id }));
@@ -82,26 +108,26 @@ export function createAppServer({ config, services, web, observability }: HttpSe
     wss: trpcSockets,
     router: appRouter,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
+    // A reconnecting client resubscribes all its streams in one message.
+    maxBatchSize: Math.max(config.bounds.maxBatchSize, config.bounds.maxStreamsPerConnection),
     // Once per connection: its principal comes from the token in its connection params, else its cookie [A1].
     createContext: async ({ req, res, info }): Promise<TrpcContext> => {
-      const connection = connections.get(res) ?? websocketConnection(res, limits.maxOpsPerSecond);
+      const connection =
+        connections.get(res) ?? websocketConnection(res, bounds.addressOf(req), limits, bounds);
       const token = info.connectionParams?.token;
       const principal = await runEffect(
         services.access.authenticate(req, typeof token === 'string' ? token : undefined),
       );
       return { ...baseContext, request: req, response: undefined, connection, principal };
     },
-    onError: ({ error, path }) => {
-      metrics.refusals.inc({ tag: errorTag(error) });
-      if (error.code === 'INTERNAL_SERVER_ERROR')
-        log.error('tRPC error', { path, error: error.cause ?? error });
-    },
+    onError,
   });
 
-  const rest = createRestHandler({ services, limits, access: config.access });
+  const rest = createRestHandler({ services, limits, access: config.access, bounds });
   const legacySockets = createLegacySocketServer({
     services,
     limits,
+    bounds,
     maxSocketBacklogBytes: config.maxSocketBacklogBytes,
   });
 
@@ -124,7 +150,14 @@ export function createAppServer({ config, services, web, observability }: HttpSe
           log.debug('http request', { method: req.method, path: pathOf(req), status: res.statusCode }),
         ),
       );
-      route(req, res);
+      try {
+        route(req, res);
+      } catch (error) {
+        // [L4] a bug in one request never ends the process.
+        log.error('request failed', { path: pathOf(req), error });
+        if (!res.headersSent) sendJson(res, 500, { error: errorCatalogue.Internal.message });
+        else res.destroy();
+      }
     }),
   );
 
@@ -169,6 +202,7 @@ export function createAppServer({ config, services, web, observability }: HttpSe
   };
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', (error) => log.debug('upgrade socket error', { error }));
     const path = pathOf(req);
     const route = shuttingDown ? undefined : upgradeRoutes.find((r) => r.matches(path));
     if (!route) {
@@ -180,7 +214,26 @@ export function createAppServer({ config, services, web, observability }: HttpSe
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return;
     }
-    route.server.handleUpgrade(req, socket, head, (ws) => route.server.emit('connection', ws, req));
+    // [L3] connections per client address, counted until the socket closes.
+    const release = bounds.connections.open(bounds.addressOf(req));
+    if (!release) {
+      const body = JSON.stringify({
+        error: { message: 'Too many connections from this address', data: { tag: 'TooManyConnections' } },
+      });
+      socket.end(
+        `HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${retryAfterSeconds(connectionRetryAfterMs)}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      return;
+    }
+    socket.once('close', release);
+    route.server.handleUpgrade(req, socket, head, (ws) => {
+      if (ws instanceof BoundedSocket) {
+        ws.budget = bounds.output;
+        bounds.output.track(ws);
+      }
+      route.server.emit('connection', ws, req);
+    });
   });
 
   return {

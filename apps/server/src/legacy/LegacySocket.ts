@@ -8,11 +8,18 @@ import type { AccessWatch } from '../access/AccessControl.js';
 import { anonymous } from '../access/principal.js';
 import type { AppServices } from '../app.js';
 import type { AppError } from '../domain/errors.js';
+import {
+  BoundedSocket,
+  type Bounds,
+  creationAdmission,
+  quotaKeyOf,
+  type TokenBucket,
+  tokenBucket,
+} from '../limits/index.js';
 import { log } from '../log.js';
 import { changesPageSize } from '../sessions/DocumentSession.js';
 import type { SessionLease } from '../sessions/DocumentSessions.js';
 import { settle } from '../transport/settle.js';
-import { tokenBucket } from '../trpc/context.js';
 import { dbDocumentFrame, errorFrame, parseClientFrame, updateDocumentFrame } from './frames.js';
 import { LegacyView } from './LegacyView.js';
 
@@ -41,6 +48,7 @@ const closeGraceMs = 30_000;
 export interface LegacySocketOptions {
   readonly services: AppServices;
   readonly limits: Limits;
+  readonly bounds: Bounds;
   /** Bytes queued on one socket before it is cut as a slow client [P1]. */
   readonly maxSocketBacklogBytes: number;
   /** Liveness ping interval; a connection that misses a whole interval is dropped. */
@@ -54,6 +62,7 @@ export function createLegacySocketServer(options: LegacySocketOptions) {
   const server = new WebSocketServer({
     noServer: true,
     maxPayload: 2 * options.limits.maxMessageBytes + 65_536,
+    WebSocket: BoundedSocket,
   });
   const connections = new Set<LegacyConnection>();
   server.on('connection', (socket: WebSocket, req: IncomingMessage) => {
@@ -102,7 +111,9 @@ class LegacyConnection {
   readonly #transport: IncomingMessage['socket'];
   readonly #options: LegacySocketOptions;
   readonly #docId: DocumentId | undefined;
-  readonly #takeToken: () => boolean;
+  readonly #takeToken: TokenBucket;
+  /** [A6] the client's address: the legacy socket's principal for quotas until it has an established one. */
+  readonly #address: string;
   readonly #stop = new AbortController();
   #lease: SessionLease | undefined;
   #loading = false;
@@ -116,6 +127,7 @@ class LegacyConnection {
     this.#transport = req.socket;
     this.#options = options;
     this.#takeToken = tokenBucket(options.limits.maxOpsPerSecond);
+    this.#address = options.bounds.addressOf(req);
     this.#docId = documentIdOf(req);
     socket.on('close', () => this.#onClose());
     socket.on('error', (error) => log.debug('legacy socket error', { docId: this.#docId, error }));
@@ -176,7 +188,7 @@ class LegacyConnection {
       this.#sendError(parsed.message);
       return;
     }
-    const allowed = this.#takeToken();
+    const allowed = this.#takeToken() === 0;
     const { frame } = parsed;
     switch (frame.key) {
       case 'get-document':
@@ -268,7 +280,9 @@ class LegacyConnection {
       return;
     }
     this.#canEdit = allowed.value !== 'viewer';
-    const created = await settle(sessions.getOrCreate(docId), context);
+    const { quotas } = this.#options.bounds;
+    const admit = creationAdmission(quotas, quotaKeyOf(anonymous, this.#address), this.#address);
+    const created = await settle(sessions.getOrCreate(docId, admit), context);
     if (!created.ok) {
       this.#sendError(describe(created.error));
       return;

@@ -24,8 +24,8 @@ export function instrumentedSessions(sessions: Sessions, metrics: Metrics): Sess
     ...sessions,
     submit: (id, request) => timedCommit('submit', sessions.submit(id, request)),
     replace: (id, delta, clientId) => timedCommit('replace', sessions.replace(id, delta, clientId)),
-    lease: (id, connectionId) =>
-      sessions.lease(id, connectionId).pipe(
+    lease: (id) =>
+      sessions.lease(id).pipe(
         Effect.map((lease) => {
           metrics.streams.inc();
           let released = false;

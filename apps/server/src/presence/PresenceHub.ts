@@ -3,7 +3,7 @@ import type { PresenceEntry, PresenceEvent, PresenceUpdateInput } from '@collab/
 import { Context, Effect, Layer } from 'effect';
 import { Broadcast } from '../broadcast/Broadcast.js';
 import { Config } from '../config.js';
-import { LimitExceeded } from '../domain/errors.js';
+import { LimitExceeded, VersionTooOld } from '../domain/errors.js';
 import type { DocumentSession } from '../sessions/DocumentSession.js';
 
 type Listener = (event: PresenceEvent) => void;
@@ -41,7 +41,7 @@ export class PresenceHub extends Context.Service<
       session: DocumentSession,
       input: PresenceUpdateInput,
       connectionId: string | undefined,
-    ): Effect.Effect<void, LimitExceeded>;
+    ): Effect.Effect<void, LimitExceeded | VersionTooOld>;
     /** Everyone present now, then every change, until the returned function is called. */
     listen(session: DocumentSession, listener: Listener): () => void;
     /** Removes a client (its stream on `connectionId` ended) and tells everyone; another connection's entry stays [A4]. */
@@ -176,15 +176,17 @@ export class PresenceHub extends Context.Service<
             let range = input.range;
             let version = Math.min(input.version, session.version);
             if (range && version < session.version) {
+              // [L1] a cursor is moved only through the ops kept in memory.
+              if (!session.keeps(version)) {
+                return yield* new VersionTooOld({
+                  message: `version ${version} is older than the recent versions the server keeps (head ${session.version}); catch up and send again`,
+                });
+              }
               const ops = yield* session
                 .opsBetween(version, session.version)
-                .pipe(Effect.catch(() => Effect.succeed(undefined)));
-              if (ops) {
-                for (const op of ops)
-                  range = transformRange(range, new Delta(op.delta.ops), op.clientId === input.clientId);
-              } else {
-                range = null;
-              }
+                .pipe(Effect.catch(() => Effect.succeed([])));
+              for (const op of ops)
+                range = transformRange(range, new Delta(op.delta.ops), op.clientId === input.clientId);
               version = session.version;
             }
             const entry: PresenceEntry = { clientId: input.clientId, user: input.user, range, version };

@@ -12,31 +12,68 @@ import {
 import { tracked } from '@trpc/server';
 import { Effect } from 'effect';
 import { LimitExceeded, VersionAhead } from '../domain/errors.js';
+import { answerBytes, chargeWrite, creationAdmission, quotaKeyOf } from '../limits/index.js';
 import { log } from '../log.js';
 import { changesPageSize } from '../sessions/DocumentSession.js';
+import type { SessionLease } from '../sessions/DocumentSessions.js';
 import { requireOwnClientId } from '../trpc/access.js';
-import { editorProcedure, router, viewerProcedure, writeProcedure } from '../trpc/init.js';
+import type { TrpcContext } from '../trpc/context.js';
+import { editorProcedure, openStream, router, viewerProcedure, writeProcedure } from '../trpc/init.js';
 import { toTrpcError } from '../trpc/run.js';
 
-/** Most ops in one `documents.changes` event while catching up. */
+/**
+ * [L2] Counts an answer's ops against the request's answer budget, so that a small batch cannot make
+ * the server build a huge answer (HTTP batches are answered as one body).
+ */
+function charge<
+  T extends { delta: { ops: readonly object[] } } | { ops: readonly { delta: { ops: readonly object[] } }[] },
+>(ctx: TrpcContext, answer: T): T {
+  const bytes =
+    'delta' in answer
+      ? answerBytes(answer.delta.ops)
+      : answer.ops.reduce((sum, op) => sum + answerBytes(op.delta.ops), 0);
+  if (!ctx.connection.chargeOutput(bytes)) {
+    throw toTrpcError(
+      new LimitExceeded({
+        message: `The answers to this request would be over ${ctx.bounds.settings.maxResponseBytes} bytes; ask for fewer at once`,
+      }),
+    );
+  }
+  return answer;
+}
+
+const admission = (ctx: TrpcContext) =>
+  creationAdmission(
+    ctx.bounds.quotas,
+    quotaKeyOf(ctx.principal, ctx.connection.address),
+    ctx.connection.address,
+  );
+
+function chargeWriteOrThrow(ctx: TrpcContext, ops: readonly object[]): void {
+  const refusal = chargeWrite(ctx.bounds.quotas, quotaKeyOf(ctx.principal, ctx.connection.address), ops);
+  if (refusal) throw toTrpcError(refusal);
+}
 
 export const documentsRouter = router({
   get: viewerProcedure
     .input(DocumentRef)
-    .query(({ input, ctx }) => ctx.run(ctx.services.sessions.get(input.id), { procedure: 'documents.get' })),
+    .query(async ({ input, ctx }) =>
+      charge(ctx, await ctx.run(ctx.services.sessions.get(input.id), { procedure: 'documents.get' })),
+    ),
 
   /** A new document is owned by its creator [A2]; an existing one needs at least the viewer role [A3]. */
-  getOrCreate: writeProcedure.input(DocumentRef).mutation(({ input, ctx }) => {
+  getOrCreate: writeProcedure.input(DocumentRef).mutation(async ({ input, ctx }) => {
     const { access, sessions } = ctx.services;
-    return ctx.run(
+    const document = await ctx.run(
       access
         .claim(ctx.principal, input.id)
         .pipe(
           Effect.andThen(access.require(ctx.principal, input.id, input.key, 'viewer')),
-          Effect.andThen(sessions.getOrCreate(input.id)),
+          Effect.andThen(sessions.getOrCreate(input.id, admission(ctx))),
         ),
       { procedure: 'documents.getOrCreate', docId: input.id },
     );
+    return charge(ctx, document);
   }),
 
   create: writeProcedure.input(CreateInput).mutation(({ input, ctx }) => {
@@ -44,13 +81,14 @@ export const documentsRouter = router({
     return ctx.run(
       ctx.services.access
         .claim(ctx.principal, id)
-        .pipe(Effect.andThen(ctx.services.sessions.create(id, input.delta))),
+        .pipe(Effect.andThen(ctx.services.sessions.create(id, input.delta, admission(ctx)))),
       { procedure: 'documents.create', docId: id },
     );
   }),
 
   /** Replaces the whole contents; committed as one op (the diff), so live editors see it. */
   update: editorProcedure.input(UpdateInput).mutation(async ({ input, ctx }) => {
+    chargeWriteOrThrow(ctx, input.delta.ops);
     const { version } = await ctx.run(
       ctx.services.sessions.replace(
         input.id,
@@ -65,13 +103,7 @@ export const documentsRouter = router({
   /** [C1] commits an op made on `baseVersion`; [C3] a resubmitted op answers with its original version. */
   submit: editorProcedure.input(SubmitInput).mutation(async ({ input, ctx }) => {
     requireOwnClientId(ctx, input.clientId);
-    if (input.delta.ops.length > ctx.limits.maxDeltaOps) {
-      throw toTrpcError(
-        new LimitExceeded({
-          message: `The delta has ${input.delta.ops.length} ops, over the limit of ${ctx.limits.maxDeltaOps}`,
-        }),
-      );
-    }
+    chargeWriteOrThrow(ctx, input.delta.ops);
     const version = await ctx.run(
       ctx.services.sessions.submit(input.id, {
         clientId: input.clientId,
@@ -89,14 +121,14 @@ export const documentsRouter = router({
    * no duplicate; each event holds consecutive ops and is tracked by the version of its last op.
    */
   changes: viewerProcedure.input(ChangesInput).subscription(async function* ({ input, ctx, signal }) {
-    const lease = await ctx.run(ctx.services.sessions.lease(input.id, ctx.connection.id), {
-      procedure: 'documents.changes',
-    });
-    const { session } = lease;
+    const closeStream = openStream(ctx);
+    let lease: SessionLease | undefined;
     // [A3] the stream ends within seconds when its access is revoked or lowered.
     const watch = ctx.services.access.watch(ctx.principal, input.id, input.key, 'viewer');
     const abort = signal ? AbortSignal.any([signal, watch.signal]) : watch.signal;
     try {
+      lease = await ctx.run(ctx.services.sessions.lease(input.id), { procedure: 'documents.changes' });
+      const { session } = lease;
       let last = input.lastEventId != null ? Number(input.lastEventId) : input.sinceVersion;
       if (!(await ctx.run(session.reach(last), { procedure: 'documents.changes', docId: input.id }))) {
         throw toTrpcError(
@@ -131,7 +163,8 @@ export const documentsRouter = router({
       if (lost) throw toTrpcError(lost);
     } finally {
       watch.stop();
-      lease.release();
+      lease?.release();
+      closeStream();
     }
   }),
 
@@ -145,12 +178,12 @@ export const documentsRouter = router({
           const limit = Math.min(input.limit ?? ctx.limits.maxHistoryPage, ctx.limits.maxHistoryPage);
           const ops = yield* session.opsBetween(input.fromVersion, to, limit);
           const lastVersion = ops.at(-1)?.version ?? to;
-          return {
+          return charge(ctx, {
             id: input.id,
             ops,
             headVersion: head,
             nextFromVersion: lastVersion < to ? lastVersion : null,
-          };
+          });
         }),
       ),
       { procedure: 'documents.history', docId: input.id },

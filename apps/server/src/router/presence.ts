@@ -1,11 +1,13 @@
 import { type PresenceEvent, PresenceStreamInput, PresenceUpdateInput } from '@collab/protocol';
 import { requireOwnClientId } from '../trpc/access.js';
-import { router, viewerProcedure, writeProcedure } from '../trpc/init.js';
+import { openStream, router, viewerProcedure, writeProcedure } from '../trpc/init.js';
 import { toTrpcError } from '../trpc/run.js';
 
 export const presenceRouter = router({
-  /** [C6] a client's cursor and selection at its document version; refresh it to keep it alive. */
-  /** Viewers publish presence too [A3]; only under the caller's own clientIds [A4]. */
+  /**
+   * [C6] a client's cursor and selection at its document version; refresh it to keep it alive. Viewers
+   * publish presence too [A3]; only under the caller's own clientIds [A4].
+   */
   update: writeProcedure.input(PresenceUpdateInput).mutation(async ({ input, ctx }) => {
     requireOwnClientId(ctx, input.clientId);
     const { sessions, presence, access } = ctx.services;
@@ -26,9 +28,13 @@ export const presenceRouter = router({
   stream: viewerProcedure.input(PresenceStreamInput).subscription(async function* ({ input, ctx, signal }) {
     requireOwnClientId(ctx, input.clientId);
     const { sessions, presence, access } = ctx.services;
-    const lease = await ctx.run(sessions.lease(input.id, ctx.connection.id), {
-      procedure: 'presence.stream',
-    });
+    const closeStream = openStream(ctx);
+    const lease = await ctx
+      .run(sessions.lease(input.id), { procedure: 'presence.stream' })
+      .catch((error: unknown) => {
+        closeStream();
+        throw error;
+      });
     // Latest event per client: a burst of cursor moves costs one message per client.
     const pending = new Map<string, PresenceEvent>();
     let wake: (() => void) | undefined;
@@ -62,6 +68,7 @@ export const presenceRouter = router({
       // [A4] only this connection's own entry leaves.
       if (input.clientId) presence.leave(input.id, input.clientId, ctx.connection.id);
       lease.release();
+      closeStream();
     }
   }),
 });

@@ -1,12 +1,20 @@
 import { applyChange, Delta, isNoop, rebase, validateChange } from '@collab/ot';
 import { type CommittedOp, deltaContentProblem, type Limits, type Op } from '@collab/protocol';
 import { Clock, Effect, Semaphore } from 'effect';
-import { InvalidOperation, LimitExceeded, Unavailable, VersionAhead } from '../domain/errors.js';
+import {
+  InvalidOperation,
+  LimitExceeded,
+  Unavailable,
+  VersionAhead,
+  VersionTooOld,
+} from '../domain/errors.js';
 import { log } from '../log.js';
 import type { DocumentStore, Snapshot, StorageFailure, StoredOp } from '../storage/DocumentStore.js';
 
 export interface SessionSettings {
   readonly recentOpsWindow: number;
+  /** Most op steps one rebase may take [L1]. */
+  readonly maxRebaseSteps: number;
   readonly snapshotEveryOps: number;
   readonly snapshotIntervalMs: number;
   readonly limits: Limits;
@@ -76,8 +84,8 @@ export class DocumentSession {
   private disposed = false;
   /** Subscriptions and requests using the session; at 0 it may be unloaded [S3]. */
   users = 0;
-  /** Connections following this document (a connection may hold several streams), with their stream count. */
-  readonly connections = new Map<string, number>();
+  /** Streams (subscriptions, legacy sockets) following this document [L3]. */
+  streams = 0;
 
   constructor(
     private readonly deps: SessionDeps,
@@ -167,10 +175,25 @@ export class DocumentSession {
       // [C3] an op already committed (its ack was lost) answers with its original version.
       const known = self.recentIds.get(opId(request.clientId, request.seq));
       if (known !== undefined) return known;
+      // [L1] rebase only over the ops kept in memory: never read and transform history for one request.
+      if (!self.keeps(request.baseVersion)) {
+        return yield* new VersionTooOld({
+          message: `baseVersion ${request.baseVersion} is older than the ${self.deps.settings.recentOpsWindow} recent versions the server keeps (head ${self.head}); catch up and send again`,
+        });
+      }
+      yield* self.checkInsertSize(request.delta);
       const since = yield* self.opsBetween(request.baseVersion, self.head);
       const committed = since.find((op) => op.clientId === request.clientId && op.seq === request.seq);
       if (committed) return committed.version;
 
+      // [L1] the cost of rebasing grows with the change's ops times the ops committed since: bounded.
+      let steps = 0;
+      for (const op of since) steps += request.delta.ops.length + op.delta.ops.length;
+      if (steps > self.deps.settings.maxRebaseSteps) {
+        return yield* new VersionTooOld({
+          message: `The change is too large to rebase over the ${since.length} ops committed since version ${request.baseVersion}; catch up and send it again`,
+        });
+      }
       const committedSince = since.map((op) => ({ delta: new Delta(op.delta.ops), clientId: op.clientId }));
       // Checked on the version it was made on first, so the error names the client's own positions.
       const lengthAtBase = committedSince.reduce(
@@ -208,6 +231,29 @@ export class DocumentSession {
       yield* self.catchUpLocked();
       return lostRace;
     });
+  }
+
+  /**
+   * Whether the ops after `version` are all kept in memory, so that rebasing from it or moving a cursor
+   * from it costs at most the recent window [L1].
+   */
+  keeps(version: number): boolean {
+    if (version >= this.head) return true;
+    const first = this.recent[0];
+    return first !== undefined && first.version <= version + 1;
+  }
+
+  /** [L1] A change inserting more than a whole document may hold is refused before any transform. */
+  private checkInsertSize(change: Delta) {
+    const max = this.deps.settings.limits.maxDocumentBytes;
+    let bytes = 0;
+    for (const op of change.ops) if (typeof op.insert === 'string') bytes += op.insert.length;
+    if (bytes <= max) return Effect.void;
+    return Effect.fail(
+      new LimitExceeded({
+        message: `The change inserts ${bytes} characters, over the limit of ${max} bytes`,
+      }),
+    );
   }
 
   private checkSize(change: Delta, next: Delta) {

@@ -8,19 +8,33 @@ import {
   InvalidOperation,
   LimitExceeded,
   notFound,
+  type RateLimited,
   TooManyConnections,
   type Unavailable,
   type VersionAhead,
+  type VersionTooOld,
 } from '../domain/errors.js';
 import { log } from '../log.js';
 import { DocumentStore, type StorageFailure } from '../storage/DocumentStore.js';
 import { type CommitRequest, DocumentSession, type SessionDeps } from './DocumentSession.js';
 
 /** Why an op can be refused, besides the document not existing. */
-export type SubmitError = InvalidOperation | VersionAhead | LimitExceeded | Unavailable | StorageFailure;
+export type SubmitError =
+  | InvalidOperation
+  | VersionAhead
+  | VersionTooOld
+  | LimitExceeded
+  | Unavailable
+  | StorageFailure;
+
+/** Admits the creation of a document of `bytes` (creation quotas [L3]), or refuses it. */
+export type AdmitCreation = (bytes: number) => Effect.Effect<void, RateLimited>;
 
 /** A document new documents start as [D1]. */
 export const emptyDocument: DeltaJson = { ops: [{ insert: '\n' }] };
+
+/** How long a client refused for a full document is asked to wait before trying again. */
+const streamRetryAfterMs = 5_000;
 
 /** A session held open by a subscription; `release` lets it unload when idle [S3]. */
 export interface SessionLease {
@@ -37,11 +51,18 @@ export class DocumentSessions extends Context.Service<
   DocumentSessions,
   {
     get(id: string): Effect.Effect<DocumentSnapshot, ReturnType<typeof notFound> | StorageFailure>;
-    getOrCreate(id: string): Effect.Effect<DocumentSnapshot & { created: boolean }, StorageFailure>;
+    getOrCreate(
+      id: string,
+      admit?: AdmitCreation,
+    ): Effect.Effect<DocumentSnapshot & { created: boolean }, RateLimited | StorageFailure>;
     create(
       id: string,
       delta: DeltaJson | undefined,
-    ): Effect.Effect<DocumentSnapshot, DocumentExists | InvalidOperation | LimitExceeded | StorageFailure>;
+      admit?: AdmitCreation,
+    ): Effect.Effect<
+      DocumentSnapshot,
+      DocumentExists | InvalidOperation | LimitExceeded | RateLimited | StorageFailure
+    >;
     replace(
       id: string,
       delta: DeltaJson,
@@ -57,12 +78,11 @@ export class DocumentSessions extends Context.Service<
       use: (session: DocumentSession) => Effect.Effect<A, E>,
     ): Effect.Effect<A, E | ReturnType<typeof notFound> | StorageFailure>;
     /**
-     * Keeps a session loaded until released (subscriptions). Streams of one connection count once against
-     * the per-document connection limit; without `connectionId` each lease counts as its own connection.
+     * Keeps a session loaded until released (subscriptions). Every lease is a stream and counts against
+     * the per-document limit [L3].
      */
     lease(
       id: string,
-      connectionId?: string,
     ): Effect.Effect<SessionLease, ReturnType<typeof notFound> | TooManyConnections | StorageFailure>;
     /** Sessions currently loaded (for tests and health). */
     loadedCount(): number;
@@ -83,12 +103,12 @@ export class DocumentSessions extends Context.Service<
         unsubscribe?: () => void;
       }
       const entries = new Map<string, Entry>();
-      let leaseCounter = 0;
 
       const deps: SessionDeps = {
         store,
         settings: {
           recentOpsWindow: config.recentOpsWindow,
+          maxRebaseSteps: config.bounds.maxRebaseSteps,
           snapshotEveryOps: config.snapshotEveryOps,
           snapshotIntervalMs: config.snapshotIntervalMs,
           limits,
@@ -193,12 +213,13 @@ export class DocumentSessions extends Context.Service<
               message: `The document is ${bytes} bytes, over the limit of ${limits.maxDocumentBytes} bytes`,
             });
           }
-          return doc;
+          return { doc, bytes };
         });
 
-      const create = (id: string, delta: DeltaJson | undefined) =>
+      const create = (id: string, delta: DeltaJson | undefined, admit?: AdmitCreation) =>
         Effect.gen(function* () {
-          const doc = yield* checkDocument(delta ?? emptyDocument);
+          const { doc, bytes } = yield* checkDocument(delta ?? emptyDocument);
+          if (admit) yield* admit(bytes);
           const updatedAt = yield* Clock.currentTimeMillis;
           yield* store
             .createDocument({ docId: id, version: 0, ops: doc.ops as Op[], updatedAt })
@@ -210,10 +231,10 @@ export class DocumentSessions extends Context.Service<
           return { id, version: 0, delta: { ops: doc.ops as Op[] } } as DocumentSnapshot;
         });
 
-      const getOrCreate = (id: string) =>
+      const getOrCreate = (id: string, admit?: AdmitCreation) =>
         withSession(id, (session) => Effect.succeed({ ...snapshotOf(session), created: false })).pipe(
           Effect.catchTag('DocumentNotFound', () =>
-            create(id, undefined).pipe(
+            create(id, undefined, admit).pipe(
               Effect.map((snapshot) => ({ ...snapshot, created: true })),
               // Someone else created it meanwhile: theirs is the document.
               Effect.catchTag('DocumentExists', () =>
@@ -262,32 +283,30 @@ export class DocumentSessions extends Context.Service<
         create,
         replace: (id, delta, clientId) =>
           Effect.gen(function* () {
-            const doc = yield* checkDocument(delta);
+            const { doc } = yield* checkDocument(delta);
             const version = yield* withSession(id, (session) => session.replace(doc, clientId));
             return { version };
           }),
         submit: (id, request) => withSession(id, (session) => session.submit(request)),
         withSession,
-        lease: (id, connectionId = `lease-${++leaseCounter}`) =>
+        lease: (id) =>
           Effect.gen(function* () {
             const session = yield* acquire(id);
-            const { connections } = session;
-            if (!connections.has(connectionId) && connections.size >= limits.maxConnectionsPerDocument) {
+            if (session.streams >= limits.maxConnectionsPerDocument) {
               release(session);
               return yield* new TooManyConnections({
-                message: `Document "${id}" already has ${limits.maxConnectionsPerDocument} connections; try again later`,
+                message: `Document "${id}" already has ${limits.maxConnectionsPerDocument} connections (streams) open; try again later`,
+                retryAfterMs: streamRetryAfterMs,
               });
             }
-            connections.set(connectionId, (connections.get(connectionId) ?? 0) + 1);
+            session.streams++;
             let released = false;
             return {
               session,
               release: () => {
                 if (released) return;
                 released = true;
-                const streams = (connections.get(connectionId) ?? 1) - 1;
-                if (streams > 0) connections.set(connectionId, streams);
-                else connections.delete(connectionId);
+                session.streams--;
                 release(session);
               },
             };

@@ -3,24 +3,33 @@ import type { Limits } from '@collab/protocol';
 import type { WebSocket } from 'ws';
 import type { Principal } from '../access/principal.js';
 import type { AppServices } from '../app.js';
+import { type Bounds, tokenBucket } from '../limits/index.js';
+import { log } from '../log.js';
 import type { RunEffect } from './run.js';
 
 /** One client connection: a WebSocket, or a single HTTP request. */
 export interface Connection {
   readonly id: string;
-  /** Takes one token of the connection's op budget; false when it is spent. */
-  takeToken(): boolean;
+  /** [A6] The client's address. */
+  readonly address: string;
+  /** Takes one token of the op budget: 0, or the milliseconds until one is available. */
+  takeToken(): number;
   /** Bytes waiting to be written to the client (0 for HTTP). */
   backlogBytes(): number;
   /** Drops the connection so the client reconnects and resyncs (a slow subscriber) [P1]. */
   terminate(): void;
   onClose(listener: () => void): void;
+  /** Opens a stream (subscription) [L3]: its close function, or undefined when the connection has too many. */
+  openStream(): (() => void) | undefined;
+  /** Counts `bytes` of answer against the request's budget [L2]; false when it would go past it. */
+  chargeOutput(bytes: number): boolean;
 }
 
 export interface TrpcContext {
   readonly run: RunEffect;
   readonly services: AppServices;
   readonly limits: Limits;
+  readonly bounds: Bounds;
   readonly maxSocketBacklogBytes: number;
   readonly connection: Connection;
   readonly request: IncomingMessage;
@@ -30,60 +39,78 @@ export interface TrpcContext {
   readonly principal: Principal;
 }
 
-/** A token bucket: `perSecond` sustained, bursts up to twice that. */
-export function tokenBucket(perSecond: number, now: () => number = Date.now) {
-  const capacity = perSecond * 2;
-  let tokens = capacity;
-  let last = now();
-  return () => {
-    const time = now();
-    tokens = Math.min(capacity, tokens + ((time - last) / 1000) * perSecond);
-    last = time;
-    if (tokens < 1) return false;
-    tokens -= 1;
-    return true;
-  };
-}
-
 let connectionCounter = 0;
 
-export function websocketConnection(socket: WebSocket, opsPerSecond: number): Connection {
+/**
+ * A WebSocket: its own op budget, at most `maxStreamsPerConnection` streams. Its answers are bounded by
+ * the socket's output budget, so it has no per-request answer budget.
+ */
+export function websocketConnection(
+  socket: WebSocket,
+  address: string,
+  limits: Limits,
+  bounds: Bounds,
+): Connection {
   const id = `ws-${++connectionCounter}`;
-  const takeToken = tokenBucket(opsPerSecond);
+  let streams = 0;
+  const take = tokenBucket(limits.maxOpsPerSecond);
+  // A client refused more often in a second than its whole budget is flooding: answering each of its
+  // calls would cost more than the calls; it is disconnected instead.
+  const floodRefusals = Math.max(limits.maxOpsPerSecond * 2, 100);
+  let windowStart = 0;
+  let refusedInWindow = 0;
   return {
     id,
-    takeToken,
+    address,
+    takeToken: () => {
+      const wait = take();
+      if (wait === 0) return wait;
+      const now = Date.now();
+      if (now - windowStart >= 1000) {
+        windowStart = now;
+        refusedInWindow = 0;
+      }
+      if (++refusedInWindow === floodRefusals) {
+        log.warn('connection flooding past its op budget; disconnecting it', { connection: id, address });
+        socket.terminate();
+      }
+      return wait;
+    },
     backlogBytes: () => socket.bufferedAmount,
     terminate: () => socket.terminate(),
     onClose: (listener) => socket.once('close', listener),
+    openStream: () => {
+      if (streams >= bounds.settings.maxStreamsPerConnection) return undefined;
+      streams++;
+      let closed = false;
+      return () => {
+        if (closed) return;
+        closed = true;
+        streams--;
+      };
+    },
+    chargeOutput: () => true,
   };
 }
 
-/** HTTP requests share a budget per remote address, kept while recently used. */
-const httpBuckets = new Map<string, { take: () => boolean; lastUsed: number }>();
-
-export function httpConnection(request: IncomingMessage, opsPerSecond: number): Connection {
-  // Behind the reverse proxy every request comes from its address: count per forwarded client instead.
-  // The proxy appends the address it saw, so the last entry is the one a client cannot choose.
-  const forwarded = request.headers['x-forwarded-for'];
-  const client = (Array.isArray(forwarded) ? forwarded.at(-1) : forwarded)?.split(',').at(-1)?.trim();
-  const address = `${request.socket.remoteAddress ?? 'unknown'}|${client ?? ''}`;
-  const now = Date.now();
-  let bucket = httpBuckets.get(address);
-  if (!bucket) {
-    if (httpBuckets.size > 10_000) {
-      for (const [key, value] of httpBuckets) if (now - value.lastUsed > 60_000) httpBuckets.delete(key);
-    }
-    bucket = { take: tokenBucket(opsPerSecond), lastUsed: now };
-    httpBuckets.set(address, bucket);
-  }
-  bucket.lastUsed = now;
-  const { take } = bucket;
+/**
+ * One HTTP request: the op budget is shared by every request from its address; a stream (server-sent
+ * events) counts as a connection of that address; its answers share one budget of bytes.
+ */
+export function httpConnection(request: IncomingMessage, bounds: Bounds): Connection {
+  const address = bounds.addressOf(request);
+  let answerBytes = 0;
   return {
     id: `http-${++connectionCounter}`,
-    takeToken: take,
+    address,
+    takeToken: () => bounds.httpOps.take(address),
     backlogBytes: () => 0,
     terminate: () => request.socket.destroy(),
     onClose: (listener) => request.socket.once('close', listener),
+    openStream: () => bounds.connections.open(address),
+    chargeOutput: (bytes) => {
+      answerBytes += bytes;
+      return answerBytes <= bounds.settings.maxResponseBytes;
+    },
   };
 }

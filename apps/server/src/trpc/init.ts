@@ -1,6 +1,14 @@
-import { describeIssues, type ErrorTag, type Issue, isErrorTag, nestingDepth } from '@collab/protocol';
+import {
+  describeIssues,
+  type ErrorTag,
+  errorCatalogue,
+  type Issue,
+  isErrorTag,
+  nestingDepth,
+} from '@collab/protocol';
 import { initTRPC } from '@trpc/server';
-import { InvalidInput, LimitExceeded, RateLimited } from '../domain/errors.js';
+import { InvalidInput, LimitExceeded, RateLimited, TooManyConnections } from '../domain/errors.js';
+import { connectionRetryAfterMs, retryAfterSeconds } from '../limits/index.js';
 import { requireDocumentRole } from './access.js';
 import type { TrpcContext } from './context.js';
 import { toTrpcError } from './run.js';
@@ -12,16 +20,22 @@ import { toTrpcError } from './run.js';
 const t = initTRPC.context<TrpcContext>().create({
   isDev: false,
   errorFormatter({ shape, error }) {
-    const cause = error.cause as { _tag?: unknown } | undefined;
+    const cause = error.cause as { _tag?: unknown; retryAfterMs?: unknown } | undefined;
     const tag = isErrorTag(cause?._tag) ? cause._tag : tagByCode[error.code];
     const { stack: _stack, path: _path, ...data } = shape.data;
     const issues = (error.cause as { issues?: unknown } | undefined)?.issues;
-    const message = Array.isArray(issues)
-      ? `Invalid input: ${describeIssues(issues as Issue[])}`
-      : error.code === 'PAYLOAD_TOO_LARGE' && shape.message === 'PAYLOAD_TOO_LARGE'
-        ? 'The request is larger than the server accepts'
-        : shape.message;
-    return { ...shape, message, data: { ...data, ...(tag ? { tag } : {}) } };
+    // [L2] [L4] an unexpected failure ("Invalid string length", a bug) is answered without its text.
+    const message =
+      error.code === 'INTERNAL_SERVER_ERROR'
+        ? errorCatalogue.Internal.message
+        : Array.isArray(issues)
+          ? `Invalid input: ${describeIssues(issues as Issue[])}`
+          : error.code === 'PAYLOAD_TOO_LARGE' && shape.message === 'PAYLOAD_TOO_LARGE'
+            ? 'The request is larger than the server accepts'
+            : shape.message;
+    const retryAfter =
+      typeof cause?.retryAfterMs === 'number' ? { retryAfter: retryAfterSeconds(cause.retryAfterMs) } : {};
+    return { ...shape, message, data: { ...data, ...(tag ? { tag } : {}), ...retryAfter } };
   },
 });
 
@@ -30,6 +44,7 @@ export const tagByCode: Partial<Record<string, ErrorTag>> = {
   BAD_REQUEST: 'InvalidInput',
   PARSE_ERROR: 'InvalidInput',
   PAYLOAD_TOO_LARGE: 'LimitExceeded',
+  INTERNAL_SERVER_ERROR: 'Internal',
 };
 
 export const router = t.router;
@@ -42,6 +57,15 @@ export const router = t.router;
 const inputGuard = t.middleware(async ({ ctx, next, getRawInput }) => {
   const raw = await getRawInput();
   const { maxMessageBytes, maxNestingDepth } = ctx.limits;
+  // [L1] op count before any parsing or transform: validating a huge delta is itself the cost to avoid.
+  const ops = (raw as { delta?: { ops?: unknown } } | undefined)?.delta?.ops;
+  if (Array.isArray(ops) && ops.length > ctx.limits.maxDeltaOps) {
+    throw toTrpcError(
+      new LimitExceeded({
+        message: `The delta has ${ops.length} ops, over the limit of ${ctx.limits.maxDeltaOps}`,
+      }),
+    );
+  }
   if (nestingDepth(raw, maxNestingDepth + 1) > maxNestingDepth) {
     throw toTrpcError(
       new InvalidInput({ message: `Invalid input: nested deeper than ${maxNestingDepth} levels` }),
@@ -65,8 +89,11 @@ export const publicProcedure = t.procedure.use(inputGuard);
 
 /** Procedures that change state: they also spend the connection's op budget (DESIGN.md §7). */
 export const writeProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.connection.takeToken()) {
-    throw toTrpcError(new RateLimited({ message: 'Too many operations on this connection; slow down' }));
+  const retryAfterMs = ctx.connection.takeToken();
+  if (retryAfterMs > 0) {
+    throw toTrpcError(
+      new RateLimited({ message: 'Too many operations on this connection; slow down', retryAfterMs }),
+    );
   }
   return next();
 });
@@ -82,3 +109,25 @@ export const editorProcedure = writeProcedure.use(async ({ ctx, next, getRawInpu
   await requireDocumentRole(ctx, await getRawInput(), 'editor');
   return next();
 });
+
+/**
+ * [L3] Counts a subscription against its connection's stream cap: the function that ends it, to call
+ * when the stream ends.
+ */
+export function openStream(ctx: TrpcContext): () => void {
+  // Opening a stream costs the server more than an op: it spends the op budget too.
+  const retryAfterMs = ctx.connection.takeToken();
+  if (retryAfterMs > 0) {
+    throw toTrpcError(new RateLimited({ message: 'Too many streams opened; slow down', retryAfterMs }));
+  }
+  const close = ctx.connection.openStream();
+  if (!close) {
+    throw toTrpcError(
+      new TooManyConnections({
+        message: 'Too many streams are open on this connection; close some first',
+        retryAfterMs: connectionRetryAfterMs,
+      }),
+    );
+  }
+  return close;
+}

@@ -46,6 +46,7 @@ function setup() {
         recentOpsWindow: 100,
         snapshotEveryOps: 1_000_000,
         snapshotIntervalMs: 3_600_000,
+        maxRebaseSteps: 50_000,
         limits: strictFake<Limits>('Limits', { maxDocumentBytes: 1_000_000 }),
       },
       publish: () => {},

@@ -1,0 +1,38 @@
+import { LRUCache } from 'lru-cache';
+import { type TokenBucket, tokenBucket } from './tokenBucket.js';
+
+/**
+ * Token buckets by key (an address, a principal), in a bounded LRU: looking a key up costs the same
+ * however many keys there are. A bucket idle long enough to be full again expires (forgetting it changes
+ * nothing); past `maxKeys` the least recently used goes first.
+ */
+export class KeyedBuckets {
+  readonly #buckets: LRUCache<string, TokenBucket>;
+  readonly #perSecond: number;
+  readonly #burst: number;
+
+  constructor(options: { perSecond: number; burst?: number; maxKeys: number }) {
+    this.#perSecond = options.perSecond;
+    this.#burst = options.burst ?? options.perSecond * 2;
+    this.#buckets = new LRUCache({
+      max: options.maxKeys,
+      ttl: Math.ceil((this.#burst / this.#perSecond) * 1000),
+      updateAgeOnGet: true,
+      ttlAutopurge: false,
+    });
+  }
+
+  /** Spends `cost` tokens of `key`'s bucket: 0 when allowed, else the milliseconds until it would be. */
+  take(key: string, cost = 1): number {
+    let bucket = this.#buckets.get(key);
+    if (!bucket) {
+      bucket = tokenBucket(this.#perSecond, Date.now, this.#burst);
+      this.#buckets.set(key, bucket);
+    }
+    return bucket(cost);
+  }
+
+  get size(): number {
+    return this.#buckets.size;
+  }
+}
