@@ -1,5 +1,5 @@
 import type { Delta } from './delta.js';
-import { applyChange, documentLength, isNoop, normalizeDocument } from './document.js';
+import { applyChange, isNoop, keepFinalNewline, normalizeDocument } from './document.js';
 import { type Range, transformRange, untransformRange } from './presence.js';
 import { winsTie } from './rebase.js';
 import { validateChange, validateDocument } from './validate.js';
@@ -141,10 +141,11 @@ export class ClientDocument {
    * Records a local edit (in coordinates of `contents`). Throws when the change does not apply, since
    * that means the editor and this copy have diverged; the owner should reload the document.
    */
-  applyLocal(change: Delta): void {
-    const invalid = validateChange(change, documentLength(this.#contents));
+  applyLocal(edit: Delta): void {
+    const invalid = validateChange(edit, this.#contents);
     if (invalid) throw new Error(`local change does not apply to the document: ${invalid}`);
-    if (isNoop(change)) return;
+    if (isNoop(edit)) return;
+    const change = keepFinalNewline(this.#contents, edit);
     this.#contents = applyChange(this.#contents, change);
     if (this.#inFlight === undefined) {
       this.#inFlight = { seq: this.#nextSeq++, delta: change, sent: false, edits: 1 };
@@ -265,7 +266,7 @@ export class ClientDocument {
     }
     // Checked before any state changes: a remote op that does not apply means this copy and the server
     // have diverged, and integrating it would corrupt the document silently.
-    const invalid = validateChange(incoming, documentLength(this.#contents));
+    const invalid = validateChange(incoming, this.#contents);
     if (invalid) throw new Error(`remote op does not apply to the local document: ${invalid}`);
     this.#contents = applyChange(this.#contents, incoming);
     this.#inFlight = inFlight;

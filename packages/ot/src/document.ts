@@ -14,6 +14,28 @@ export function applyChange(doc: Delta, change: Delta): Delta {
 }
 
 /**
+ * [C9] The same change in a form that keeps the document's final "\n" in place: a valid change that
+ * deletes it (leaving another "\n" last) or inserts after it is replaced by the difference between the
+ * document and the result. The result is unchanged; what changes is how the edit transforms against
+ * concurrent ones: text another person types on the last line then stays before the final "\n" instead
+ * of landing after it. Clients send changes in this form.
+ */
+export function keepFinalNewline(doc: Delta, change: Delta): Delta {
+  const last = doc.length() - 1;
+  let index = 0;
+  for (const op of change.ops) {
+    if (op.insert !== undefined) {
+      if (index > last) return doc.diff(applyChange(doc, change));
+    } else {
+      const count = typeof op.retain === 'number' ? op.retain : (op.delete ?? 0);
+      if (op.delete !== undefined && index + count > last) return doc.diff(applyChange(doc, change));
+      index += count;
+    }
+  }
+  return change;
+}
+
+/**
  * The canonical form of a document: adjacent string inserts with equal attributes merged, attributes
  * with sorted keys and without null or empty maps, each op written `{ insert, attributes }` (compose
  * may emit `{ attributes, insert }`, which is deep-equal but serialises differently). Documents are compared and stored in this form.

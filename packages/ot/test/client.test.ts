@@ -212,7 +212,7 @@ describe('ClientDocument state machine', () => {
 
   it('[D1] a local edit that does not apply throws', () => {
     const client = start();
-    expect(() => client.applyLocal(new Delta().delete(4))).toThrow(/final "\\n"/);
+    expect(() => client.applyLocal(new Delta().delete(4))).toThrow(/empty/);
     expect(client.state).toBe('synchronized');
   });
 
@@ -220,6 +220,16 @@ describe('ClientDocument state machine', () => {
     expect(
       () => new ClientDocument({ clientId: 'me', version: 0, contents: new Delta().insert('abc') }),
     ).toThrow(/not a document/);
+  });
+
+  it('[C9] a local edit that replaces the final newline is accepted and sent keeping it in place', () => {
+    const client = start();
+    client.applyLocal(new Delta().retain(3).insert('\n', { header: 1 }).delete(1));
+    expect(client.contents.ops).toEqual([{ insert: 'abc' }, { insert: '\n', attributes: { header: 1 } }]);
+    expect(client.takeOutgoing()?.delta.ops).toEqual([
+      { retain: 3 },
+      { retain: 1, attributes: { header: 1 } },
+    ]);
   });
 });
 

@@ -1,4 +1,12 @@
-import { applyChange, ClientDocument, Delta, isNoop, type OutgoingOp, validateChange } from '@collab/ot';
+import {
+  applyChange,
+  ClientDocument,
+  Delta,
+  isNoop,
+  keepFinalNewline,
+  type OutgoingOp,
+  validateChange,
+} from '@collab/ot';
 import type { CommittedOp } from '@collab/protocol';
 
 /*
@@ -179,7 +187,7 @@ export class LegacyView {
   change(delta: Delta, accepted = true): ChangeOutcome {
     const mirror = this.#mirror;
     if (!mirror || this.#acked < this.#reloadFrame) return { kind: 'stale' };
-    const problem = validateChange(delta, this.#actual.length());
+    const problem = validateChange(delta, this.#actual);
     if (problem) {
       this.#uncertain = true;
       return { kind: 'invalid', reason: problem };
@@ -193,7 +201,7 @@ export class LegacyView {
       this.#flush();
       return { kind: 'reverted' };
     }
-    let incoming = delta;
+    let incoming = keepFinalNewline(before, delta);
     for (const step of this.#path) {
       const next = step.delta.transform(incoming, true);
       step.delta = incoming.transform(step.delta, false);
@@ -292,7 +300,7 @@ export class LegacyView {
 
   /** A frame as the client will apply it: as sent when it fits, else clamped as Quill would. */
   #applicable(wire: Delta): Delta {
-    if (validateChange(wire, this.#actual.length()) === undefined) return wire;
+    if (validateChange(wire, this.#actual) === undefined) return wire;
     this.#uncertain = true;
     return clampChange(wire, this.#actual.length());
   }

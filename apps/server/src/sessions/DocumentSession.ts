@@ -1,4 +1,12 @@
-import { applyChange, Delta, isNoop, rebase, validateChange } from '@collab/ot';
+import {
+  applyChange,
+  Delta,
+  isNoop,
+  keepFinalNewline,
+  rebase,
+  validateChange,
+  validateChangeBounds,
+} from '@collab/ot';
 import type { CommittedOp, Limits, Op } from '@collab/protocol';
 import { Clock, Effect, Semaphore } from 'effect';
 import { InvalidOperation, LimitExceeded, Unavailable, VersionAhead } from '../domain/errors.js';
@@ -177,11 +185,13 @@ export class DocumentSession {
         (length, op) => length - op.delta.changeLength(),
         self.contents.length(),
       );
-      const invalid = validateChange(request.delta, lengthAtBase);
+      const invalid = validateChangeBounds(request.delta, lengthAtBase);
       if (invalid) return yield* new InvalidOperation({ message: `Invalid operation: ${invalid}` });
-      const change = rebase(request.delta, committedSince, request.clientId);
-      const problem = validateChange(change, self.contents.length());
+      const rebased = rebase(request.delta, committedSince, request.clientId);
+      const problem = validateChange(rebased, self.contents);
       if (problem) return yield* new InvalidOperation({ message: `Invalid operation: ${problem}` });
+      // [C9] committed ops never move the final "\n", so clients transform their edits over them safely.
+      const change = keepFinalNewline(self.contents, rebased);
       const next = applyChange(self.contents, change);
       yield* self.checkSize(change, next);
 
@@ -258,7 +268,7 @@ export class DocumentSession {
         if (op.version > this.head + 1) return this.catchUpLocked();
         const change = new Delta(op.delta.ops);
         // Redis is not trusted with content either: an op that does not apply is read from storage instead.
-        if (validateChange(change, this.contents.length())) return this.catchUpLocked();
+        if (validateChange(change, this.contents)) return this.catchUpLocked();
         this.integrate(op, applyChange(this.contents, change));
         return Effect.void;
       }),
