@@ -42,9 +42,15 @@ function broadcastLayer(config: AppConfig): Layer.Layer<Broadcast> {
     : Broadcast.single;
 }
 
-/** Picks the layers the configuration asks for and wires them into one runtime. */
-export function makeApp(config: AppConfig) {
-  const infrastructure = Layer.mergeAll(storageLayer(config), broadcastLayer(config));
+/**
+ * Picks the layers the configuration asks for and wires them into one runtime. `store` replaces the
+ * configured storage (tests wrap a real store to inject failures).
+ */
+export function makeApp(
+  config: AppConfig,
+  store: Layer.Layer<DocumentStore, StorageFailure | DynamoTableError> = storageLayer(config),
+) {
+  const infrastructure = Layer.mergeAll(store, broadcastLayer(config));
   const layer = Layer.mergeAll(DocumentSessions.layer, PresenceHub.layer).pipe(
     Layer.provideMerge(infrastructure),
     Layer.provideMerge(Layer.succeed(Config, config)),

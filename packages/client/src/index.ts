@@ -2,4 +2,10 @@ export { Delta } from '@collab/ot';
 export type { Api, AppRouter } from './api.js';
 export { type CollabClient, type CollabClientOptions, createCollabClient } from './client.js';
 export { CollabError, toCollabError } from './errors.js';
-export { type DocumentEvents, DocumentSession, type DocumentStatus, type RemotePresence } from './session.js';
+export {
+  type DocumentEvents,
+  DocumentSession,
+  type DocumentStatus,
+  type RemotePresence,
+  type ResetNotice,
+} from './session.js';

@@ -1,4 +1,4 @@
-import { ClientDocument, Delta, type Range } from '@collab/ot';
+import { ClientDocument, Delta, isNoop, type Range, rebaseOnto } from '@collab/ot';
 import type {
   ChangesEvent,
   DeltaJson,
@@ -28,11 +28,24 @@ export interface RemotePresence {
   readonly range: Range | null;
 }
 
+/** Why the local copy was replaced by the server's, and what of the local edits was not kept [C8]. */
+export interface ResetNotice {
+  /** The server's refusal (or the failure) that made the copy start over. */
+  readonly reason: CollabError;
+  /** The edit that was not kept (on the document as it was before it), if one was dropped. */
+  readonly dropped: Delta | undefined;
+  /** Whether edits made after the dropped one were kept (re-applied on the server's copy). */
+  readonly keptLaterEdits: boolean;
+}
+
 export type DocumentEvents = {
   /** A remote change, already transformed over local pending edits: apply it to the editor as is. */
   change: (delta: Delta) => void;
-  /** The local copy was replaced by the server's (after an edit the server refused): show `contents`. */
-  reset: (contents: Delta) => void;
+  /**
+   * The local copy was replaced by the server's (after an edit the server refused), with the later local
+   * edits re-applied: show `contents`, and tell the person what `notice` says was dropped.
+   */
+  reset: (contents: Delta, notice: ResetNotice) => void;
   status: (status: DocumentStatus) => void;
   presence: (others: readonly RemotePresence[]) => void;
   /** A failure worth telling the user about (an edit refused, a lost subscription). */
@@ -45,8 +58,19 @@ const presenceRefreshMs = 10_000;
 const presenceThrottleMs = 50;
 /** WebSocket close code: a message was over the server's hard size cap (RFC 6455). */
 const messageTooBig = 1009;
-/** Delay before retrying an op the server could not take right now (rate limited, busy). */
+/** Delay before resubscribing or reloading after a failure. */
 const retryDelayMs = 500;
+/**
+ * [C8] Delay before resending an op the server could not take right now (busy, throttled, rate limited):
+ * doubling from 250 ms up to 10 s, with jitter so that many clients do not come back at once.
+ */
+const resendDelayMs = (attempt: number) => Math.min(10_000, 250 * 2 ** attempt) * (0.5 + Math.random());
+
+/**
+ * [C8] Refusals of the op itself: sending it again can never succeed. Every other failure (busy, throttled,
+ * rate limited, an unexpected server error) is retried with the same `(clientId, seq)`.
+ */
+const refusesTheOp = new Set(['InvalidOperation', 'InvalidInput', 'LimitExceeded']);
 
 export interface SessionTransport {
   readonly api: Api;
@@ -78,6 +102,8 @@ export class DocumentSession {
   #presenceTimer: ReturnType<typeof setTimeout> | undefined;
   #presenceSentAt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Failed attempts to send the current in-flight op, for the backoff. */
+  #resendAttempt = 0;
   readonly #stopConnection: () => void;
 
   constructor(transport: SessionTransport, snapshot: DocumentSnapshot) {
@@ -177,11 +203,16 @@ export class DocumentSession {
         });
       } catch (error) {
         // A gap or an op that does not apply: this copy cannot be trusted any more.
-        void this.#resync(error);
+        void this.#resync(
+          new CollabError('Internal', 'This copy of the document fell out of step', { cause: error }),
+        );
         return;
       }
       if (result.kind === 'remote') this.#events.emit('change', result.delta);
-      if (result.kind === 'ack') acknowledged = true;
+      if (result.kind === 'ack') {
+        acknowledged = true;
+        this.#resendAttempt = 0;
+      }
     }
     if (acknowledged) {
       this.#pump();
@@ -210,37 +241,52 @@ export class DocumentSession {
         const error = toCollabError(cause);
         this.#doc.markDisconnected();
         if (error.tag === 'Disconnected') return; // resent on reconnect
-        if (error.retryable) {
+        if (!refusesTheOp.has(error.tag)) {
+          // [C8] a transient failure: the same op, same seq, after a growing pause; every edit is kept.
+          if (this.#resendAttempt === 0) this.#events.emit('error', error);
           clearTimeout(this.#retryTimer);
-          this.#retryTimer = setTimeout(() => this.#pump(), retryDelayMs);
+          this.#retryTimer = setTimeout(() => this.#pump(), resendDelayMs(this.#resendAttempt++));
           return;
         }
-        // The server refused the edit: it can never apply, so take the server's document instead.
         this.#events.emit('error', error);
         void this.#resync(error);
       });
   }
 
-  /** Replaces the local copy with the server's current document; unacknowledged edits are dropped. */
-  async #resync(reason: unknown): Promise<void> {
+  /**
+   * Starts over from the server's current document and re-applies the local edits on it, rebased, so
+   * nothing typed is lost; edits made while the document is being fetched are kept too. `dropInFlight`
+   * [C8]: the server refused the in-flight op (or this copy fell out of step and its fate is unknown), so
+   * only the edits made after it are re-applied, and the person is told what was dropped (`reset`).
+   * Without it every pending edit is re-applied as a new op (for a refusal that did not judge the op).
+   */
+  async #resync(reason: CollabError, dropInFlight = true): Promise<void> {
     if (this.#closed) return;
     this.#changes?.unsubscribe();
     this.#subscribed = false;
+    clearTimeout(this.#retryTimer);
     try {
       const snapshot = await this.#transport.api.documents.get.query({ id: this.id });
       if (this.#closed) return;
-      this.#doc = new ClientDocument({
-        clientId: this.#doc.clientId,
+      const old = this.#doc;
+      const dropped = dropInFlight ? old.inFlight?.delta : undefined;
+      const kept = dropInFlight ? old.pendingChangeWithoutInFlight : old.pendingChange;
+      const next = new ClientDocument({
+        clientId: old.clientId,
         version: snapshot.version,
         contents: new Delta(snapshot.delta.ops),
-        nextSeq: this.#doc.nextSeq,
+        nextSeq: old.nextSeq,
       });
-      this.#events.emit('reset', this.#doc.contents);
+      const keptLaterEdits =
+        kept !== undefined && reapply(next, rebaseOnto(old.confirmed, kept, next.contents));
+      this.#doc = next;
+      this.#resendAttempt = 0;
+      this.#events.emit('reset', next.contents, { reason, dropped, keptLaterEdits });
       this.#emitStatus();
       this.#subscribeChanges();
     } catch (error) {
-      this.#events.emit('error', toCollabError(error ?? reason));
-      if (!this.#closed) setTimeout(() => void this.#resync(reason), retryDelayMs * 4);
+      this.#events.emit('error', toCollabError(error));
+      if (!this.#closed) setTimeout(() => void this.#resync(reason, dropInFlight), retryDelayMs * 4);
     }
   }
 
@@ -327,5 +373,19 @@ export class DocumentSession {
       .catch(() => {
         // Best effort: the periodic refresh sends it again.
       });
+  }
+}
+
+/**
+ * Applies kept edits to a fresh copy. False when nothing was left to apply, or when the rebased change no
+ * longer applies (it is then reported as not kept rather than stopping the reset).
+ */
+function reapply(doc: ClientDocument, change: Delta): boolean {
+  if (isNoop(change)) return false;
+  try {
+    doc.applyLocal(change);
+    return true;
+  } catch {
+    return false;
   }
 }

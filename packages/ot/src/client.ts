@@ -81,6 +81,8 @@ export class ClientDocument {
   #nextSeq: number;
   #inFlight: InFlight | undefined;
   #buffer: Buffered | undefined;
+  /** The server document at `version` while edits are pending; undefined when it equals `contents`. */
+  #confirmed: Delta | undefined;
   readonly #history: CommittedEntry[] = [];
   readonly #historyLimit: number;
 
@@ -132,6 +134,29 @@ export class ClientDocument {
     return this.#buffer?.delta;
   }
 
+  /** The server's document at `version`, without the local edits not yet acknowledged. */
+  get confirmed(): Delta {
+    return this.#confirmed ?? this.#contents;
+  }
+
+  /** Every unacknowledged local edit as one change on `confirmed` (the in-flight op, then the buffer). */
+  get pendingChange(): Delta | undefined {
+    const inFlight = this.#inFlight;
+    if (inFlight === undefined) return undefined;
+    return this.#buffer === undefined ? inFlight.delta : inFlight.delta.compose(this.#buffer.delta);
+  }
+
+  /**
+   * [C8] The buffered edits as a change on `confirmed`, as if the in-flight op had never been made: what
+   * is left to keep when the server refuses the in-flight op itself.
+   */
+  get pendingChangeWithoutInFlight(): Delta | undefined {
+    const inFlight = this.#inFlight;
+    const buffer = this.#buffer;
+    if (inFlight === undefined || buffer === undefined) return undefined;
+    return inFlight.delta.invert(this.confirmed).transform(buffer.delta, true);
+  }
+
   /** The seq the next op handed out will take; persist it to resume a session under the same clientId. */
   get nextSeq(): number {
     return this.#nextSeq;
@@ -146,6 +171,7 @@ export class ClientDocument {
     if (invalid) throw new Error(`local change does not apply to the document: ${invalid}`);
     if (isNoop(edit)) return;
     const change = keepFinalNewline(this.#contents, edit);
+    if (this.#inFlight === undefined) this.#confirmed = this.#contents;
     this.#contents = applyChange(this.#contents, change);
     if (this.#inFlight === undefined) {
       this.#inFlight = { seq: this.#nextSeq++, delta: change, sent: false, edits: 1 };
@@ -241,6 +267,7 @@ export class ClientDocument {
     if (buffer !== undefined) {
       this.#inFlight = { seq: this.#nextSeq++, delta: buffer.delta, sent: false, edits: buffer.edits };
     }
+    if (this.#inFlight === undefined) this.#confirmed = undefined;
   }
 
   /**
@@ -276,6 +303,7 @@ export class ClientDocument {
 
   #advance(op: IncomingOp): void {
     this.#version = op.version;
+    if (this.#confirmed !== undefined) this.#confirmed = applyChange(this.#confirmed, op.delta);
     if (this.#historyLimit <= 0) return;
     this.#history.push({ version: op.version, delta: op.delta, clientId: op.clientId });
     if (this.#history.length > this.#historyLimit) this.#history.shift();

@@ -298,6 +298,11 @@ export class LegacyView {
     return this.#mirror?.takeOutgoing();
   }
 
+  /** [C8] The submitted op failed for a passing reason: `takeOutgoing` offers it again, same seq, rebased. */
+  resend(): void {
+    this.#mirror?.markDisconnected();
+  }
+
   /** A frame as the client will apply it: as sent when it fits, else clamped as Quill would. */
   #applicable(wire: Delta): Delta {
     if (validateChange(wire, this.#actual) === undefined) return wire;

@@ -7,6 +7,7 @@ import { titleFromText } from '$lib/document-title';
 import { type Identity, textColorOn } from '$lib/identity';
 import { describeOpenFailure, type OpenFailure } from '$lib/open-failure';
 import { type DrawnCursor, planCursors } from '$lib/presence';
+import { describeReset } from '$lib/reset-notice';
 
 /** Where opening the document stands. */
 export type EditorPhase =
@@ -202,9 +203,9 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
         // recording the change [C7].
         editor.updateContents(delta, 'api');
       }),
-      doc.on('reset', (contents) => {
+      doc.on('reset', (contents, notice) => {
         showContents(contents);
-        options.onNotice('An edit was refused by the server, so the document was reloaded.');
+        options.onNotice(describeReset(notice));
       }),
       doc.on('status', (status) => {
         options.onStatus(status);
