@@ -264,7 +264,7 @@ describe('ClientDocument pending edits, for starting over from the server', () =
     const target = new Delta().insert('oh hello world\n');
     const edits = new Delta().retain(2).insert('!');
     expect(applyChange(target, rebaseOnto(base, edits, target))).toEqual(
-      new Delta().insert('oh hello! world\n'),
+      new Delta().insert('oh he!llo world\n'),
     );
   });
 });
