@@ -53,6 +53,8 @@ export function createCollabClient(options: CollabClientOptions): CollabClient {
   });
   const api: Api = createTRPCClient({ links: [wsLink({ client: wsClient })] });
   const sessions = new Set<DocumentSession>();
+  /** Per document, the seq after those used by closed sessions: a reopened document never reuses one [C3]. */
+  const nextSeqs = new Map<string, number>();
 
   const transport: SessionTransport = {
     api,
@@ -72,11 +74,12 @@ export function createCollabClient(options: CollabClientOptions): CollabClient {
         const snapshot = create
           ? await api.documents.getOrCreate.mutate({ id })
           : await api.documents.get.query({ id });
-        const session = new DocumentSession(transport, snapshot);
+        const session = new DocumentSession(transport, snapshot, nextSeqs.get(id) ?? 0);
         sessions.add(session);
         const close = session.close.bind(session);
         session.close = () => {
           sessions.delete(session);
+          nextSeqs.set(id, session.nextSeq);
           close();
         };
         return session;

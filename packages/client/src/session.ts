@@ -106,13 +106,18 @@ export class DocumentSession {
   #resendAttempt = 0;
   readonly #stopConnection: () => void;
 
-  constructor(transport: SessionTransport, snapshot: DocumentSnapshot) {
+  /**
+   * `nextSeq`: the first seq to use, past every seq an earlier session of this clientId used on this
+   * document, since the server remembers each `(clientId, seq)` for good [C3].
+   */
+  constructor(transport: SessionTransport, snapshot: DocumentSnapshot, nextSeq = 0) {
     this.id = snapshot.id;
     this.#transport = transport;
     this.#doc = new ClientDocument({
       clientId: transport.clientId,
       version: snapshot.version,
       contents: new Delta(snapshot.delta.ops),
+      nextSeq,
     });
     this.#stopConnection = transport.onConnection((open, closeCode) => this.#onConnection(open, closeCode));
     this.#subscribeChanges();
@@ -122,6 +127,11 @@ export class DocumentSession {
   /** The document as this client sees it: the server's version plus local edits not yet acknowledged. */
   get contents(): Delta {
     return this.#doc.contents;
+  }
+
+  /** The seq the next op will take. */
+  get nextSeq(): number {
+    return this.#doc.nextSeq;
   }
 
   /** The last server version this copy has integrated. */

@@ -11,7 +11,14 @@ import type { CommittedOp, Limits, Op } from '@collab/protocol';
 import { Clock, Effect, Semaphore } from 'effect';
 import { InvalidOperation, LimitExceeded, Unavailable, VersionAhead } from '../domain/errors.js';
 import { log } from '../log.js';
-import type { DocumentStore, Snapshot, StorageFailure, StoredOp } from '../storage/DocumentStore.js';
+import type {
+  CommittedOpId,
+  DocumentStore,
+  Snapshot,
+  StorageFailure,
+  StoredOp,
+} from '../storage/DocumentStore.js';
+import { contentHash } from './contentHash.js';
 
 export interface SessionSettings {
   readonly recentOpsWindow: number;
@@ -55,6 +62,19 @@ export const changesPageSize = 500;
 /** An attempt lost the race for its version to another instance. */
 const lostRace = Symbol('lostRace');
 
+/**
+ * [C3] The answer to an op whose `(clientId, seq)` was committed before: its original version when it is the
+ * same op (or its hash is unknown), else a refusal, since one id never names two different ops.
+ */
+function resubmitted(request: CommitRequest, hash: string, committed: CommittedOpId) {
+  if (committed.hash === undefined || committed.hash === hash) return Effect.succeed(committed.version);
+  return Effect.fail(
+    new InvalidOperation({
+      message: `seq ${request.seq} of this client was already used for a different change (version ${committed.version})`,
+    }),
+  );
+}
+
 export function toCommittedOp(op: StoredOp): CommittedOp {
   return { version: op.version, delta: { ops: [...op.ops] as Op[] }, clientId: op.clientId, seq: op.seq };
 }
@@ -72,8 +92,8 @@ export class DocumentSession {
   private visible: number;
   /** Contiguous committed ops ending at `head`, at most `recentOpsWindow` of them. */
   private readonly recent: CommittedOp[] = [];
-  /** `clientId/seq` → version of every op in `recent`, to recognise a resubmitted op in O(1) [C3]. */
-  private readonly recentIds = new Map<string, number>();
+  /** `clientId/seq` → version and hash of every op in `recent`, to recognise a resubmitted op in O(1) [C3]. */
+  private readonly recentIds = new Map<string, CommittedOpId>();
   private readonly lock = Semaphore.makeUnsafe(1);
   private readonly waiters = new Set<() => void>();
   private readonly commitListeners = new Set<CommitListener>();
@@ -100,7 +120,7 @@ export class DocumentSession {
     this.head = opsAfterSnapshot.at(-1)?.version ?? snapshot.version;
     this.visible = this.head;
     const window = opsAfterSnapshot.slice(-deps.settings.recentOpsWindow);
-    for (const op of window) this.remember(toCommittedOp(op));
+    for (const op of window) this.remember(toCommittedOp(op), op.hash);
     if (this.head > this.snapshotVersion) this.scheduleSnapshot();
   }
 
@@ -173,23 +193,28 @@ export class DocumentSession {
         });
       }
       // [C3] an op already committed (its ack was lost) answers with its original version.
+      const hash = contentHash(request.delta);
       const known = self.recentIds.get(opId(request.clientId, request.seq));
-      if (known !== undefined) return known;
+      if (known !== undefined && known.hash !== undefined) return yield* resubmitted(request, hash, known);
       const since = yield* self.opsBetween(request.baseVersion, self.head);
-      const committed = since.find((op) => op.clientId === request.clientId && op.seq === request.seq);
-      if (committed) return committed.version;
-
+      if (
+        known !== undefined ||
+        since.some((op) => op.clientId === request.clientId && op.seq === request.seq)
+      ) {
+        return yield* self.answerCommitted(request, hash);
+      }
       const committedSince = since.map((op) => ({ delta: new Delta(op.delta.ops), clientId: op.clientId }));
       // Checked on the version it was made on first, so the error names the client's own positions.
       const lengthAtBase = committedSince.reduce(
         (length, op) => length - op.delta.changeLength(),
         self.contents.length(),
       );
+      // A resubmit from before ops it no longer fits may be one committed long ago: the store knows [C3].
       const invalid = validateChangeBounds(request.delta, lengthAtBase);
-      if (invalid) return yield* new InvalidOperation({ message: `Invalid operation: ${invalid}` });
+      if (invalid) return yield* self.answerCommitted(request, hash, `Invalid operation: ${invalid}`);
       const rebased = rebase(request.delta, committedSince, request.clientId);
       const problem = validateChange(rebased, self.contents);
-      if (problem) return yield* new InvalidOperation({ message: `Invalid operation: ${problem}` });
+      if (problem) return yield* self.answerCommitted(request, hash, `Invalid operation: ${problem}`);
       // [C9] committed ops never move the final "\n", so clients transform their edits over them safely.
       const change = keepFinalNewline(self.contents, rebased);
       const next = applyChange(self.contents, change);
@@ -203,21 +228,38 @@ export class DocumentSession {
         ops: change.ops as Op[],
         clientId: request.clientId,
         seq: request.seq,
+        hash,
         createdAt,
       };
       const outcome = yield* Effect.result(self.deps.store.appendOp(stored));
       if (outcome._tag === 'Success') {
         const op = toCommittedOp(stored);
-        self.integrate(op, next);
+        self.integrate(op, next, hash);
         self.deps.publish(self.id, op);
         return version;
       }
       const failure = outcome.failure;
+      if (failure._tag === 'OpIdTaken') {
+        return yield* resubmitted(request, hash, { version: failure.version, hash: failure.hash });
+      }
       if (failure._tag !== 'VersionTaken') return yield* failure;
       // Another instance committed this version first: learn what it wrote before the next attempt.
       yield* self.catchUpLocked();
       return lostRace;
     });
+  }
+
+  /**
+   * [C3] Asks the store whether `(clientId, seq)` was committed, of any age: the answer for a resubmit.
+   * When it never was, the op is refused with `refusal` (or goes on to be committed when there is none).
+   */
+  private answerCommitted(request: CommitRequest, hash: string, refusal?: string) {
+    return this.deps.store.findOp(this.id, request.clientId, request.seq).pipe(
+      Effect.flatMap((committed) => {
+        if (committed !== undefined) return resubmitted(request, hash, committed);
+        return Effect.fail(new InvalidOperation({ message: refusal ?? 'Invalid operation' }));
+      }),
+    );
   }
 
   private checkSize(change: Delta, next: Delta) {
@@ -241,7 +283,7 @@ export class DocumentSession {
       for (const stored of missed) {
         if (stored.version !== self.head + 1) break;
         const op = toCommittedOp(stored);
-        self.integrate(op, applyChange(self.contents, new Delta(op.delta.ops)));
+        self.integrate(op, applyChange(self.contents, new Delta(op.delta.ops)), stored.hash);
       }
     });
   }
@@ -275,18 +317,19 @@ export class DocumentSession {
     );
   }
 
-  private integrate(op: CommittedOp, next: Delta): void {
+  /** `hash`: the op's content hash when known (ops heard of from another instance come without it). */
+  private integrate(op: CommittedOp, next: Delta, hash?: string): void {
     this.contents = next;
     this.head = op.version;
-    this.remember(op);
+    this.remember(op, hash);
     for (const listener of this.commitListeners) listener(op);
     this.scheduleFlush();
     this.scheduleSnapshot();
   }
 
-  private remember(op: CommittedOp): void {
+  private remember(op: CommittedOp, hash: string | undefined): void {
     this.recent.push(op);
-    this.recentIds.set(opId(op.clientId, op.seq), op.version);
+    this.recentIds.set(opId(op.clientId, op.seq), { version: op.version, hash });
     if (this.recent.length > this.deps.settings.recentOpsWindow) {
       const dropped = this.recent.shift();
       if (dropped) this.recentIds.delete(opId(dropped.clientId, dropped.seq));
