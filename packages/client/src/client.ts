@@ -1,7 +1,7 @@
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import type { Api } from './api.js';
 import { toCollabError } from './errors.js';
-import { DocumentSession, type SessionTransport } from './session.js';
+import { DocumentSession, type SessionTransport, type UnsavedEdits } from './session.js';
 
 export interface CollabClientOptions {
   /** The tRPC WebSocket endpoint, e.g. `ws://localhost:8000/trpc` (in a browser: `wss://${location.host}/trpc`). */
@@ -18,11 +18,20 @@ export interface CollabClient {
   /** The raw typed API, for calls the document sessions do not cover (create, update, history…). */
   readonly api: Api;
   readonly clientId: string;
-  /** Opens a document (creating it when `create` is true, the default) and follows its changes. */
-  openDocument(id: string, options?: { create?: boolean }): Promise<DocumentSession>;
+  /**
+   * Opens a document (creating it when `create` is true, the default) and follows its changes. `restore`:
+   * edits an earlier session of this clientId left unacknowledged (`unsavedEdits()`), sent now [C10].
+   */
+  openDocument(id: string, options?: { create?: boolean; restore?: UnsavedEdits }): Promise<DocumentSession>;
   /** Closes every session and the socket. */
   close(): void;
 }
+
+/**
+ * [C10] A quiet socket is pinged this often and given as long to answer: a connection lost without a close
+ * (network gone, laptop asleep) shows as offline within about two seconds, not after the TCP timeouts.
+ */
+const heartbeatMs = 1_000;
 
 const defaultRetryDelay = (attempt: number) =>
   Math.min(5000, 250 * 2 ** attempt) * (0.75 + Math.random() / 2);
@@ -47,7 +56,7 @@ export function createCollabClient(options: CollabClientOptions): CollabClient {
     url: options.url,
     ...(options.WebSocket ? { WebSocket: options.WebSocket as typeof globalThis.WebSocket } : {}),
     retryDelayMs: options.retryDelayMs ?? defaultRetryDelay,
-    keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
+    keepAlive: { enabled: true, intervalMs: heartbeatMs, pongTimeoutMs: heartbeatMs },
     onOpen: () => setOpen(true),
     onClose: (cause) => setOpen(false, cause?.code),
   });
@@ -69,12 +78,12 @@ export function createCollabClient(options: CollabClientOptions): CollabClient {
   return {
     api,
     clientId,
-    async openDocument(id, { create = true } = {}) {
+    async openDocument(id, { create = true, restore } = {}) {
       try {
         const snapshot = create
           ? await api.documents.getOrCreate.mutate({ id })
           : await api.documents.get.query({ id });
-        const session = new DocumentSession(transport, snapshot, nextSeqs.get(id) ?? 0);
+        const session = new DocumentSession(transport, snapshot, { nextSeq: nextSeqs.get(id) ?? 0, restore });
         sessions.add(session);
         const close = session.close.bind(session);
         session.close = () => {

@@ -8,4 +8,5 @@ export {
   type DocumentStatus,
   type RemotePresence,
   type ResetNotice,
+  type UnsavedEdits,
 } from './session.js';

@@ -21,6 +21,30 @@ export interface DocumentStatus {
   readonly everConnected: boolean;
 }
 
+/**
+ * [C10] Local edits the server has not acknowledged, in a form to keep (JSON) and hand to a later
+ * session: the server document they were made on, the op in flight with its seq, and the buffer.
+ */
+export interface UnsavedEdits {
+  /** The server version `confirmed` is at. */
+  readonly version: number;
+  readonly confirmed: DeltaJson;
+  readonly inFlight: { readonly seq: number; readonly delta: DeltaJson };
+  readonly buffer?: DeltaJson | undefined;
+  /** The seq after every seq this session used. */
+  readonly nextSeq: number;
+}
+
+export interface DocumentSessionOptions {
+  /**
+   * The first seq to use, past every seq an earlier session of this clientId used on this document, since
+   * the server remembers each `(clientId, seq)` for good [C3].
+   */
+  readonly nextSeq?: number;
+  /** [C10] Edits an earlier session of this clientId left unacknowledged, to restore and send. */
+  readonly restore?: UnsavedEdits | undefined;
+}
+
 /** Another person in the document, with their cursor in local coordinates (null: no selection). */
 export interface RemotePresence {
   readonly clientId: string;
@@ -106,19 +130,10 @@ export class DocumentSession {
   #resendAttempt = 0;
   readonly #stopConnection: () => void;
 
-  /**
-   * `nextSeq`: the first seq to use, past every seq an earlier session of this clientId used on this
-   * document, since the server remembers each `(clientId, seq)` for good [C3].
-   */
-  constructor(transport: SessionTransport, snapshot: DocumentSnapshot, nextSeq = 0) {
+  constructor(transport: SessionTransport, snapshot: DocumentSnapshot, options: DocumentSessionOptions = {}) {
     this.id = snapshot.id;
     this.#transport = transport;
-    this.#doc = new ClientDocument({
-      clientId: transport.clientId,
-      version: snapshot.version,
-      contents: new Delta(snapshot.delta.ops),
-      nextSeq,
-    });
+    this.#doc = restoredDocument(transport.clientId, snapshot, options);
     this.#stopConnection = transport.onConnection((open, closeCode) => this.#onConnection(open, closeCode));
     this.#subscribeChanges();
     this.#subscribePresence();
@@ -132,6 +147,20 @@ export class DocumentSession {
   /** The seq the next op will take. */
   get nextSeq(): number {
     return this.#doc.nextSeq;
+  }
+
+  /** [C10] The edits not acknowledged yet, to keep somewhere safe; undefined when everything is saved. */
+  unsavedEdits(): UnsavedEdits | undefined {
+    const doc = this.#doc;
+    const inFlight = doc.inFlight;
+    if (inFlight === undefined) return undefined;
+    return {
+      version: doc.version,
+      confirmed: toJson(doc.confirmed),
+      inFlight: { seq: inFlight.seq, delta: toJson(inFlight.delta) },
+      buffer: doc.buffer && toJson(doc.buffer),
+      nextSeq: doc.nextSeq,
+    };
   }
 
   /** The last server version this copy has integrated. */
@@ -398,4 +427,49 @@ function reapply(doc: ClientDocument, change: Delta): boolean {
   } catch {
     return false;
   }
+}
+
+const toJson = (delta: Delta): DeltaJson => ({ ops: delta.ops as DeltaJson['ops'] });
+
+/**
+ * The session's starting copy: the server's snapshot, with an earlier session's unacknowledged edits on
+ * top when there are some [C10]. They are restored at the version they were made on, so the change stream
+ * replays what was committed since and the op in flight is recognised if the server already has it; edits
+ * from a version the server does not have (it lost them) are moved onto its document instead.
+ */
+function restoredDocument(
+  clientId: string,
+  snapshot: DocumentSnapshot,
+  { nextSeq = 0, restore }: DocumentSessionOptions,
+): ClientDocument {
+  const fresh = () =>
+    new ClientDocument({
+      clientId,
+      version: snapshot.version,
+      contents: new Delta(snapshot.delta.ops),
+      nextSeq,
+    });
+  if (restore === undefined) return fresh();
+  const confirmed = new Delta(restore.confirmed.ops);
+  const inFlight = { seq: restore.inFlight.seq, delta: new Delta(restore.inFlight.delta.ops) };
+  const buffer = restore.buffer && new Delta(restore.buffer.ops);
+  const seqs = Math.max(nextSeq, restore.nextSeq);
+  if (restore.version <= snapshot.version) {
+    return new ClientDocument({
+      clientId,
+      version: restore.version,
+      contents: confirmed,
+      nextSeq: seqs,
+      pending: { inFlight, buffer },
+    });
+  }
+  const doc = new ClientDocument({
+    clientId,
+    version: snapshot.version,
+    contents: new Delta(snapshot.delta.ops),
+    nextSeq: seqs,
+  });
+  const edits = buffer ? inFlight.delta.compose(buffer) : inFlight.delta;
+  reapply(doc, rebaseOnto(confirmed, edits, doc.contents));
+  return doc;
 }

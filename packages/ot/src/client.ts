@@ -45,6 +45,12 @@ export interface ClientDocumentInit {
   nextSeq?: number;
   /** How many committed ops to remember for moving presence from older versions (default 100). */
   historyLimit?: number;
+  /**
+   * [C10] Local edits of an earlier session that the server has not acknowledged, on `contents`: the op
+   * that was in flight keeps its seq (the server may have committed it already and then recognises it),
+   * the buffer becomes the next op. Each counts as one pending edit.
+   */
+  pending?: { readonly inFlight: PendingOp; readonly buffer?: Delta | undefined };
 }
 
 interface InFlight extends PendingOp {
@@ -97,6 +103,22 @@ export class ClientDocument {
     this.#contents = normalizeDocument(init.contents);
     this.#nextSeq = init.nextSeq ?? 0;
     this.#historyLimit = init.historyLimit ?? 100;
+    if (init.pending) this.#restore(init.pending.inFlight, init.pending.buffer);
+  }
+
+  #restore(inFlight: PendingOp, buffer: Delta | undefined): void {
+    const confirmed = this.#contents;
+    let contents = confirmed;
+    for (const change of buffer ? [inFlight.delta, buffer] : [inFlight.delta]) {
+      const invalid = validateChange(change, contents);
+      if (invalid) throw new Error(`restored edits do not apply to the document: ${invalid}`);
+      contents = applyChange(contents, change);
+    }
+    if (inFlight.seq >= this.#nextSeq) this.#nextSeq = inFlight.seq + 1;
+    this.#confirmed = confirmed;
+    this.#contents = contents;
+    this.#inFlight = { seq: inFlight.seq, delta: inFlight.delta, sent: false, edits: 1 };
+    if (buffer !== undefined) this.#setBuffer(buffer, 1);
   }
 
   /** The last server version integrated (number of server ops seen) [D2]. */

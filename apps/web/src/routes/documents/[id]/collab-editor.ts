@@ -5,6 +5,7 @@ import type QuillCursors from 'quill-cursors';
 import { collabSocketUrl } from '$lib/collab-url';
 import { titleFromText } from '$lib/document-title';
 import { type Identity, textColorOn } from '$lib/identity';
+import { type ClaimedEdits, type OfflineEdits, openOfflineEdits } from '$lib/offline-edits';
 import { describeOpenFailure, type OpenFailure } from '$lib/open-failure';
 import { type DrawnCursor, planCursors } from '$lib/presence';
 import { describeReset } from '$lib/reset-notice';
@@ -47,6 +48,8 @@ const UNREACHABLE_AFTER_MS = 5_000;
 /** Delay before opening again after the server could not be reached. */
 const REOPEN_AFTER_MS = 3_000;
 const TITLE_DEBOUNCE_MS = 250;
+/** Unacknowledged edits are written to the device this long after a change, and at once when the page hides [C10]. */
+const OFFLINE_SAVE_DELAY_MS = 200;
 /** The title is the first line: reading this much text always covers it (titles are cut at 80). */
 const TITLE_SCAN_LENGTH = 1_000;
 
@@ -70,6 +73,9 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
   let attempt = 0;
   let slowTimer: ReturnType<typeof setTimeout> | undefined;
   let reopenTimer: ReturnType<typeof setTimeout> | undefined;
+  let offline: OfflineEdits | undefined;
+  /** Edits an earlier page left unsent, restored when the document opens [C10]. */
+  let claimed: ClaimedEdits | undefined;
 
   const setPhase = (phase: EditorPhase) => {
     if (!destroyed) options.onPhase(phase);
@@ -98,7 +104,15 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     cursors = quill.getModule('cursors') as QuillCursors;
     labelPickers(options.toolbar);
     clientModule = collab;
-    client = collab.createCollabClient({ url: collabSocketUrl(window.location) });
+    offline = await openOfflineEdits();
+    claimed = await offline?.claim(options.id);
+    if (destroyed) return;
+    // The same clientId as the page that left the edits, so the server recognises an op it already has.
+    client = collab.createCollabClient({
+      url: collabSocketUrl(window.location),
+      ...(claimed ? { clientId: claimed.clientId } : {}),
+    });
+    await offline?.hold(options.id, client.clientId);
     await open();
   }
 
@@ -109,7 +123,8 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     clearTimeout(slowTimer);
     slowTimer = setTimeout(() => setPhase({ kind: 'unreachable' }), UNREACHABLE_AFTER_MS);
     try {
-      const opened = await client.openDocument(options.id);
+      const opened = await client.openDocument(options.id, claimed ? { restore: claimed.edits } : {});
+      claimed = undefined;
       if (destroyed || thisAttempt !== attempt) {
         opened.close();
         return;
@@ -167,6 +182,26 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     };
     const onSelectionChange = (range: Range | null) => sendPresence(range);
 
+    let saveTimer: ReturnType<typeof setTimeout> | undefined;
+    const saveOffline = () => {
+      clearTimeout(saveTimer);
+      saveTimer = undefined;
+      offline?.save(doc.id, client?.clientId ?? '', doc.unsavedEdits()).catch(() => {
+        options.onNotice(
+          'Your edits could not be kept on this device: keep this page open until they are saved.',
+        );
+      });
+    };
+    const scheduleOfflineSave = () => {
+      saveTimer ??= setTimeout(saveOffline, OFFLINE_SAVE_DELAY_MS);
+    };
+    const onPageHide = () => saveOffline();
+    const onVisibilityChange = () => {
+      if (document.visibilityState === 'hidden') saveOffline();
+    };
+    window.addEventListener('pagehide', onPageHide);
+    document.addEventListener('visibilitychange', onVisibilityChange);
+
     // While disconnected nobody's whereabouts are known: their cursors and avatars would be stale.
     let online = doc.status.connection === 'online';
     let latestOthers: readonly RemotePresence[] = [];
@@ -209,6 +244,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       }),
       doc.on('status', (status) => {
         options.onStatus(status);
+        scheduleOfflineSave();
         if ((status.connection === 'online') !== online) {
           online = status.connection === 'online';
           showPresence();
@@ -223,9 +259,13 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       }),
     ];
     options.onStatus(doc.status);
+    scheduleOfflineSave();
     sendPresence(editor.hasFocus() ? editor.getSelection() : null);
 
     return () => {
+      saveOffline();
+      window.removeEventListener('pagehide', onPageHide);
+      document.removeEventListener('visibilitychange', onVisibilityChange);
       clearTimeout(titleTimer);
       editor.off('text-change', onTextChange);
       editor.off('selection-change', onSelectionChange);
@@ -246,8 +286,12 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     },
     retry() {
       if (session || !clientModule || destroyed) return;
+      const clientId = client?.clientId;
       client?.close();
-      client = clientModule.createCollabClient({ url: collabSocketUrl(window.location) });
+      client = clientModule.createCollabClient({
+        url: collabSocketUrl(window.location),
+        ...(clientId ? { clientId } : {}),
+      });
       setPhase({ kind: 'loading' });
       void open();
     },
