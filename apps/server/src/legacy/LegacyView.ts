@@ -7,7 +7,7 @@ import {
   type OutgoingOp,
   validateChange,
 } from '@collab/ot';
-import type { CommittedOp } from '@collab/protocol';
+import { type CommittedOp, toQuill1 } from '@collab/protocol';
 
 /*
  * Why a legacy connection needs more than a relay.
@@ -81,6 +81,14 @@ export type ChangeOutcome =
 export type ReportOutcome = 'ignored' | 'matches' | 'differs' | 'corrected';
 
 const sameOps = (a: Delta, b: Delta) => JSON.stringify(a.ops) === JSON.stringify(b.ops);
+
+/**
+ * [C11] Whether the client shows `actual`, as far as it can: it spells some formats in fewer ways (a code
+ * block in any language is just a code block to Quill 1), so a report is compared in its spelling, and a
+ * difference it cannot show is never "corrected" again and again.
+ */
+const showsAsLegacy = (report: Delta, actual: Delta) =>
+  JSON.stringify(toQuill1(report.ops)) === JSON.stringify(toQuill1(actual.ops));
 
 /**
  * What Quill's `updateContents` would do with a change that goes past the end of the document: work
@@ -270,7 +278,7 @@ export class LegacyView {
   /** A `save-changes` report of the client's whole contents (see the comment at the top). */
   report(contents: Delta): ReportOutcome {
     if (!this.#mirror || this.#acked < this.#documentFrame) return 'ignored';
-    if (sameOps(contents, this.#actual)) {
+    if (showsAsLegacy(contents, this.#actual)) {
       this.#uncertain = false;
       return 'matches';
     }
