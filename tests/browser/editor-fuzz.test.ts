@@ -166,6 +166,12 @@ function documentHtml(page: Page): Promise<string> {
       }
       mark.remove();
     }
+    // A line that held only the caret shows as an empty line, which Quill writes as <br>.
+    for (const line of Array.from(
+      clone.querySelectorAll('p, h1, h2, h3, h4, h5, h6, li, blockquote, .ql-code-block'),
+    )) {
+      if (line.childNodes.length === 0) line.appendChild(document.createElement('br'));
+    }
     for (const line of Array.from(clone.querySelectorAll('[data-language="plain"]'))) {
       line.removeAttribute('data-language');
     }

@@ -223,6 +223,8 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
           drawn.set(cursor.clientId, { name: cursor.name, color: cursor.color });
           styleCursorFlag(editor.container, cursor.clientId, cursor.color);
         }
+        // Quill has no position for a range in a line it has not laid out yet; drawing one there throws.
+        if (cursor.range && !editor.getBounds(cursor.range.index, cursor.range.length)) continue;
         cursors?.moveCursor(cursor.clientId, cursor.range);
       }
     };
