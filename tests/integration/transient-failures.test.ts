@@ -78,7 +78,7 @@ describe('[C8] transient storage failures', () => {
       if (i === 20) server.faults.failNext('appendOp', 6, 'throttled');
       const a = String.fromCharCode(97 + (i % 26));
       const b = String.fromCharCode(65 + (i % 26));
-            alice.session.apply(new Delta().retain(alice.session.contents.length() - 1).insert(a));
+      alice.session.apply(new Delta().retain(alice.session.contents.length() - 1).insert(a));
       typed.alice += a;
       bob.session.apply(new Delta().insert(b));
       typed.bob = b + typed.bob;
