@@ -13,7 +13,7 @@ export interface LegacyFrame {
  * only when frames crossed) works inside the document and keeps the final newline.
  */
 export function applyLikeQuill(doc: Delta, change: Delta): Delta {
-  if (validateChange(change, doc.length()) === undefined) return applyChange(doc, change);
+  if (validateChange(change, doc) === undefined) return applyChange(doc, change);
   const length = doc.length();
   const kept = new Delta();
   let index = 0;

@@ -19,6 +19,8 @@ export interface Link {
   hold(): void;
   /** Delivers everything held back, in order, and lets later bytes through. */
   release(): void;
+  /** Delays every byte by `ms` each way on connections opened from now on, like a slow network. */
+  delay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export function startLink(upstreamPort: number): Promise<Link> {
   let target = upstreamPort;
   let online = true;
   let holding = false;
+  let latencyMs = 0;
   const connections = new Set<Connection>();
   const dropAll = () => {
     for (const connection of connections) connection.drop();
@@ -44,6 +47,12 @@ export function startLink(upstreamPort: number): Promise<Link> {
       return;
     }
     const upstream = connect(target, '127.0.0.1');
+    const latency = latencyMs;
+    // Every chunk waits as long as the ones before it, so the order is kept.
+    const later = (socket: Socket, chunk: Buffer) =>
+      latency === 0
+        ? socket.write(chunk)
+        : setTimeout(() => socket.destroyed || socket.write(chunk), latency);
     // Like a proxy in production (nginx's tcp_nodelay): small frames are not held back by Nagle's algorithm.
     downstream.setNoDelay(true);
     upstream.setNoDelay(true);
@@ -63,10 +72,11 @@ export function startLink(upstreamPort: number): Promise<Link> {
       connection.ended = true;
       if (connection.held.length === 0) connection.drop();
     });
-    downstream.pipe(upstream);
+    if (latency === 0) downstream.pipe(upstream);
+    else downstream.on('data', (chunk: Buffer) => later(upstream, chunk));
     upstream.on('data', (chunk: Buffer) => {
       if (holding) connection.held.push(chunk);
-      else downstream.write(chunk);
+      else later(downstream, chunk);
     });
   });
   return new Promise((resolve, reject) => {
@@ -95,6 +105,9 @@ export function startLink(upstreamPort: number): Promise<Link> {
             for (const chunk of connection.held.splice(0)) connection.downstream.write(chunk);
             if (connection.ended) connection.downstream.end();
           }
+        },
+        delay(ms) {
+          latencyMs = ms;
         },
         close() {
           online = false;

@@ -51,11 +51,17 @@ function broadcastLayer(config: AppConfig): Layer.Layer<Broadcast> {
     : Broadcast.single;
 }
 
-/** Picks the layers the configuration asks for and wires them into one runtime. */
-export function makeApp(config: AppConfig) {
+/**
+ * Picks the layers the configuration asks for and wires them into one runtime. `store` replaces the
+ * configured storage (tests wrap a real store to inject failures).
+ */
+export function makeApp(
+  config: AppConfig,
+  store: Layer.Layer<DocumentStore, StorageFailure | DynamoTableError> = storageLayer(config),
+) {
   const metrics = createMetrics();
-  const store = instrumentedStore(metrics).pipe(Layer.provide(storageLayer(config)));
-  const infrastructure = Layer.mergeAll(store, broadcastLayer(config));
+  const instrumented = instrumentedStore(metrics).pipe(Layer.provide(store));
+  const infrastructure = Layer.mergeAll(instrumented, broadcastLayer(config));
   const layer = Layer.mergeAll(DocumentSessions.layer, PresenceHub.layer, AccessControl.layer).pipe(
     Layer.provideMerge(infrastructure),
     Layer.provideMerge(Layer.succeed(Config, config)),

@@ -2,7 +2,7 @@ import type { Me } from '@collab/protocol';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import type { Api } from './api.js';
 import { toCollabError } from './errors.js';
-import { DocumentSession, type SessionTransport } from './session.js';
+import { DocumentSession, type SessionTransport, type UnsavedEdits } from './session.js';
 
 export interface CollabClientOptions {
   /** The tRPC WebSocket endpoint, e.g. `ws://localhost:8000/trpc` (in a browser: `wss://${location.host}/trpc`). */
@@ -32,12 +32,22 @@ export interface CollabClient {
   me(): Promise<Me>;
   /**
    * Opens a document (creating it when `create` is true, the default) and follows its changes. `key` is
-   * the share link key the document was shared with, if any.
+   * the share link key the document was shared with, if any. `restore`: edits an earlier session of this
+   * clientId left unacknowledged (`unsavedEdits()`), sent now [C10].
    */
-  openDocument(id: string, options?: { create?: boolean; key?: string }): Promise<DocumentSession>;
+  openDocument(
+    id: string,
+    options?: { create?: boolean; key?: string; restore?: UnsavedEdits },
+  ): Promise<DocumentSession>;
   /** Closes every session and the socket. */
   close(): void;
 }
+
+/**
+ * [C10] A quiet socket is pinged this often and given as long to answer: a connection lost without a close
+ * (network gone, laptop asleep) shows as offline within about two seconds, not after the TCP timeouts.
+ */
+const heartbeatMs = 1_000;
 
 const defaultRetryDelay = (attempt: number) =>
   Math.min(5000, 250 * 2 ** attempt) * (0.75 + Math.random() / 2);
@@ -62,13 +72,15 @@ export function createCollabClient(options: CollabClientOptions): CollabClient {
     url: options.url,
     ...(options.WebSocket ? { WebSocket: options.WebSocket as typeof globalThis.WebSocket } : {}),
     retryDelayMs: options.retryDelayMs ?? defaultRetryDelay,
-    keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
+    keepAlive: { enabled: true, intervalMs: heartbeatMs, pongTimeoutMs: heartbeatMs },
     onOpen: () => setOpen(true),
     onClose: (cause) => setOpen(false, cause?.code),
     ...(options.token !== undefined ? { connectionParams: { token: options.token } } : {}),
   });
   const api: Api = createTRPCClient({ links: [wsLink({ client: wsClient })] });
   const sessions = new Set<DocumentSession>();
+  /** Per document, the seq after those used by closed sessions: a reopened document never reuses one [C3]. */
+  const nextSeqs = new Map<string, number>();
 
   let identity: Promise<Me> | undefined;
   const me = () => {
@@ -103,18 +115,23 @@ export function createCollabClient(options: CollabClientOptions): CollabClient {
       return clientId;
     },
     me,
-    async openDocument(id, { create = true, key } = {}) {
+    async openDocument(id, { create = true, key, restore } = {}) {
       await me();
       try {
         const ref = key === undefined ? { id } : { id, key };
         const snapshot = create
           ? await api.documents.getOrCreate.mutate(ref)
           : await api.documents.get.query(ref);
-        const session = new DocumentSession(transport, snapshot, key);
+        const session = new DocumentSession(transport, snapshot, {
+          nextSeq: nextSeqs.get(id) ?? 0,
+          restore,
+          key,
+        });
         sessions.add(session);
         const close = session.close.bind(session);
         session.close = () => {
           sessions.delete(session);
+          nextSeqs.set(id, session.nextSeq);
           close();
         };
         return session;

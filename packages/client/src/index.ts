@@ -2,4 +2,11 @@ export { Delta } from '@collab/ot';
 export type { Api, AppRouter } from './api.js';
 export { type CollabClient, type CollabClientOptions, createCollabClient } from './client.js';
 export { CollabError, toCollabError } from './errors.js';
-export { type DocumentEvents, DocumentSession, type DocumentStatus, type RemotePresence } from './session.js';
+export {
+  type DocumentEvents,
+  DocumentSession,
+  type DocumentStatus,
+  type RemotePresence,
+  type ResetNotice,
+  type UnsavedEdits,
+} from './session.js';

@@ -1,4 +1,4 @@
-import { ClientDocument, Delta, type Range } from '@collab/ot';
+import { ClientDocument, Delta, isNoop, type Range, rebaseOnto } from '@collab/ot';
 import {
   type ChangesEvent,
   type DeltaJson,
@@ -22,6 +22,32 @@ export interface DocumentStatus {
   readonly everConnected: boolean;
 }
 
+/**
+ * [C10] Local edits the server has not acknowledged, in a form to keep (JSON) and hand to a later
+ * session: the server document they were made on, the op in flight with its seq, and the buffer.
+ */
+export interface UnsavedEdits {
+  /** The server version `confirmed` is at. */
+  readonly version: number;
+  readonly confirmed: DeltaJson;
+  readonly inFlight: { readonly seq: number; readonly delta: DeltaJson };
+  readonly buffer?: DeltaJson | undefined;
+  /** The seq after every seq this session used. */
+  readonly nextSeq: number;
+}
+
+export interface DocumentSessionOptions {
+  /**
+   * The first seq to use, past every seq an earlier session of this clientId used on this document, since
+   * the server remembers each `(clientId, seq)` for good [C3].
+   */
+  readonly nextSeq?: number;
+  /** [C10] Edits an earlier session of this clientId left unacknowledged, to restore and send. */
+  readonly restore?: UnsavedEdits | undefined;
+  /** The share link key the document was opened with, sent on every call [A2]. */
+  readonly key?: string | undefined;
+}
+
 /** Another person in the document, with their cursor in local coordinates (null: no selection). */
 export interface RemotePresence {
   readonly clientId: string;
@@ -29,11 +55,24 @@ export interface RemotePresence {
   readonly range: Range | null;
 }
 
+/** Why the local copy was replaced by the server's, and what of the local edits was not kept [C8]. */
+export interface ResetNotice {
+  /** The server's refusal (or the failure) that made the copy start over. */
+  readonly reason: CollabError;
+  /** The edit that was not kept (on the document as it was before it), if one was dropped. */
+  readonly dropped: Delta | undefined;
+  /** Whether edits made after the dropped one were kept (re-applied on the server's copy). */
+  readonly keptLaterEdits: boolean;
+}
+
 export type DocumentEvents = {
   /** A remote change, already transformed over local pending edits: apply it to the editor as is. */
   change: (delta: Delta) => void;
-  /** The local copy was replaced by the server's (after an edit the server refused): show `contents`. */
-  reset: (contents: Delta) => void;
+  /**
+   * The local copy was replaced by the server's (after an edit the server refused), with the later local
+   * edits re-applied: show `contents`, and tell the person what `notice` says was dropped.
+   */
+  reset: (contents: Delta, notice: ResetNotice) => void;
   status: (status: DocumentStatus) => void;
   presence: (others: readonly RemotePresence[]) => void;
   /** A failure worth telling the user about (an edit refused, a lost subscription). */
@@ -46,8 +85,19 @@ const presenceRefreshMs = 10_000;
 const presenceThrottleMs = 50;
 /** WebSocket close code: a message was over the server's hard size cap (RFC 6455). */
 const messageTooBig = 1009;
-/** Delay before retrying an op the server could not take right now (rate limited, busy). */
+/** Delay before resubscribing or reloading after a failure. */
 const retryDelayMs = 500;
+/**
+ * [C8] Delay before resending an op the server could not take right now (busy, throttled, rate limited):
+ * doubling from 250 ms up to 10 s, with jitter so that many clients do not come back at once.
+ */
+const resendDelayMs = (attempt: number) => Math.min(10_000, 250 * 2 ** attempt) * (0.5 + Math.random());
+
+/**
+ * [C8] Refusals of the op itself: sending it again can never succeed. Every other failure (busy, throttled,
+ * rate limited, an unexpected server error) is retried with the same `(clientId, seq)`.
+ */
+const refusesTheOp = new Set(['InvalidOperation', 'InvalidInput', 'LimitExceeded', 'Forbidden']);
 
 export interface SessionTransport {
   readonly api: Api;
@@ -83,17 +133,15 @@ export class DocumentSession {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** The server refused our op as made on too old a version [L1]: it waits for the change stream. */
   #awaitingCatchUp = false;
+  /** Failed attempts to send the current in-flight op, for the backoff. */
+  #resendAttempt = 0;
   readonly #stopConnection: () => void;
 
-  constructor(transport: SessionTransport, snapshot: DocumentSnapshot, key?: string) {
+  constructor(transport: SessionTransport, snapshot: DocumentSnapshot, options: DocumentSessionOptions = {}) {
     this.id = snapshot.id;
-    this.#ref = key === undefined ? { id: snapshot.id } : { id: snapshot.id, key };
+    this.#ref = options.key === undefined ? { id: snapshot.id } : { id: snapshot.id, key: options.key };
     this.#transport = transport;
-    this.#doc = new ClientDocument({
-      clientId: transport.clientId,
-      version: snapshot.version,
-      contents: new Delta(snapshot.delta.ops),
-    });
+    this.#doc = restoredDocument(transport.clientId, snapshot, options);
     this.#stopConnection = transport.onConnection((open, closeCode) => this.#onConnection(open, closeCode));
     this.#subscribeChanges();
     this.#subscribePresence();
@@ -102,6 +150,25 @@ export class DocumentSession {
   /** The document as this client sees it: the server's version plus local edits not yet acknowledged. */
   get contents(): Delta {
     return this.#doc.contents;
+  }
+
+  /** The seq the next op will take. */
+  get nextSeq(): number {
+    return this.#doc.nextSeq;
+  }
+
+  /** [C10] The edits not acknowledged yet, to keep somewhere safe; undefined when everything is saved. */
+  unsavedEdits(): UnsavedEdits | undefined {
+    const doc = this.#doc;
+    const inFlight = doc.inFlight;
+    if (inFlight === undefined) return undefined;
+    return {
+      version: doc.version,
+      confirmed: toJson(doc.confirmed),
+      inFlight: { seq: inFlight.seq, delta: toJson(inFlight.delta) },
+      buffer: doc.buffer && toJson(doc.buffer),
+      nextSeq: doc.nextSeq,
+    };
   }
 
   /** The last server version this copy has integrated. */
@@ -191,11 +258,16 @@ export class DocumentSession {
         });
       } catch (error) {
         // A gap or an op that does not apply: this copy cannot be trusted any more.
-        void this.#resync(error);
+        void this.#resync(
+          new CollabError('Internal', 'This copy of the document fell out of step', { cause: error }),
+        );
         return;
       }
       if (result.kind === 'remote') this.#events.emit('change', result.delta);
-      if (result.kind === 'ack') acknowledged = true;
+      if (result.kind === 'ack') {
+        acknowledged = true;
+        this.#resendAttempt = 0;
+      }
     }
     if (acknowledged || this.#awaitingCatchUp) {
       this.#awaitingCatchUp = false;
@@ -229,12 +301,13 @@ export class DocumentSession {
           this.#resendAfterCatchingUp(outgoing.baseVersion);
           return;
         }
-        if (error.retryable) {
+        if (!refusesTheOp.has(error.tag)) {
+          // [C8] a transient failure: the same op, same seq, after a growing pause; every edit is kept.
+          if (this.#resendAttempt === 0) this.#events.emit('error', error);
           clearTimeout(this.#retryTimer);
-          this.#retryTimer = setTimeout(() => this.#pump(), retryDelayMs);
+          this.#retryTimer = setTimeout(() => this.#pump(), resendDelayMs(this.#resendAttempt++));
           return;
         }
-        // The server refused the edit: it can never apply, so take the server's document instead.
         this.#events.emit('error', error);
         void this.#resync(error);
       });
@@ -252,26 +325,40 @@ export class DocumentSession {
     else this.#awaitingCatchUp = true;
   }
 
-  /** Replaces the local copy with the server's current document; unacknowledged edits are dropped. */
-  async #resync(reason: unknown): Promise<void> {
+  /**
+   * Starts over from the server's current document and re-applies the local edits on it, rebased, so
+   * nothing typed is lost; edits made while the document is being fetched are kept too. `dropInFlight`
+   * [C8]: the server refused the in-flight op (or this copy fell out of step and its fate is unknown), so
+   * only the edits made after it are re-applied, and the person is told what was dropped (`reset`).
+   * Without it every pending edit is re-applied as a new op (for a refusal that did not judge the op).
+   */
+  async #resync(reason: CollabError, dropInFlight = true): Promise<void> {
     if (this.#closed) return;
     this.#changes?.unsubscribe();
     this.#subscribed = false;
+    clearTimeout(this.#retryTimer);
     try {
       const snapshot = await this.#transport.api.documents.get.query(this.#ref);
       if (this.#closed) return;
-      this.#doc = new ClientDocument({
-        clientId: this.#doc.clientId,
+      const old = this.#doc;
+      const dropped = dropInFlight ? old.inFlight?.delta : undefined;
+      const kept = dropInFlight ? old.pendingChangeWithoutInFlight : old.pendingChange;
+      const next = new ClientDocument({
+        clientId: old.clientId,
         version: snapshot.version,
         contents: new Delta(snapshot.delta.ops),
-        nextSeq: this.#doc.nextSeq,
+        nextSeq: old.nextSeq,
       });
-      this.#events.emit('reset', this.#doc.contents);
+      const keptLaterEdits =
+        kept !== undefined && reapply(next, rebaseOnto(old.confirmed, kept, next.contents));
+      this.#doc = next;
+      this.#resendAttempt = 0;
+      this.#events.emit('reset', next.contents, { reason, dropped, keptLaterEdits });
       this.#emitStatus();
       this.#subscribeChanges();
     } catch (error) {
-      this.#events.emit('error', toCollabError(error ?? reason));
-      if (!this.#closed) setTimeout(() => void this.#resync(reason), retryDelayMs * 4);
+      this.#events.emit('error', toCollabError(error));
+      if (!this.#closed) setTimeout(() => void this.#resync(reason, dropInFlight), retryDelayMs * 4);
     }
   }
 
@@ -359,4 +446,63 @@ export class DocumentSession {
         // Best effort: the periodic refresh sends it again.
       });
   }
+}
+
+/**
+ * Applies kept edits to a fresh copy. False when nothing was left to apply, or when the rebased change no
+ * longer applies (it is then reported as not kept rather than stopping the reset).
+ */
+function reapply(doc: ClientDocument, change: Delta): boolean {
+  if (isNoop(change)) return false;
+  try {
+    doc.applyLocal(change);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const toJson = (delta: Delta): DeltaJson => ({ ops: delta.ops as DeltaJson['ops'] });
+
+/**
+ * The session's starting copy: the server's snapshot, with an earlier session's unacknowledged edits on
+ * top when there are some [C10]. They are restored at the version they were made on, so the change stream
+ * replays what was committed since and the op in flight is recognised if the server already has it; edits
+ * from a version the server does not have (it lost them) are moved onto its document instead.
+ */
+function restoredDocument(
+  clientId: string,
+  snapshot: DocumentSnapshot,
+  { nextSeq = 0, restore }: DocumentSessionOptions,
+): ClientDocument {
+  const fresh = () =>
+    new ClientDocument({
+      clientId,
+      version: snapshot.version,
+      contents: new Delta(snapshot.delta.ops),
+      nextSeq,
+    });
+  if (restore === undefined) return fresh();
+  const confirmed = new Delta(restore.confirmed.ops);
+  const inFlight = { seq: restore.inFlight.seq, delta: new Delta(restore.inFlight.delta.ops) };
+  const buffer = restore.buffer && new Delta(restore.buffer.ops);
+  const seqs = Math.max(nextSeq, restore.nextSeq);
+  if (restore.version <= snapshot.version) {
+    return new ClientDocument({
+      clientId,
+      version: restore.version,
+      contents: confirmed,
+      nextSeq: seqs,
+      pending: { inFlight, buffer },
+    });
+  }
+  const doc = new ClientDocument({
+    clientId,
+    version: snapshot.version,
+    contents: new Delta(snapshot.delta.ops),
+    nextSeq: seqs,
+  });
+  const edits = buffer ? inFlight.delta.compose(buffer) : inFlight.delta;
+  reapply(doc, rebaseOnto(confirmed, edits, doc.contents));
+  return doc;
 }

@@ -1,5 +1,5 @@
 import type { Delta } from './delta.js';
-import { applyChange, documentLength, isNoop, normalizeDocument } from './document.js';
+import { applyChange, isNoop, keepFinalNewline, normalizeDocument } from './document.js';
 import { type Range, transformRange, untransformRange } from './presence.js';
 import { winsTie } from './rebase.js';
 import { validateChange, validateDocument } from './validate.js';
@@ -45,6 +45,12 @@ export interface ClientDocumentInit {
   nextSeq?: number;
   /** How many committed ops to remember for moving presence from older versions (default 100). */
   historyLimit?: number;
+  /**
+   * [C10] Local edits of an earlier session that the server has not acknowledged, on `contents`: the op
+   * that was in flight keeps its seq (the server may have committed it already and then recognises it),
+   * the buffer becomes the next op. Each counts as one pending edit.
+   */
+  pending?: { readonly inFlight: PendingOp; readonly buffer?: Delta | undefined };
 }
 
 interface InFlight extends PendingOp {
@@ -81,6 +87,8 @@ export class ClientDocument {
   #nextSeq: number;
   #inFlight: InFlight | undefined;
   #buffer: Buffered | undefined;
+  /** The server document at `version` while edits are pending; undefined when it equals `contents`. */
+  #confirmed: Delta | undefined;
   readonly #history: CommittedEntry[] = [];
   readonly #historyLimit: number;
 
@@ -95,6 +103,22 @@ export class ClientDocument {
     this.#contents = normalizeDocument(init.contents);
     this.#nextSeq = init.nextSeq ?? 0;
     this.#historyLimit = init.historyLimit ?? 100;
+    if (init.pending) this.#restore(init.pending.inFlight, init.pending.buffer);
+  }
+
+  #restore(inFlight: PendingOp, buffer: Delta | undefined): void {
+    const confirmed = this.#contents;
+    let contents = confirmed;
+    for (const change of buffer ? [inFlight.delta, buffer] : [inFlight.delta]) {
+      const invalid = validateChange(change, contents);
+      if (invalid) throw new Error(`restored edits do not apply to the document: ${invalid}`);
+      contents = applyChange(contents, change);
+    }
+    if (inFlight.seq >= this.#nextSeq) this.#nextSeq = inFlight.seq + 1;
+    this.#confirmed = confirmed;
+    this.#contents = contents;
+    this.#inFlight = { seq: inFlight.seq, delta: inFlight.delta, sent: false, edits: 1 };
+    if (buffer !== undefined) this.#setBuffer(buffer, 1);
   }
 
   /** The last server version integrated (number of server ops seen) [D2]. */
@@ -132,6 +156,29 @@ export class ClientDocument {
     return this.#buffer?.delta;
   }
 
+  /** The server's document at `version`, without the local edits not yet acknowledged. */
+  get confirmed(): Delta {
+    return this.#confirmed ?? this.#contents;
+  }
+
+  /** Every unacknowledged local edit as one change on `confirmed` (the in-flight op, then the buffer). */
+  get pendingChange(): Delta | undefined {
+    const inFlight = this.#inFlight;
+    if (inFlight === undefined) return undefined;
+    return this.#buffer === undefined ? inFlight.delta : inFlight.delta.compose(this.#buffer.delta);
+  }
+
+  /**
+   * [C8] The buffered edits as a change on `confirmed`, as if the in-flight op had never been made: what
+   * is left to keep when the server refuses the in-flight op itself.
+   */
+  get pendingChangeWithoutInFlight(): Delta | undefined {
+    const inFlight = this.#inFlight;
+    const buffer = this.#buffer;
+    if (inFlight === undefined || buffer === undefined) return undefined;
+    return inFlight.delta.invert(this.confirmed).transform(buffer.delta, true);
+  }
+
   /** The seq the next op handed out will take; persist it to resume a session under the same clientId. */
   get nextSeq(): number {
     return this.#nextSeq;
@@ -141,10 +188,12 @@ export class ClientDocument {
    * Records a local edit (in coordinates of `contents`). Throws when the change does not apply, since
    * that means the editor and this copy have diverged; the owner should reload the document.
    */
-  applyLocal(change: Delta): void {
-    const invalid = validateChange(change, documentLength(this.#contents));
+  applyLocal(edit: Delta): void {
+    const invalid = validateChange(edit, this.#contents);
     if (invalid) throw new Error(`local change does not apply to the document: ${invalid}`);
-    if (isNoop(change)) return;
+    if (isNoop(edit)) return;
+    const change = keepFinalNewline(this.#contents, edit);
+    if (this.#inFlight === undefined) this.#confirmed = this.#contents;
     this.#contents = applyChange(this.#contents, change);
     if (this.#inFlight === undefined) {
       this.#inFlight = { seq: this.#nextSeq++, delta: change, sent: false, edits: 1 };
@@ -240,6 +289,7 @@ export class ClientDocument {
     if (buffer !== undefined) {
       this.#inFlight = { seq: this.#nextSeq++, delta: buffer.delta, sent: false, edits: buffer.edits };
     }
+    if (this.#inFlight === undefined) this.#confirmed = undefined;
   }
 
   /**
@@ -265,7 +315,7 @@ export class ClientDocument {
     }
     // Checked before any state changes: a remote op that does not apply means this copy and the server
     // have diverged, and integrating it would corrupt the document silently.
-    const invalid = validateChange(incoming, documentLength(this.#contents));
+    const invalid = validateChange(incoming, this.#contents);
     if (invalid) throw new Error(`remote op does not apply to the local document: ${invalid}`);
     this.#contents = applyChange(this.#contents, incoming);
     this.#inFlight = inFlight;
@@ -275,6 +325,7 @@ export class ClientDocument {
 
   #advance(op: IncomingOp): void {
     this.#version = op.version;
+    if (this.#confirmed !== undefined) this.#confirmed = applyChange(this.#confirmed, op.delta);
     if (this.#historyLimit <= 0) return;
     this.#history.push({ version: op.version, delta: op.delta, clientId: op.clientId });
     if (this.#history.length > this.#historyLimit) this.#history.shift();

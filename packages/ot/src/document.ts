@@ -14,6 +14,56 @@ export function applyChange(doc: Delta, change: Delta): Delta {
 }
 
 /**
+ * [C9] The same change in a form that keeps the document's final "\n" in place: a valid change that
+ * deletes it (leaving another "\n" last) or inserts after it is replaced by the difference between the
+ * document and the result, taken before their final "\n"s, plus the change of the final line's formats.
+ * The result is unchanged; what changes is how the edit transforms against concurrent ones: text another
+ * person types on the last line then stays before the final "\n" instead of landing after it. Clients
+ * send changes in this form and the server commits them in it.
+ */
+export function keepFinalNewline(doc: Delta, change: Delta): Delta {
+  if (!movesFinalNewline(doc, change)) return change;
+  const result = applyChange(doc, change);
+  const last = doc.length() - 1;
+  const kept = doc.slice(0, last).diff(result.slice(0, result.length() - 1));
+  let covered = 0;
+  for (const op of kept.ops) covered += typeof op.retain === 'number' ? op.retain : (op.delete ?? 0);
+  const formats = attributesChange(
+    doc.slice(last).ops[0]?.attributes,
+    result.slice(result.length() - 1).ops[0]?.attributes,
+  );
+  return formats === undefined
+    ? kept
+    : kept
+        .retain(last - covered)
+        .retain(1, formats)
+        .chop();
+}
+
+function movesFinalNewline(doc: Delta, change: Delta): boolean {
+  const last = doc.length() - 1;
+  let index = 0;
+  for (const op of change.ops) {
+    if (op.insert !== undefined) {
+      if (index > last) return true;
+    } else {
+      const count = typeof op.retain === 'number' ? op.retain : (op.delete ?? 0);
+      if (op.delete !== undefined && index + count > last) return true;
+      index += count;
+    }
+  }
+  return false;
+}
+
+/** The formats to set (null: remove) to go from `before` to `after`, or undefined when they are equal. */
+function attributesChange(before: AttributeMap | undefined, after: AttributeMap | undefined) {
+  const changes: AttributeMap = {};
+  for (const [key, value] of Object.entries(after ?? {})) if (before?.[key] !== value) changes[key] = value;
+  for (const key of Object.keys(before ?? {})) if (after?.[key] === undefined) changes[key] = null;
+  return Object.keys(changes).length === 0 ? undefined : changes;
+}
+
+/**
  * The canonical form of a document: adjacent string inserts with equal attributes merged, attributes
  * with sorted keys and without null or empty maps, each op written `{ insert, attributes }` (compose
  * may emit `{ attributes, insert }`, which is deep-equal but serialises differently). Documents are compared and stored in this form.

@@ -8,7 +8,8 @@ export {
   type ReceiveResult,
 } from './client.js';
 export { type AttributeMap, Delta, type Op } from './delta.js';
-export { applyChange, documentLength, isNoop, normalizeDocument } from './document.js';
+export { applyChange, documentLength, isNoop, keepFinalNewline, normalizeDocument } from './document.js';
 export { type Range, transformRange, untransformPosition, untransformRange } from './presence.js';
 export { type CommittedChange, rebase, winsTie } from './rebase.js';
-export { validateChange, validateDocument } from './validate.js';
+export { rebaseOnto } from './resync.js';
+export { validateChange, validateChangeBounds, validateDocument } from './validate.js';

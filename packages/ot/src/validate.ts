@@ -94,21 +94,66 @@ function checkDocumentOp(op: unknown): string | undefined {
 }
 
 /**
- * Checks that a change applies to a document of `documentLength` and keeps it a document: it stays
- * inside the document and leaves the final "\n" in place (no delete of it, no insert after it).
- * Returns undefined when valid, else the reason.
+ * [C9] Checks that a change applies to `document` and that the result is a document: every op stays
+ * inside the document, and the result is non-empty and ends in "\n". The result is what counts, not the
+ * delta's shape: a change may delete the final "\n" when it leaves another one last (Quill does this
+ * when a line format changes on the last line). Returns undefined when valid, else the reason.
  */
-export function validateChange(change: Delta, documentLength: number): string | undefined {
+export function validateChange(change: Delta, document: Delta): string | undefined {
+  const bounds = walkChange(change, document.length());
+  if (typeof bounds === 'string') return bounds;
+  return checkResultEnd(bounds, document);
+}
+
+/**
+ * The shape and bounds part of `validateChange`, for when only the length of the document the change was
+ * made on is known (a submission checked at its base version before it is rebased). The result is checked
+ * by `validateChange` against the document it is applied to.
+ */
+export function validateChangeBounds(change: Delta, documentLength: number): string | undefined {
+  const bounds = walkChange(change, documentLength);
+  return typeof bounds === 'string' ? bounds : undefined;
+}
+
+/** What the last op of the result comes from: an insert, or document text retained up to `retainedTo`. */
+type Tail = { readonly insert: unknown } | { readonly retainedTo: number } | undefined;
+
+interface Walked {
+  /** How much of the document the explicit ops cover; the rest is retained as is. */
+  readonly covered: number;
+  readonly tail: Tail;
+}
+
+function walkChange(change: Delta, documentLength: number): Walked | string {
   const shape = checkOps(change);
   if (shape) return shape;
   if (!isCount(documentLength)) return 'the document length must be a positive integer';
   let index = 0; // position in the document the change is applied to
+  let tail: Tail;
   for (const [i, op] of change.ops.entries()) {
     const reason = checkChangeOp(op, index, documentLength);
     if (typeof reason === 'string') return `op ${i}: ${reason}`;
+    const { insert, retain } = op as { insert?: unknown; retain?: unknown };
+    if (insert !== undefined) tail = { insert };
+    else if (retain !== undefined) tail = { retainedTo: reason };
     index = reason;
   }
-  return undefined;
+  return { covered: index, tail };
+}
+
+function checkResultEnd({ covered, tail }: Walked, document: Delta): string | undefined {
+  const length = document.length();
+  // The final "\n" is left in place by every change that stops short of it.
+  if (covered < length) return undefined;
+  if (tail === undefined) return 'the change would leave the document empty (it must end with "\\n")';
+  if ('insert' in tail) {
+    return typeof tail.insert === 'string' && tail.insert.endsWith('\n')
+      ? undefined
+      : 'the document would not end with "\\n"';
+  }
+  if (tail.retainedTo === length) return undefined;
+  const last = document.slice(tail.retainedTo - 1, tail.retainedTo).ops[0]?.insert;
+  return last === '\n' ? undefined : 'the document would not end with "\\n"';
 }
 
 /** Returns the position after the op, or the reason the op is invalid. */
@@ -122,7 +167,6 @@ function checkChangeOp(op: unknown, index: number, length: number): string | num
       checkInsert(op.insert) ??
       checkAttributes(op.attributes, false);
     if (reason) return reason;
-    if (index >= length) return 'insert after the final "\\n" of the document';
     return index;
   }
   if ('retain' in op) {
@@ -141,6 +185,5 @@ function checkChangeOp(op: unknown, index: number, length: number): string | num
   if (!isCount(op.delete)) return `delete must be a positive integer, got ${String(op.delete)}`;
   const end = index + op.delete;
   if (end > length) return `delete goes past the end of the document (length ${length})`;
-  if (end === length) return 'delete of the final "\\n" of the document';
   return end;
 }

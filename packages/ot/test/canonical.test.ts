@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Delta, normalizeDocument, type Op, validateChange, validateDocument } from '../src/index.js';
+import { Delta, normalizeDocument, type Op, validateChangeBounds, validateDocument } from '../src/index.js';
 
 /**
  * `normalizeDocument` returns a document already in canonical form as it is, and rebuilds any other: each
@@ -78,7 +78,7 @@ describe('validation messages name the problem', () => {
   });
 
   it('[D1] an op that is not an object, in a change', () => {
-    expect(validateChange(new Delta([null as unknown as Op]), 4)).toBe(
+    expect(validateChangeBounds(new Delta([null as unknown as Op]), 4)).toBe(
       'op 0: an op must be an object, got null',
     );
   });

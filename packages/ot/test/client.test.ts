@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ClientDocument, type ClientState, Delta, type IncomingOp } from '../src/index.js';
+import {
+  applyChange,
+  ClientDocument,
+  type ClientState,
+  Delta,
+  type IncomingOp,
+  rebaseOnto,
+} from '../src/index.js';
 
 const start = () => new ClientDocument({ clientId: 'me', version: 3, contents: new Delta().insert('abc\n') });
 const insertAt = (index: number, text: string) => new Delta().retain(index).insert(text);
@@ -212,7 +219,7 @@ describe('ClientDocument state machine', () => {
 
   it('[D1] a local edit that does not apply throws', () => {
     const client = start();
-    expect(() => client.applyLocal(new Delta().delete(4))).toThrow(/final "\\n"/);
+    expect(() => client.applyLocal(new Delta().delete(4))).toThrow(/empty/);
     expect(client.state).toBe('synchronized');
   });
 
@@ -220,6 +227,45 @@ describe('ClientDocument state machine', () => {
     expect(
       () => new ClientDocument({ clientId: 'me', version: 0, contents: new Delta().insert('abc') }),
     ).toThrow(/not a document/);
+  });
+
+  it('[C9] a local edit that replaces the final newline is accepted and sent keeping it in place', () => {
+    const client = start();
+    client.applyLocal(new Delta().retain(3).insert('\n', { header: 1 }).delete(1));
+    expect(client.contents.ops).toEqual([{ insert: 'abc' }, { insert: '\n', attributes: { header: 1 } }]);
+    expect(client.takeOutgoing()?.delta.ops).toEqual([
+      { retain: 3 },
+      { retain: 1, attributes: { header: 1 } },
+    ]);
+  });
+});
+
+describe('ClientDocument pending edits, for starting over from the server', () => {
+  it('[C8] tracks the server document while edits are pending', () => {
+    const client = start();
+    client.applyLocal(insertAt(0, 'x'));
+    client.receive(remote(client, insertAt(3, 'r')));
+    expect(client.confirmed).toEqual(new Delta().insert('abcr\n'));
+    client.receive(ackOf(client));
+    expect(client.confirmed).toEqual(client.contents);
+  });
+
+  it('[C8] gives the buffered edits without the in-flight op, on the server document', () => {
+    const client = start();
+    client.applyLocal(new Delta().retain(1).delete(1)); // in flight: "ac"
+    client.applyLocal(new Delta().retain(2).insert('Z')); // buffered: "acZ"
+    const kept = client.pendingChangeWithoutInFlight;
+    expect(kept && applyChange(client.confirmed, kept)).toEqual(new Delta().insert('abcZ\n'));
+    expect(applyChange(client.confirmed, client.pendingChange ?? new Delta())).toEqual(client.contents);
+  });
+
+  it('[C8] moves kept edits onto a newer server copy with their text intact', () => {
+    const base = new Delta().insert('hello\n');
+    const target = new Delta().insert('oh hello world\n');
+    const edits = new Delta().retain(2).insert('!');
+    expect(applyChange(target, rebaseOnto(base, edits, target))).toEqual(
+      new Delta().insert('oh he!llo world\n'),
+    );
   });
 });
 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { applyChange, Delta, documentLength, isNoop, normalizeDocument, type Op } from '../src/index.js';
+import {
+  applyChange,
+  Delta,
+  documentLength,
+  isNoop,
+  keepFinalNewline,
+  normalizeDocument,
+  type Op,
+} from '../src/index.js';
 import { deepFreeze } from './support/freeze.js';
 
 describe('documentLength', () => {
@@ -81,5 +89,40 @@ describe('isNoop', () => {
   ];
   it.each(cases)('%s -> %s', (_, ops, expected) => {
     expect(isNoop(new Delta(ops))).toBe(expected);
+  });
+});
+
+describe('keepFinalNewline', () => {
+  // "code\n" as a code block, then an empty code line; Enter there turns the last line into a paragraph.
+  const doc = new Delta([{ insert: 'code' }, { insert: '\n\n', attributes: { 'code-block': 'plain' } }]);
+
+  it('[C9] rewrites a replace of the final newline as a format of it, with the same result', () => {
+    const quillChange = new Delta().retain(5).insert('\n').delete(1);
+    const kept = keepFinalNewline(doc, quillChange);
+    expect(kept.ops).toEqual([{ retain: 5 }, { retain: 1, attributes: { 'code-block': null } }]);
+    expect(applyChange(doc, kept)).toEqual(applyChange(doc, quillChange));
+  });
+
+  it('[C9] rewrites an insert after the final newline', () => {
+    const change = new Delta().retain(6).insert('x\n');
+    const kept = keepFinalNewline(doc, change);
+    expect(kept.ops.some((op) => op.delete !== undefined)).toBe(false);
+    expect(applyChange(doc, kept)).toEqual(applyChange(doc, change));
+  });
+
+  it('[C9] leaves a change that keeps the final newline as it is', () => {
+    const change = new Delta().retain(2).delete(3);
+    expect(keepFinalNewline(doc, change)).toBe(change);
+  });
+
+  it('[C9] text typed concurrently on the last line stays before the final newline', () => {
+    const replace = keepFinalNewline(doc, new Delta().retain(5).insert('\n').delete(1));
+    const typed = new Delta().retain(5).insert('y');
+    for (const replaceWins of [true, false]) {
+      const result = applyChange(applyChange(doc, replace), replace.transform(typed, replaceWins));
+      const last = result.ops.at(-1)?.insert;
+      expect(typeof last === 'string' && last.endsWith('\n')).toBe(true);
+      expect(result.ops.map((op) => op.insert).join('')).toBe('code\ny\n');
+    }
   });
 });

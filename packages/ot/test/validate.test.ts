@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Delta, type Op, validateChange, validateDocument } from '../src/index.js';
+import { Delta, type Op, validateChange, validateChangeBounds, validateDocument } from '../src/index.js';
 
 const doc = (ops: unknown[]) => new Delta(ops as Op[]);
 
@@ -70,7 +70,7 @@ describe('validateDocument', () => {
 });
 
 describe('validateChange', () => {
-  // Applied to "abc\n" (length 4).
+  const abc = doc([{ insert: 'abc\n' }]);
   const valid: [string, unknown[]][] = [
     ['the empty change', []],
     ['an insert at the start', [{ insert: 'x' }]],
@@ -83,15 +83,39 @@ describe('validateChange', () => {
     ['an embed insert', [{ retain: 1 }, { insert: { image: 'a.png' } }]],
   ];
   it.each(valid)('[D1] accepts %s', (_, ops) => {
-    expect(validateChange(doc(ops), 4)).toBeUndefined();
+    expect(validateChange(doc(ops), abc)).toBeUndefined();
+  });
+
+  // [C9] the result is checked, not the shape: these delete the final newline or insert after it.
+  const validResults: [string, unknown[]][] = [
+    [
+      'a replace of the final newline (a line format changed on the last line)',
+      [{ retain: 3 }, { insert: '\n', attributes: { header: 1 } }, { delete: 1 }],
+    ],
+    ['a delete of the final newline after a new one', [{ retain: 3 }, { insert: '\n' }, { delete: 1 }]],
+    ['a delete of the final newline before a new one', [{ retain: 3 }, { delete: 1 }, { insert: 'x\n' }]],
+    ['an insert after the final newline that ends in one', [{ retain: 4 }, { insert: 'x\n' }]],
+    ['a delete of everything but a new document', [{ delete: 4 }, { insert: 'new\n' }]],
+  ];
+  it.each(validResults)('[C9] accepts %s', (_, ops) => {
+    expect(validateChange(doc(ops), abc)).toBeUndefined();
+  });
+
+  it('[C9] accepts a delete of the final newline when the text kept ends in one', () => {
+    expect(validateChange(doc([{ retain: 2 }, { delete: 2 }]), doc([{ insert: 'a\nb\n' }]))).toBeUndefined();
   });
 
   const invalid: [string, unknown[], string][] = [
     ['a retain past the end', [{ retain: 5 }], 'past the end'],
     ['a delete past the end', [{ retain: 2 }, { delete: 3 }], 'past the end'],
-    ['a delete of the final newline', [{ delete: 4 }], 'final "\\n"'],
-    ['a delete of only the final newline', [{ retain: 3 }, { delete: 1 }], 'final "\\n"'],
-    ['an insert after the final newline', [{ retain: 4 }, { insert: 'x' }], 'after the final "\\n"'],
+    ['a delete of everything', [{ delete: 4 }], 'leave the document empty'],
+    ['a delete of only the final newline', [{ retain: 3 }, { delete: 1 }], 'would not end with "\\n"'],
+    ['an insert after the final newline', [{ retain: 4 }, { insert: 'x' }], 'would not end with "\\n"'],
+    [
+      'an embed replacing the final newline',
+      [{ retain: 3 }, { delete: 1 }, { insert: { image: 'a.png' } }],
+      'would not end',
+    ],
     ['an empty insert', [{ insert: '' }], 'insert must not be empty'],
     ['a zero retain', [{ retain: 0 }], 'positive integer'],
     ['a negative delete', [{ delete: -1 }], 'positive integer'],
@@ -107,14 +131,16 @@ describe('validateChange', () => {
     ['a delete with attributes', [{ delete: 1, attributes: { bold: true } }], 'unexpected key "attributes"'],
   ];
   it.each(invalid)('[D1] refuses %s', (_, ops, reason) => {
-    expect(validateChange(doc(ops), 4)).toContain(reason);
+    expect(validateChange(doc(ops), abc)).toContain(reason);
   });
 
   it('[D1] names the offending op', () => {
-    expect(validateChange(doc([{ retain: 1 }, { insert: '' }]), 4)).toMatch(/^op 1: /);
+    expect(validateChange(doc([{ retain: 1 }, { insert: '' }]), abc)).toMatch(/^op 1: /);
   });
 
-  it('[D1] refuses a document length that is not a positive integer', () => {
-    expect(validateChange(new Delta(), 0)).toContain('document length');
+  it('[D1] checks bounds against a length alone', () => {
+    expect(validateChangeBounds(doc([{ retain: 2 }, { delete: 2 }]), 4)).toBeUndefined();
+    expect(validateChangeBounds(doc([{ retain: 5 }]), 4)).toContain('past the end');
+    expect(validateChangeBounds(new Delta(), 0)).toContain('document length');
   });
 });

@@ -107,3 +107,31 @@ export function encodeLegacyDocument(id: string, ops: readonly object[]): string
 export function encodeLegacyData(ops: readonly object[]): string {
   return JSON.stringify({ ops });
 }
+
+/**
+ * [C11] Formats that Quill 1 (the seed's client) and Quill 2 spell differently, translated at the legacy
+ * socket both ways so that neither side ever sees the other's spelling: a code block line is
+ * `{"code-block": true}` in Quill 1 and `{"code-block": "plain"}` (or a language) in Quill 2. Lists,
+ * headers, alignment, indents and inline formats are spelled alike. Removals (`null`) pass unchanged.
+ */
+const codeBlock = 'code-block';
+
+function mapCodeBlock<T extends object>(ops: readonly T[], map: (value: unknown) => unknown): T[] {
+  return ops.map((op) => {
+    const attributes = (op as { attributes?: Record<string, unknown> }).attributes;
+    const value = attributes?.[codeBlock];
+    if (value === undefined || value === null) return op;
+    const next = map(value);
+    return next === value ? op : { ...op, attributes: { ...attributes, [codeBlock]: next } };
+  });
+}
+
+/** A delta from the seed's client in the server's (Quill 2) spelling. */
+export function fromQuill1<T extends object>(ops: readonly T[]): T[] {
+  return mapCodeBlock(ops, (value) => (value === true ? 'plain' : value));
+}
+
+/** A delta for the seed's client in its own (Quill 1) spelling. */
+export function toQuill1<T extends object>(ops: readonly T[]): T[] {
+  return mapCodeBlock(ops, (value) => (typeof value === 'string' ? true : value));
+}

@@ -4,11 +4,13 @@ import {
   DeltaJson,
   DocumentId,
   errorCatalogue,
+  fromQuill1,
   limitDefaults,
   limitsFromEnv,
   nestingDepth,
   PresenceUpdateInput,
   SubmitInput,
+  toQuill1,
 } from '../src/index.js';
 
 describe('document ids', () => {
@@ -136,5 +138,23 @@ describe('error catalogue', () => {
       expect(entry.status).toBeGreaterThanOrEqual(400);
       expect(entry.message.length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('Quill 1 / Quill 2 format spellings', () => {
+  it('[C11] a code block is true in Quill 1 and "plain" (or a language) in Quill 2, both ways', () => {
+    const quill1 = [{ insert: 'x' }, { insert: '\n', attributes: { 'code-block': true, indent: 1 } }];
+    const quill2 = [{ insert: 'x' }, { insert: '\n', attributes: { 'code-block': 'plain', indent: 1 } }];
+    expect(fromQuill1(quill1)).toEqual(quill2);
+    expect(toQuill1(quill2)).toEqual(quill1);
+    expect(toQuill1([{ retain: 2, attributes: { 'code-block': 'javascript' } }])).toEqual([
+      { retain: 2, attributes: { 'code-block': true } },
+    ]);
+  });
+
+  it('[C11] removals and other formats pass unchanged', () => {
+    const ops = [{ retain: 1, attributes: { 'code-block': null, list: 'bullet' } }, { delete: 2 }];
+    expect(fromQuill1(ops)).toEqual(ops);
+    expect(toQuill1(ops)).toEqual(ops);
   });
 });

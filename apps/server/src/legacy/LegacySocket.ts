@@ -92,6 +92,13 @@ function documentIdOf(req: IncomingMessage): DocumentId | undefined {
 
 const describe = (error: AppError | undefined) => error?.message ?? errorCatalogue.Internal.message;
 
+/** [C8] Refusals of the change itself; anything else (busy, an unexpected failure) is retried. */
+const refusesTheOp = (error: AppError | undefined) =>
+  error?._tag === 'InvalidOperation' || error?._tag === 'InvalidInput' || error?._tag === 'LimitExceeded';
+
+/** Pause before committing a legacy change again: doubling from 250 ms up to 10 s, with jitter. */
+const resendDelayMs = (attempt: number) => Math.min(10_000, 250 * 2 ** attempt) * (0.5 + Math.random());
+
 /**
  * One seed-client socket on one document. Frames are handled synchronously as they arrive, so the view
  * (see `LegacyView`) sees changes, pongs and committed ops in the order the client produced them; only
@@ -121,6 +128,8 @@ class LegacyConnection {
   #closed = false;
   #finished = false;
   #awaitingPong = false;
+  /** Failed attempts to commit the current op, for the backoff. */
+  #resendAttempt = 0;
 
   constructor(socket: WebSocket, req: IncomingMessage, options: LegacySocketOptions) {
     this.#socket = socket;
@@ -355,7 +364,20 @@ class LegacyConnection {
       docId,
     }).then((outcome) => {
       // Success is seen in the committed ops, like any client's acknowledgement [C2].
-      if (outcome.ok || generation !== this.#view.generation) return;
+      if (outcome.ok || generation !== this.#view.generation) {
+        this.#resendAttempt = 0;
+        return;
+      }
+      if (!refusesTheOp(outcome.error)) {
+        // [C8] busy or failing for now: the same op again after a pause; the tab keeps every edit.
+        const delay = resendDelayMs(this.#resendAttempt++);
+        setTimeout(() => {
+          if (this.#finished || generation !== this.#view.generation) return;
+          this.#view.resend();
+          this.#flush();
+        }, delay).unref();
+        return;
+      }
       if (this.#closed) {
         this.#finish();
         return;

@@ -1,5 +1,13 @@
-import { applyChange, ClientDocument, Delta, isNoop, type OutgoingOp, validateChange } from '@collab/ot';
-import type { CommittedOp } from '@collab/protocol';
+import {
+  applyChange,
+  ClientDocument,
+  Delta,
+  isNoop,
+  keepFinalNewline,
+  type OutgoingOp,
+  validateChange,
+} from '@collab/ot';
+import { type CommittedOp, toQuill1 } from '@collab/protocol';
 
 /*
  * Why a legacy connection needs more than a relay.
@@ -73,6 +81,14 @@ export type ChangeOutcome =
 export type ReportOutcome = 'ignored' | 'matches' | 'differs' | 'corrected';
 
 const sameOps = (a: Delta, b: Delta) => JSON.stringify(a.ops) === JSON.stringify(b.ops);
+
+/**
+ * [C11] Whether the client shows `actual`, as far as it can: it spells some formats in fewer ways (a code
+ * block in any language is just a code block to Quill 1), so a report is compared in its spelling, and a
+ * difference it cannot show is never "corrected" again and again.
+ */
+const showsAsLegacy = (report: Delta, actual: Delta) =>
+  JSON.stringify(toQuill1(report.ops)) === JSON.stringify(toQuill1(actual.ops));
 
 /**
  * What Quill's `updateContents` would do with a change that goes past the end of the document: work
@@ -179,7 +195,7 @@ export class LegacyView {
   change(delta: Delta, accepted = true): ChangeOutcome {
     const mirror = this.#mirror;
     if (!mirror || this.#acked < this.#reloadFrame) return { kind: 'stale' };
-    const problem = validateChange(delta, this.#actual.length());
+    const problem = validateChange(delta, this.#actual);
     if (problem) {
       this.#uncertain = true;
       return { kind: 'invalid', reason: problem };
@@ -193,7 +209,7 @@ export class LegacyView {
       this.#flush();
       return { kind: 'reverted' };
     }
-    let incoming = delta;
+    let incoming = keepFinalNewline(before, delta);
     for (const step of this.#path) {
       const next = step.delta.transform(incoming, true);
       step.delta = incoming.transform(step.delta, false);
@@ -262,7 +278,7 @@ export class LegacyView {
   /** A `save-changes` report of the client's whole contents (see the comment at the top). */
   report(contents: Delta): ReportOutcome {
     if (!this.#mirror || this.#acked < this.#documentFrame) return 'ignored';
-    if (sameOps(contents, this.#actual)) {
+    if (showsAsLegacy(contents, this.#actual)) {
       this.#uncertain = false;
       return 'matches';
     }
@@ -290,9 +306,14 @@ export class LegacyView {
     return this.#mirror?.takeOutgoing();
   }
 
+  /** [C8] The submitted op failed for a passing reason: `takeOutgoing` offers it again, same seq, rebased. */
+  resend(): void {
+    this.#mirror?.markDisconnected();
+  }
+
   /** A frame as the client will apply it: as sent when it fits, else clamped as Quill would. */
   #applicable(wire: Delta): Delta {
-    if (validateChange(wire, this.#actual.length()) === undefined) return wire;
+    if (validateChange(wire, this.#actual) === undefined) return wire;
     this.#uncertain = true;
     return clampChange(wire, this.#actual.length());
   }

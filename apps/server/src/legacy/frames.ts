@@ -1,13 +1,15 @@
-import { Delta, normalizeDocument, validateDocument } from '@collab/ot';
+import { Delta, normalizeDocument, type Op, validateDocument } from '@collab/ot';
 import {
   decodeLegacyDelta,
   describeIssues,
   encodeLegacyDocument,
+  fromQuill1,
   isLegacyClientKey,
   LegacyFrame,
   type LegacyServerKey,
   type Limits,
   parseJsonText,
+  toQuill1,
 } from '@collab/protocol';
 
 /** A frame of the seed's client, checked (docs/SPEC.md §6). */
@@ -45,8 +47,9 @@ export function parseClientFrame(text: string, limits: Limits): FrameParse {
       message: `The delta has ${ops.length} ops, over the limit of ${limits.maxDeltaOps}`,
     };
   }
-  if (key === 'changes-received') return { ok: true, frame: { key, delta: new Delta(ops) } };
-  const contents = new Delta(ops);
+  // [C11] from here on the client's deltas are in the server's spelling; frames to it are translated back.
+  if (key === 'changes-received') return { ok: true, frame: { key, delta: new Delta(fromQuill1(ops)) } };
+  const contents = new Delta(fromQuill1(ops));
   const problem = validateDocument(contents);
   if (problem)
     return { ok: false, key, message: `The value of "save-changes" is not a document: ${problem}` };
@@ -58,13 +61,13 @@ function frame(key: LegacyServerKey, value: string): string {
 }
 
 /** The answer to `get-document`: the client runs `quill.setContents(JSON.parse(JSON.parse(value).Data))`. */
-export function dbDocumentFrame(id: string, ops: readonly object[]): string {
-  return frame('db-document', encodeLegacyDocument(id, ops));
+export function dbDocumentFrame(id: string, ops: readonly Op[]): string {
+  return frame('db-document', encodeLegacyDocument(id, toQuill1(ops)));
 }
 
 /** A change for the client to apply as it is: `quill.updateContents(JSON.parse(value))`. */
 export function updateDocumentFrame(delta: Delta): string {
-  return frame('update-document', JSON.stringify({ ops: delta.ops }));
+  return frame('update-document', JSON.stringify({ ops: toQuill1(delta.ops) }));
 }
 
 /** Why a frame was refused. The seed's client ignores keys it does not know. */

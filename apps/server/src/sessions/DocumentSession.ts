@@ -1,4 +1,12 @@
-import { applyChange, Delta, isNoop, rebase, validateChange } from '@collab/ot';
+import {
+  applyChange,
+  Delta,
+  isNoop,
+  keepFinalNewline,
+  rebase,
+  validateChange,
+  validateChangeBounds,
+} from '@collab/ot';
 import { type CommittedOp, deltaContentProblem, type Limits, type Op } from '@collab/protocol';
 import { Clock, Effect, Semaphore } from 'effect';
 import {
@@ -9,7 +17,14 @@ import {
   VersionTooOld,
 } from '../domain/errors.js';
 import { log } from '../log.js';
-import type { DocumentStore, Snapshot, StorageFailure, StoredOp } from '../storage/DocumentStore.js';
+import type {
+  CommittedOpId,
+  DocumentStore,
+  Snapshot,
+  StorageFailure,
+  StoredOp,
+} from '../storage/DocumentStore.js';
+import { contentHash } from './contentHash.js';
 
 export interface SessionSettings {
   readonly recentOpsWindow: number;
@@ -55,6 +70,19 @@ export const changesPageSize = 500;
 /** An attempt lost the race for its version to another instance. */
 const lostRace = Symbol('lostRace');
 
+/**
+ * [C3] The answer to an op whose `(clientId, seq)` was committed before: its original version when it is the
+ * same op (or its hash is unknown), else a refusal, since one id never names two different ops.
+ */
+function resubmitted(request: CommitRequest, hash: string, committed: CommittedOpId) {
+  if (committed.hash === undefined || committed.hash === hash) return Effect.succeed(committed.version);
+  return Effect.fail(
+    new InvalidOperation({
+      message: `seq ${request.seq} of this client was already used for a different change (version ${committed.version})`,
+    }),
+  );
+}
+
 export function toCommittedOp(op: StoredOp): CommittedOp {
   return { version: op.version, delta: { ops: [...op.ops] as Op[] }, clientId: op.clientId, seq: op.seq };
 }
@@ -72,8 +100,8 @@ export class DocumentSession {
   private visible: number;
   /** Contiguous committed ops ending at `head`, at most `recentOpsWindow` of them. */
   private readonly recent: CommittedOp[] = [];
-  /** `clientId/seq` → version of every op in `recent`, to recognise a resubmitted op in O(1) [C3]. */
-  private readonly recentIds = new Map<string, number>();
+  /** `clientId/seq` → version and hash of every op in `recent`, to recognise a resubmitted op in O(1) [C3]. */
+  private readonly recentIds = new Map<string, CommittedOpId>();
   private readonly lock = Semaphore.makeUnsafe(1);
   private readonly waiters = new Set<() => void>();
   private readonly commitListeners = new Set<CommitListener>();
@@ -100,7 +128,7 @@ export class DocumentSession {
     this.head = opsAfterSnapshot.at(-1)?.version ?? snapshot.version;
     this.visible = this.head;
     const window = opsAfterSnapshot.slice(-deps.settings.recentOpsWindow);
-    for (const op of window) this.remember(toCommittedOp(op));
+    for (const op of window) this.remember(toCommittedOp(op), op.hash);
     if (this.head > this.snapshotVersion) this.scheduleSnapshot();
   }
 
@@ -173,18 +201,26 @@ export class DocumentSession {
         });
       }
       // [C3] an op already committed (its ack was lost) answers with its original version.
+      const hash = contentHash(request.delta);
       const known = self.recentIds.get(opId(request.clientId, request.seq));
-      if (known !== undefined) return known;
+      if (known !== undefined && known.hash !== undefined) return yield* resubmitted(request, hash, known);
       // [L1] rebase only over the ops kept in memory: never read and transform history for one request.
+      // An op that old may have been committed long ago, though: the store answers that [C3].
       if (!self.keeps(request.baseVersion)) {
+        const committed = yield* self.deps.store.findOp(self.id, request.clientId, request.seq);
+        if (committed !== undefined) return yield* resubmitted(request, hash, committed);
         return yield* new VersionTooOld({
           message: `baseVersion ${request.baseVersion} is older than the ${self.deps.settings.recentOpsWindow} recent versions the server keeps (head ${self.head}); catch up and send again`,
         });
       }
       yield* self.checkInsertSize(request.delta);
       const since = yield* self.opsBetween(request.baseVersion, self.head);
-      const committed = since.find((op) => op.clientId === request.clientId && op.seq === request.seq);
-      if (committed) return committed.version;
+      if (
+        known !== undefined ||
+        since.some((op) => op.clientId === request.clientId && op.seq === request.seq)
+      ) {
+        return yield* self.answerCommitted(request, hash);
+      }
 
       // [L1] the cost of rebasing grows with the change's ops times the ops committed since: bounded.
       let steps = 0;
@@ -200,11 +236,15 @@ export class DocumentSession {
         (length, op) => length - op.delta.changeLength(),
         self.contents.length(),
       );
-      const invalid = validateChange(request.delta, lengthAtBase) ?? deltaContentProblem(request.delta.ops);
-      if (invalid) return yield* new InvalidOperation({ message: `Invalid operation: ${invalid}` });
-      const change = rebase(request.delta, committedSince, request.clientId);
-      const problem = validateChange(change, self.contents.length());
-      if (problem) return yield* new InvalidOperation({ message: `Invalid operation: ${problem}` });
+      // A resubmit from before ops it no longer fits may be one committed long ago: the store knows [C3].
+      const invalid =
+        validateChangeBounds(request.delta, lengthAtBase) ?? deltaContentProblem(request.delta.ops);
+      if (invalid) return yield* self.answerCommitted(request, hash, `Invalid operation: ${invalid}`);
+      const rebased = rebase(request.delta, committedSince, request.clientId);
+      const problem = validateChange(rebased, self.contents);
+      if (problem) return yield* self.answerCommitted(request, hash, `Invalid operation: ${problem}`);
+      // [C9] committed ops never move the final "\n", so clients transform their edits over them safely.
+      const change = keepFinalNewline(self.contents, rebased);
       const next = applyChange(self.contents, change);
       yield* self.checkSize(change, next);
 
@@ -216,16 +256,20 @@ export class DocumentSession {
         ops: change.ops as Op[],
         clientId: request.clientId,
         seq: request.seq,
+        hash,
         createdAt,
       };
       const outcome = yield* Effect.result(self.deps.store.appendOp(stored));
       if (outcome._tag === 'Success') {
         const op = toCommittedOp(stored);
-        self.integrate(op, next);
+        self.integrate(op, next, hash);
         self.deps.publish(self.id, op);
         return version;
       }
       const failure = outcome.failure;
+      if (failure._tag === 'OpIdTaken') {
+        return yield* resubmitted(request, hash, { version: failure.version, hash: failure.hash });
+      }
       if (failure._tag !== 'VersionTaken') return yield* failure;
       // Another instance committed this version first: learn what it wrote before the next attempt.
       yield* self.catchUpLocked();
@@ -256,6 +300,19 @@ export class DocumentSession {
     );
   }
 
+  /**
+   * [C3] Asks the store whether `(clientId, seq)` was committed, of any age: the answer for a resubmit.
+   * When it never was, the op is refused with `refusal` (or goes on to be committed when there is none).
+   */
+  private answerCommitted(request: CommitRequest, hash: string, refusal?: string) {
+    return this.deps.store.findOp(this.id, request.clientId, request.seq).pipe(
+      Effect.flatMap((committed) => {
+        if (committed !== undefined) return resubmitted(request, hash, committed);
+        return Effect.fail(new InvalidOperation({ message: refusal ?? 'Invalid operation' }));
+      }),
+    );
+  }
+
   private checkSize(change: Delta, next: Delta) {
     const grows = change.ops.some((op) => op.insert !== undefined || op.attributes !== undefined);
     if (!grows) return Effect.void;
@@ -277,7 +334,7 @@ export class DocumentSession {
       for (const stored of missed) {
         if (stored.version !== self.head + 1) break;
         const op = toCommittedOp(stored);
-        self.integrate(op, applyChange(self.contents, new Delta(op.delta.ops)));
+        self.integrate(op, applyChange(self.contents, new Delta(op.delta.ops)), stored.hash);
       }
     });
   }
@@ -304,25 +361,26 @@ export class DocumentSession {
         if (op.version > this.head + 1) return this.catchUpLocked();
         const change = new Delta(op.delta.ops);
         // Redis is not trusted with content either: an op that does not apply is read from storage instead.
-        if (validateChange(change, this.contents.length())) return this.catchUpLocked();
+        if (validateChange(change, this.contents)) return this.catchUpLocked();
         this.integrate(op, applyChange(this.contents, change));
         return Effect.void;
       }),
     );
   }
 
-  private integrate(op: CommittedOp, next: Delta): void {
+  /** `hash`: the op's content hash when known (ops heard of from another instance come without it). */
+  private integrate(op: CommittedOp, next: Delta, hash?: string): void {
     this.contents = next;
     this.head = op.version;
-    this.remember(op);
+    this.remember(op, hash);
     for (const listener of this.commitListeners) listener(op);
     this.scheduleFlush();
     this.scheduleSnapshot();
   }
 
-  private remember(op: CommittedOp): void {
+  private remember(op: CommittedOp, hash: string | undefined): void {
     this.recent.push(op);
-    this.recentIds.set(opId(op.clientId, op.seq), op.version);
+    this.recentIds.set(opId(op.clientId, op.seq), { version: op.version, hash });
     if (this.recent.length > this.deps.settings.recentOpsWindow) {
       const dropped = this.recent.shift();
       if (dropped) this.recentIds.delete(opId(dropped.clientId, dropped.seq));

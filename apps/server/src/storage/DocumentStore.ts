@@ -9,8 +9,19 @@ export interface StoredOp {
   readonly ops: readonly Op[];
   readonly clientId: string;
   readonly seq: number;
+  /**
+   * What the op was submitted with, as a hash, so that a resubmit under the same `(clientId, seq)` is told
+   * from a different op (see `contentHash`). Undefined only for ops stored before hashes were kept.
+   */
+  readonly hash?: string | undefined;
   /** Epoch milliseconds. */
   readonly createdAt: number;
+}
+
+/** Where an op named `(clientId, seq)` was committed, and the hash it was submitted with. */
+export interface CommittedOpId {
+  readonly version: number;
+  readonly hash: string | undefined;
 }
 
 /** The document's contents at `version` (inserts only, ending in "\n"). */
@@ -26,6 +37,16 @@ export interface Snapshot {
 export class VersionTaken extends Schema.TaggedError<VersionTaken>()('VersionTaken', {
   docId: Schema.String,
   version: Schema.Number,
+}) {}
+
+/**
+ * [C3] `(docId, clientId, seq)` was committed before, at `version`: the op is a resubmit (when `hash`
+ * matches) or a different op reusing a taken id. Nothing was written.
+ */
+export class OpIdTaken extends Schema.TaggedError<OpIdTaken>()('OpIdTaken', {
+  docId: Schema.String,
+  version: Schema.Number,
+  hash: Schema.optional(Schema.String),
 }) {}
 
 /** `createDocument` found a document with this id. */
@@ -62,8 +83,18 @@ export class DocumentStore extends Context.Service<
      * higher version, nothing changes. A reader never sees a half-written snapshot.
      */
     saveSnapshot(snapshot: Snapshot): Effect.Effect<void, StorageFailure>;
-    /** Appends an op if and only if `(docId, version)` is free: the cross-process ordering point [S1]. */
-    appendOp(op: StoredOp): Effect.Effect<void, VersionTaken | StorageFailure>;
+    /**
+     * Appends an op if and only if `(docId, version)` is free, the cross-process ordering point [S1], and
+     * `(docId, clientId, seq)` was never committed [C3]: both are checked in one atomic write, so an op is
+     * committed at most once whatever its age. A taken id wins over a taken version in the answer.
+     */
+    appendOp(op: StoredOp): Effect.Effect<void, VersionTaken | OpIdTaken | StorageFailure>;
+    /** Where `(docId, clientId, seq)` was committed, or undefined when it never was [C3]. */
+    findOp(
+      docId: string,
+      clientId: string,
+      seq: number,
+    ): Effect.Effect<CommittedOpId | undefined, StorageFailure>;
     /**
      * Ops with `afterVersion < version <= toVersion` (all after `afterVersion` when `toVersion` is
      * omitted), oldest first, at most `limit` of them. Reads are strongly consistent.

@@ -1,6 +1,8 @@
+import { errorCatalogue } from '@collab/protocol';
 import { Cause, Effect, Exit } from 'effect';
-import { type AppError, isAppError } from '../domain/errors.js';
+import { type AppError, isAppError, Unavailable } from '../domain/errors.js';
 import { log } from '../log.js';
+import { StorageFailure } from '../storage/DocumentStore.js';
 
 export type Settled<A> =
   | { readonly ok: true; readonly value: A }
@@ -10,7 +12,9 @@ export type Settled<A> =
 /**
  * Runs an effect for a transport (tRPC, REST, legacy socket) and sorts its outcome: a value, an
  * expected failure to answer with its catalogue entry, or an unexpected one (`error: undefined`), which is
- * logged here with `context` and must be answered without internals.
+ * logged here with `context` and must be answered without internals. A storage failure that may pass
+ * (busy, throttled, timed out) is answered `Unavailable` [C8], the one place that mapping is made, so
+ * every client knows to keep its edits and try again.
  */
 export async function settle<A, E>(
   effect: Effect.Effect<A, E>,
@@ -20,6 +24,10 @@ export async function settle<A, E>(
   if (Exit.isSuccess(exit)) return { ok: true, value: exit.value };
   const failure = Cause.findErrorOption(exit.cause);
   if (failure._tag === 'Some' && isAppError(failure.value)) return { ok: false, error: failure.value };
+  if (failure._tag === 'Some' && failure.value instanceof StorageFailure && failure.value.retryable) {
+    log.warn('storage busy; the client will retry', { ...context, operation: failure.value.operation });
+    return { ok: false, error: new Unavailable({ message: errorCatalogue.Unavailable.message }) };
+  }
   if (!Cause.hasInterruptsOnly(exit.cause)) {
     log.error('request failed', {
       ...context,

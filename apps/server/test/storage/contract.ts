@@ -186,10 +186,54 @@ export function describeDocumentStoreContract(
         const error = await runFailure(store().appendOp(sampleOp(docId, 1, 'loser')));
         expect(error._tag).toBe('VersionTaken');
         expect(error).toMatchObject({ docId, version: 1 });
-        // Same client and seq, different contents: still taken.
+        // Same client and seq, different contents: the id is taken too, and named first.
         const replay = { ...winner, ops: [{ insert: 'different' }] };
-        expect((await runFailure(store().appendOp(replay)))._tag).toBe('VersionTaken');
+        expect(await runFailure(store().appendOp(replay))).toMatchObject({ _tag: 'OpIdTaken', version: 1 });
         expect(await run(store().readOps(docId, 0))).toEqual([winner]);
+      });
+
+      it('[C3] appendOp of a used (clientId, seq) at a later version fails with OpIdTaken and writes nothing', async () => {
+        const docId = newDocId('op-id');
+        const first = { ...sampleOp(docId, 1), hash: 'hash-of-first' };
+        await run(store().appendOp(first));
+        for (let version = 2; version <= 40; version++) await run(store().appendOp(sampleOp(docId, version)));
+        // A resubmit of any age: forty versions later, on the other instance.
+        const late = {
+          ...sampleOp(docId, 41),
+          clientId: first.clientId,
+          seq: first.seq,
+          hash: 'hash-of-first',
+        };
+        expect(await runFailure(other().appendOp(late))).toMatchObject({
+          _tag: 'OpIdTaken',
+          docId,
+          version: 1,
+          hash: 'hash-of-first',
+        });
+        const stored = await run(store().readOps(docId, 0));
+        expect(stored).toHaveLength(40);
+        expect(stored[0]).toEqual(first);
+        // The version stayed free: a different op takes it.
+        await run(store().appendOp(sampleOp(docId, 41)));
+      });
+
+      it('[C3] findOp finds a committed op by (clientId, seq), with its version and hash', async () => {
+        const docId = newDocId('find-op');
+        await run(store().appendOp({ ...sampleOp(docId, 1), hash: 'h1' }));
+        await run(store().appendOp(sampleOp(docId, 2)));
+        expect(await run(other().findOp(docId, 'client-a', 10))).toEqual({ version: 1, hash: 'h1' });
+        expect(await run(other().findOp(docId, 'client-a', 20))).toEqual({ version: 2, hash: undefined });
+        expect(await run(other().findOp(docId, 'client-a', 30))).toBeUndefined();
+        expect(await run(other().findOp(docId, 'client-b', 10))).toBeUndefined();
+        expect(await run(other().findOp(newDocId('find-op-other'), 'client-a', 10))).toBeUndefined();
+      });
+
+      it('[C3] one (clientId, seq) on two documents names two ops', async () => {
+        const first = newDocId('op-id-a');
+        const second = newDocId('op-id-b');
+        await run(store().appendOp(sampleOp(first, 1)));
+        await run(store().appendOp({ ...sampleOp(second, 1), seq: 10 }));
+        expect(await run(store().readOps(second, 0))).toHaveLength(1);
       });
 
       it('readOps honours afterVersion, toVersion and limit', async () => {
@@ -386,6 +430,28 @@ export function describeDocumentStoreContract(
         }
         const stored = await run(store().readOps(docId, 0));
         expect(stored).toEqual(winners.map((clientId, index) => sampleOp(docId, index + 1, clientId)));
+      });
+
+      it('[C3] concurrent appendOp of one (clientId, seq) at two versions: exactly one commits', async () => {
+        const docId = newDocId('op-id-race');
+        for (let seq = 1; seq <= 10; seq++) {
+          const base = (seq - 1) * 2;
+          const exits = await Promise.all([
+            Effect.runPromiseExit(store().appendOp({ ...sampleOp(docId, base + 1), seq, hash: 'same' })),
+            Effect.runPromiseExit(other().appendOp({ ...sampleOp(docId, base + 2), seq, hash: 'same' })),
+          ]);
+          expect(exits.filter(Exit.isSuccess)).toHaveLength(1);
+          const lost = exits.find(Exit.isFailure);
+          const error = lost === undefined ? undefined : Option.getOrUndefined(Exit.findErrorOption(lost));
+          expect(error).toMatchObject({ _tag: 'OpIdTaken', docId, hash: 'same' });
+          // Keep versions contiguous for the next round: fill whichever version was left free.
+          const won = exits[0] !== undefined && Exit.isSuccess(exits[0]) ? base + 1 : base + 2;
+          await run(
+            store().appendOp({ ...sampleOp(docId, won === base + 1 ? base + 2 : base + 1), seq: 1000 + seq }),
+          );
+        }
+        const ids = (await run(store().readOps(docId, 0))).map((op) => `${op.clientId}/${op.seq}`);
+        expect(new Set(ids).size).toBe(20);
       });
 
       it('concurrent createDocument of one id: exactly one wins', async () => {

@@ -419,9 +419,12 @@ describe('DynamoStore', () => {
 
       const item = (await raw.send(new GetCommand({ TableName: opsTable, Key: { docId, version: 1 } }))).Item;
       expect(item).toMatchObject({ deltaEncoding: 'gzip-chunks' });
-      const chunks = await scanPrefix(opsTable, 'docId', `${docId}#`);
+      const chunks = await scanPrefix(opsTable, 'docId', `${docId}#op#`);
       expect(chunks.length).toBe(item?.deltaChunks);
       expect(chunks.every((chunk) => chunk.docId === item?.deltaChunkKey)).toBe(true);
+      // [C3] the op and its id item are written together: the loser left no id item either.
+      const ids = await scanPrefix(opsTable, 'docId', `${docId}#id#`);
+      expect(ids.map((id) => id.docId)).toEqual([`${docId}#id#${winner === 0 ? 'first' : 'second'}`]);
     }, 60_000);
 
     it('[S6] ops are stored as JSON, gzip or chunks by size, and all read back intact', async () => {

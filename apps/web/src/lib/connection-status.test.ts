@@ -22,6 +22,15 @@ describe('describeStatus', () => {
     });
   });
 
+  it('[C10] says Offline as soon as the browser loses its network, before the socket notices', () => {
+    expect(describeStatus({ connection: 'online', pendingEdits: 2, everConnected: true }, false).text).toBe(
+      'Offline — 2 edits will sync',
+    );
+    expect(describeStatus({ connection: 'online', pendingEdits: 0, everConnected: true }, false).text).toBe(
+      'Offline',
+    );
+  });
+
   it('[C4] counts the edits that will sync while the connection is down', () => {
     expect(describeStatus({ connection: 'offline', pendingEdits: 3, everConnected: true }).text).toBe(
       'Offline — 3 edits will sync',
@@ -53,12 +62,6 @@ describe('describeStatus', () => {
   it('keeps saying Connecting… while the first connection is attempted', () => {
     expect(describeStatus({ connection: 'offline', pendingEdits: 0, everConnected: false }).text).toBe(
       'Connecting…',
-    );
-  });
-
-  it('believes an open connection over the browser flag', () => {
-    expect(describeStatus({ connection: 'online', pendingEdits: 0, everConnected: true }, false).text).toBe(
-      'Saved',
     );
   });
 });

@@ -32,7 +32,8 @@ export function editsCount(count: number): string {
 export function describeStatus(status: SyncStatus, browserOnline = true): StatusView {
   const pending = Math.max(0, Math.floor(status.pendingEdits));
 
-  if (status.connection === 'online') {
+  // [C10] the browser knows at once when its network is gone; the socket only notices at its next heartbeat.
+  if (status.connection === 'online' && browserOnline) {
     if (pending > 0) return { tone: 'saving', text: 'Saving…', detail: `Saving ${editsCount(pending)}.` };
     return { tone: 'saved', text: 'Saved', detail: 'All changes saved.' };
   }

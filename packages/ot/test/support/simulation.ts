@@ -3,7 +3,6 @@ import {
   applyChange,
   ClientDocument,
   Delta,
-  documentLength,
   type IncomingOp,
   normalizeDocument,
   type OutgoingOp,
@@ -59,7 +58,7 @@ export class SimServer {
       return original.version;
     }
     const delta = rebase(submission.delta, since, submission.clientId);
-    const invalid = validateChange(delta, documentLength(this.document));
+    const invalid = validateChange(delta, this.document);
     if (invalid) throw new Error(`server refused a rebased op: ${invalid}`);
     const op: IncomingOp = {
       version: this.version + 1,

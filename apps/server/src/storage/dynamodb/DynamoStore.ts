@@ -5,12 +5,15 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { Effect, Layer, Predicate, type Scope } from 'effect';
 import {
+  type CommittedOpId,
   DocumentAlreadyExists,
   DocumentStore,
+  OpIdTaken,
   type Snapshot,
   StorageFailure,
   type StoredOp,
@@ -19,7 +22,7 @@ import {
 import { decodeDelta, encodeDelta } from '../deltaJson.js';
 import { dynamoAccessRecords } from './accessRecords.js';
 import { type ChunkPlacement, deleteChunks, readChunks, writeChunks } from './chunks.js';
-import { call, conditionalCall } from './errors.js';
+import { call, conditionalCall, transactionCall } from './errors.js';
 import { decodeGzip, type EncodedPayload, encodePayload } from './payloadCodec.js';
 import { type DynamoTableError, defaultTableNames, ensureTables, type TableNames } from './tables.js';
 
@@ -123,6 +126,14 @@ function chunkPointer(
   const key = item[fields.chunkKey];
   const count = item[fields.chunkCount];
   return Predicate.isString(key) && Predicate.isNumber(count) ? { key, count } : undefined;
+}
+
+/**
+ * The key of the item naming a committed op by `(clientId, seq)` [C3], in the ops table beside the ops: a
+ * partition per document and client (`#` never occurs in a document id), sorted by seq.
+ */
+function opIdKey(docId: string, clientId: string, seq: number) {
+  return { docId: `${docId}#id#${clientId}`, version: seq };
 }
 
 /** A random id per write: names its chunks and lets a writer recognise its own item after an SDK retry. */
@@ -407,37 +418,91 @@ export const make = (
         yield* writeChunks(client, opChunks, chunkKey, payload.chunks);
       }
       const { set } = payloadAttributes(opFields, payload, chunkKey);
-      // The op item is the conditional write that orders commits across processes [S1].
-      yield* conditionalCall('appendOp', (signal) =>
+      const cleanup =
+        payload.encoding === 'gzip-chunks'
+          ? deleteChunks(client, opChunks, chunkKey, payload.chunks.length)
+          : Effect.void;
+      // One transaction writes the op item, the conditional write that orders commits across processes
+      // [S1], and its id item, which exists once per (docId, clientId, seq) [C3].
+      yield* transactionCall('appendOp', (signal) =>
         client.send(
-          new PutCommand({
-            TableName: tables.ops,
-            Item: {
-              docId: op.docId,
-              version: op.version,
-              clientId: op.clientId,
-              seq: op.seq,
-              createdAt: op.createdAt,
-              writeId,
-              ...set,
-            },
-            ConditionExpression: 'attribute_not_exists(docId)',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          new TransactWriteCommand({
+            ClientRequestToken: writeId,
+            TransactItems: [
+              {
+                Put: {
+                  TableName: tables.ops,
+                  Item: {
+                    docId: op.docId,
+                    version: op.version,
+                    clientId: op.clientId,
+                    seq: op.seq,
+                    hash: op.hash,
+                    createdAt: op.createdAt,
+                    writeId,
+                    ...set,
+                  },
+                  ConditionExpression: 'attribute_not_exists(docId)',
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                },
+              },
+              {
+                Put: {
+                  TableName: tables.ops,
+                  Item: { ...opIdKey(op.docId, op.clientId, op.seq), opVersion: op.version, hash: op.hash },
+                  ConditionExpression: 'attribute_not_exists(docId)',
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                },
+              },
+            ],
           }),
           { abortSignal: signal },
         ),
       ).pipe(
-        Effect.catchTag('ConditionFailed', (failed) => {
-          if (failed.item?.writeId?.S === writeId) return Effect.void;
-          const cleanup =
-            payload.encoding === 'gzip-chunks'
-              ? deleteChunks(client, opChunks, chunkKey, payload.chunks.length)
-              : Effect.void;
-          return cleanup.pipe(
-            Effect.andThen(Effect.fail(new VersionTaken({ docId: op.docId, version: op.version }))),
-          );
+        Effect.catchTag('TransactionCancelled', ({ reasons }) => {
+          const [opItem, idItem] = reasons;
+          // Our own transaction, retried by the SDK after a lost answer, finds the items it wrote.
+          if (opItem?.item?.writeId?.S === writeId) return Effect.void;
+          const taken: Effect.Effect<never, VersionTaken | OpIdTaken | StorageFailure> =
+            idItem?.code === 'ConditionalCheckFailed'
+              ? Effect.fail(
+                  new OpIdTaken({
+                    docId: op.docId,
+                    version: Number(idItem.item?.opVersion?.N),
+                    hash: idItem.item?.hash?.S,
+                  }),
+                )
+              : // A failed condition on the version, or another writer's transaction on it: a lost race.
+                opItem?.code === 'ConditionalCheckFailed' ||
+                  reasons.some((reason) => reason.code === 'TransactionConflict')
+                ? Effect.fail(new VersionTaken({ docId: op.docId, version: op.version }))
+                : Effect.fail(
+                    new StorageFailure({
+                      operation: 'appendOp',
+                      retryable: false,
+                      cause: new Error(`transaction cancelled: ${reasons.map((r) => r.code).join(', ')}`),
+                    }),
+                  );
+          return cleanup.pipe(Effect.andThen(taken));
         }),
       );
+    });
+
+    const findOp = Effect.fnUntraced(function* (docId: string, clientId: string, seq: number) {
+      yield* checkDocId(docId);
+      const output = yield* call('findOp', (signal) =>
+        client.send(
+          new GetCommand({ TableName: tables.ops, Key: opIdKey(docId, clientId, seq), ConsistentRead: true }),
+          { abortSignal: signal },
+        ),
+      );
+      const item = output.Item;
+      if (item === undefined) return undefined;
+      const found: CommittedOpId = {
+        version: Number(item.opVersion),
+        hash: Predicate.isString(item.hash) ? item.hash : undefined,
+      };
+      return found;
     });
 
     const decodeOp = Effect.fnUntraced(function* (docId: string, item: Item) {
@@ -456,6 +521,7 @@ export const make = (
         ops: yield* parseDelta('readOps', payload.json),
         clientId: String(item.clientId),
         seq: Number(item.seq),
+        hash: Predicate.isString(item.hash) ? item.hash : undefined,
         createdAt: Number(item.createdAt),
       };
       return stored;
@@ -504,6 +570,7 @@ export const make = (
       loadSnapshot,
       saveSnapshot,
       appendOp,
+      findOp,
       readOps: (docId, afterVersion, toVersion, limit) =>
         readOps(docId, afterVersion, toVersion, limit).pipe(Effect.map((ops): readonly StoredOp[] => ops)),
       close: () => Effect.sync(() => baseClient.destroy()),

@@ -1,4 +1,8 @@
-import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import { Data, Effect, Predicate } from 'effect';
 import { StorageFailure } from '../DocumentStore.js';
 
@@ -93,6 +97,37 @@ export function conditionalCall<A>(
     catch: (cause) =>
       cause instanceof ConditionalCheckFailedException
         ? new ConditionFailed({ item: cause.Item })
+        : storageFailure(operation, cause),
+  });
+}
+
+/**
+ * A transaction was cancelled: `reasons` holds, per item in request order, why (`ConditionalCheckFailed`
+ * with the item as found, `TransactionConflict` when another write was touching it, `None` for an item
+ * that was fine).
+ */
+export class TransactionCancelled extends Data.TaggedError('TransactionCancelled')<{
+  readonly reasons: readonly {
+    readonly code: string | undefined;
+    readonly item: Record<string, AttributeValue> | undefined;
+  }[];
+}> {}
+
+/** Like `call`, for a transaction: a cancellation is `TransactionCancelled`, not a storage failure. */
+export function transactionCall<A>(
+  operation: string,
+  run: (signal: AbortSignal) => Promise<A>,
+): Effect.Effect<A, TransactionCancelled | StorageFailure> {
+  return Effect.tryPromise({
+    try: (signal) => run(signal),
+    catch: (cause) =>
+      cause instanceof TransactionCanceledException
+        ? new TransactionCancelled({
+            reasons: (cause.CancellationReasons ?? []).map((reason) => ({
+              code: reason.Code,
+              item: reason.Item,
+            })),
+          })
         : storageFailure(operation, cause),
   });
 }

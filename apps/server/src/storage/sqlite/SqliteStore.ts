@@ -6,7 +6,13 @@ import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { Effect, Layer, type Scope } from 'effect';
-import { DocumentAlreadyExists, DocumentStore, StorageFailure, VersionTaken } from '../DocumentStore.js';
+import {
+  DocumentAlreadyExists,
+  DocumentStore,
+  OpIdTaken,
+  StorageFailure,
+  VersionTaken,
+} from '../DocumentStore.js';
 import { decodeDelta, encodeDelta } from '../deltaJson.js';
 import { sqliteAccessRecords } from './accessRecords.js';
 import * as schema from './schema.js';
@@ -135,8 +141,8 @@ export const make = (
       })
       .prepare();
 
-    // The primary key (doc_id, version) makes the insert the conditional write [S1]: zero rows changed
-    // means another writer holds the version.
+    // The primary key (doc_id, version) makes the insert the conditional write [S1], and the unique index on
+    // (doc_id, client_id, seq) the dedupe [C3]: zero rows changed means one of them is taken.
     const insertOp = db
       .insert(documentOps)
       .values({
@@ -145,10 +151,27 @@ export const make = (
         delta: sql.placeholder('delta'),
         clientId: sql.placeholder('clientId'),
         seq: sql.placeholder('seq'),
+        contentHash: sql.placeholder('contentHash'),
         createdAt: sql.placeholder('createdAt'),
       })
       .onConflictDoNothing()
       .prepare();
+
+    const selectOpById = db
+      .select({ version: documentOps.version, hash: documentOps.contentHash })
+      .from(documentOps)
+      .where(
+        and(
+          eq(documentOps.docId, sql.placeholder('docId')),
+          eq(documentOps.clientId, sql.placeholder('clientId')),
+          eq(documentOps.seq, sql.placeholder('seq')),
+        ),
+      )
+      .prepare();
+    const findOpId = (docId: string, clientId: string, seq: number) => {
+      const row = selectOpById.get({ docId, clientId, seq });
+      return row === undefined ? undefined : { version: row.version, hash: row.hash ?? undefined };
+    };
 
     // `LIMIT -1` is SQLite for "no limit", which keeps this one prepared statement for every call.
     const selectOps = db
@@ -202,22 +225,30 @@ export const make = (
         }),
 
       appendOp: (op) =>
-        attempt('appendOp', () =>
-          insertOp.run({
+        attempt('appendOp', () => {
+          const result = insertOp.run({
             docId: op.docId,
             version: op.version,
             delta: encodeDelta(op.ops),
             clientId: op.clientId,
             seq: op.seq,
+            contentHash: op.hash ?? null,
             createdAt: op.createdAt,
+          });
+          return result.changes === 0
+            ? (findOpId(op.docId, op.clientId, op.seq) ?? 'versionTaken')
+            : undefined;
+        }).pipe(
+          Effect.flatMap((taken): Effect.Effect<void, VersionTaken | OpIdTaken> => {
+            if (taken === undefined) return Effect.void;
+            if (taken === 'versionTaken') {
+              return Effect.fail(new VersionTaken({ docId: op.docId, version: op.version }));
+            }
+            return Effect.fail(new OpIdTaken({ docId: op.docId, ...taken }));
           }),
-        ).pipe(
-          Effect.flatMap((result) =>
-            result.changes === 0
-              ? Effect.fail(new VersionTaken({ docId: op.docId, version: op.version }))
-              : Effect.void,
-          ),
         ),
+
+      findOp: (docId, clientId, seq) => attempt('findOp', () => findOpId(docId, clientId, seq)),
 
       readOps: (docId, afterVersion, toVersion, limit) =>
         limit !== undefined && limit <= 0
@@ -236,6 +267,7 @@ export const make = (
                   ops: decodeDelta(row.delta),
                   clientId: row.clientId,
                   seq: row.seq,
+                  hash: row.contentHash ?? undefined,
                   createdAt: row.createdAt,
                 })),
             ),

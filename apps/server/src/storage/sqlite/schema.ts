@@ -1,4 +1,4 @@
-import { integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** The latest snapshot of each document: a cache of its op log [S2]. */
 export const documents = sqliteTable('documents', {
@@ -14,7 +14,8 @@ export const documents = sqliteTable('documents', {
 
 /**
  * The op log, the source of truth [S2]. The primary key on `(doc_id, version)` is the conditional write
- * that orders commits across processes [S1]; it also serves every catch-up read by range.
+ * that orders commits across processes [S1]; it also serves every catch-up read by range. The unique index
+ * on `(doc_id, client_id, seq)` commits an op at most once, however late it is resubmitted [C3].
  */
 export const documentOps = sqliteTable(
   'document_ops',
@@ -25,10 +26,15 @@ export const documentOps = sqliteTable(
     delta: text('delta').notNull(),
     clientId: text('client_id').notNull(),
     seq: integer('seq').notNull(),
+    /** Hash of what the op was submitted with (null for ops stored before hashes were kept). */
+    contentHash: text('content_hash'),
     /** Epoch milliseconds. */
     createdAt: integer('created_at').notNull(),
   },
-  (table) => [primaryKey({ columns: [table.docId, table.version] })],
+  (table) => [
+    primaryKey({ columns: [table.docId, table.version] }),
+    uniqueIndex('document_ops_op_id').on(table.docId, table.clientId, table.seq),
+  ],
 );
 
 /** Who may open each document [A2]; a document without a row predates access control. */

@@ -6,8 +6,10 @@ import type QuillCursors from 'quill-cursors';
 import { collabSocketUrl } from '$lib/collab-url';
 import { titleFromText } from '$lib/document-title';
 import { type Identity, textColorOn } from '$lib/identity';
+import { type ClaimedEdits, type OfflineEdits, openOfflineEdits } from '$lib/offline-edits';
 import { describeOpenFailure, type OpenFailure } from '$lib/open-failure';
 import { type DrawnCursor, planCursors } from '$lib/presence';
+import { describeReset } from '$lib/reset-notice';
 import { fetchMe } from '$lib/server-session';
 
 /** Where opening the document stands. */
@@ -54,6 +56,8 @@ const UNREACHABLE_AFTER_MS = 5_000;
 /** Delay before opening again after the server could not be reached. */
 const REOPEN_AFTER_MS = 3_000;
 const TITLE_DEBOUNCE_MS = 250;
+/** Unacknowledged edits are written to the device this long after a change, and at once when the page hides [C10]. */
+const OFFLINE_SAVE_DELAY_MS = 200;
 /** The title is the first line: reading this much text always covers it (titles are cut at 80). */
 const TITLE_SCAN_LENGTH = 1_000;
 
@@ -77,6 +81,11 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
   let attempt = 0;
   let slowTimer: ReturnType<typeof setTimeout> | undefined;
   let reopenTimer: ReturnType<typeof setTimeout> | undefined;
+  let offline: OfflineEdits | undefined;
+  /** Edits an earlier page left unsent, restored when the document opens [C10]. */
+  let claimed: ClaimedEdits | undefined;
+  /** The clientId a retried connection keeps, so its unacknowledged op is recognised when resent [C3]. */
+  let keptClientId: string | undefined;
 
   const setPhase = (phase: EditorPhase) => {
     if (!destroyed) options.onPhase(phase);
@@ -107,11 +116,14 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     cursors = quill.getModule('cursors') as QuillCursors;
     labelPickers(options.toolbar);
     clientModule = collab;
+    offline = await openOfflineEdits();
+    claimed = await offline?.claim(options.id);
+    if (destroyed) return;
     await open();
   }
 
   /** The session cookie comes over HTTP first, so the socket opens with it [A1]. */
-  async function connect(collab: ClientModule): Promise<CollabClient> {
+  async function connect(collab: ClientModule, clientId: string | undefined): Promise<CollabClient> {
     let me: Me;
     try {
       me = await fetchMe();
@@ -119,7 +131,10 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       throw new collab.CollabError('Disconnected', 'The server could not be reached');
     }
     options.onMe(me);
-    return collab.createCollabClient({ url: collabSocketUrl(window.location) });
+    return collab.createCollabClient({
+      url: collabSocketUrl(window.location),
+      ...(clientId ? { clientId } : {}),
+    });
   }
 
   async function open(): Promise<void> {
@@ -129,9 +144,16 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     clearTimeout(slowTimer);
     slowTimer = setTimeout(() => setPhase({ kind: 'unreachable' }), UNREACHABLE_AFTER_MS);
     try {
-      client ??= await connect(clientModule);
+      // The same clientId as the page that left the edits, so the server recognises an op it already has.
+      client ??= await connect(clientModule, claimed?.clientId ?? keptClientId);
+      await client.me();
+      await offline?.hold(options.id, client.clientId);
       const ref = options.key === undefined ? { id: options.id } : { id: options.id, key: options.key };
-      const opened = await client.openDocument(options.id, { key: options.key });
+      const opened = await client.openDocument(options.id, {
+        ...(options.key === undefined ? {} : { key: options.key }),
+        ...(claimed ? { restore: claimed.edits } : {}),
+      });
+      claimed = undefined;
       const access = await client.api.access.get.query(ref).catch((error: unknown) => {
         opened.close();
         throw error;
@@ -198,6 +220,26 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     };
     const onSelectionChange = (range: Range | null) => sendPresence(range);
 
+    let saveTimer: ReturnType<typeof setTimeout> | undefined;
+    const saveOffline = () => {
+      clearTimeout(saveTimer);
+      saveTimer = undefined;
+      offline?.save(doc.id, client?.clientId ?? '', doc.unsavedEdits()).catch(() => {
+        options.onNotice(
+          'Your edits could not be kept on this device: keep this page open until they are saved.',
+        );
+      });
+    };
+    const scheduleOfflineSave = () => {
+      saveTimer ??= setTimeout(saveOffline, OFFLINE_SAVE_DELAY_MS);
+    };
+    const onPageHide = () => saveOffline();
+    const onVisibilityChange = () => {
+      if (document.visibilityState === 'hidden') saveOffline();
+    };
+    window.addEventListener('pagehide', onPageHide);
+    document.addEventListener('visibilitychange', onVisibilityChange);
+
     // While disconnected nobody's whereabouts are known: their cursors and avatars would be stale.
     let online = doc.status.connection === 'online';
     let latestOthers: readonly RemotePresence[] = [];
@@ -219,6 +261,8 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
           drawn.set(cursor.clientId, { name: cursor.name, color: cursor.color });
           styleCursorFlag(editor.container, cursor.clientId, cursor.color);
         }
+        // Quill has no position for a range in a line it has not laid out yet; drawing one there throws.
+        if (cursor.range && !editor.getBounds(cursor.range.index, cursor.range.length)) continue;
         cursors?.moveCursor(cursor.clientId, cursor.range);
       }
     };
@@ -234,12 +278,13 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
         // recording the change [C7].
         editor.updateContents(delta, 'api');
       }),
-      doc.on('reset', (contents) => {
+      doc.on('reset', (contents, notice) => {
         showContents(contents);
-        options.onNotice('An edit was refused by the server, so the document was reloaded.');
+        options.onNotice(describeReset(notice));
       }),
       doc.on('status', (status) => {
         options.onStatus(status);
+        scheduleOfflineSave();
         if ((status.connection === 'online') !== online) {
           online = status.connection === 'online';
           showPresence();
@@ -262,9 +307,13 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       }),
     ];
     options.onStatus(doc.status);
+    scheduleOfflineSave();
     sendPresence(editor.hasFocus() ? editor.getSelection() : null);
 
     return () => {
+      saveOffline();
+      window.removeEventListener('pagehide', onPageHide);
+      document.removeEventListener('visibilitychange', onVisibilityChange);
       clearTimeout(titleTimer);
       editor.off('text-change', onTextChange);
       editor.off('selection-change', onSelectionChange);
@@ -285,7 +334,9 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     },
     retry() {
       if (session || !clientModule || destroyed) return;
+      const clientId = client?.clientId;
       client?.close();
+      keptClientId = clientId;
       client = undefined;
       setPhase({ kind: 'loading' });
       void open();

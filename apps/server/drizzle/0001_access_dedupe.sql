@@ -14,3 +14,6 @@ CREATE TABLE `document_access` (
 	`editor_key` text,
 	`updated_at` integer NOT NULL
 );
+--> statement-breakpoint
+ALTER TABLE `document_ops` ADD `content_hash` text;--> statement-breakpoint
+CREATE UNIQUE INDEX `document_ops_op_id` ON `document_ops` (`doc_id`,`client_id`,`seq`);
