@@ -115,19 +115,28 @@ export class DocumentSession {
   /** Streams (subscriptions, legacy sockets) following this document [L3]. */
   streams = 0;
 
+  /**
+   * `ops`: the committed ops after the snapshot, preceded by as many before it as the recent window holds,
+   * so that a client a little behind can still be rebased right after a load [L1].
+   */
   constructor(
     private readonly deps: SessionDeps,
     snapshot: Snapshot,
-    opsAfterSnapshot: readonly StoredOp[],
+    ops: readonly StoredOp[],
   ) {
     this.id = snapshot.docId;
     let contents = new Delta([...snapshot.ops] as Op[]);
-    for (const op of opsAfterSnapshot) contents = applyChange(contents, new Delta([...op.ops] as Op[]));
+    for (const op of ops) {
+      if (op.version > snapshot.version) contents = applyChange(contents, new Delta([...op.ops] as Op[]));
+    }
     this.contents = contents;
     this.snapshotVersion = snapshot.version;
-    this.head = opsAfterSnapshot.at(-1)?.version ?? snapshot.version;
+    this.head = Math.max(snapshot.version, ops.at(-1)?.version ?? 0);
     this.visible = this.head;
-    const window = opsAfterSnapshot.slice(-deps.settings.recentOpsWindow);
+    // Only a contiguous run ending at the head can be rebased over.
+    let start = ops.length;
+    while (start > 0 && ops[start - 1]?.version === this.head - (ops.length - start)) start--;
+    const window = ops.slice(Math.max(start, ops.length - deps.settings.recentOpsWindow));
     for (const op of window) this.remember(toCommittedOp(op), op.hash);
     if (this.head > this.snapshotVersion) this.scheduleSnapshot();
   }

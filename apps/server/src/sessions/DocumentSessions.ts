@@ -120,7 +120,7 @@ export class DocumentSessions extends Context.Service<
         Effect.gen(function* () {
           const snapshot = yield* store.loadSnapshot(id);
           if (!snapshot) return undefined;
-          const ops = yield* store.readOps(id, snapshot.version);
+          const ops = yield* store.readOps(id, Math.max(0, snapshot.version - config.recentOpsWindow));
           const session = new DocumentSession(deps, snapshot, ops);
           const entry = entries.get(id);
           if (entry) {
