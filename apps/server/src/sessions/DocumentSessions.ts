@@ -91,6 +91,7 @@ export class DocumentSessions extends Context.Service<
           recentOpsWindow: config.recentOpsWindow,
           snapshotEveryOps: config.snapshotEveryOps,
           snapshotIntervalMs: config.snapshotIntervalMs,
+          historySnapshotEveryOps: config.historySnapshotEveryOps,
           limits,
         },
         publish: (docId, op) => Effect.runFork(broadcast.publishOp(docId, op)),
