@@ -2,6 +2,8 @@ import { Effect, Layer, ManagedRuntime } from 'effect';
 import { Broadcast } from './broadcast/Broadcast.js';
 import * as RedisBroadcast from './broadcast/RedisBroadcast.js';
 import { type AppConfig, Config } from './config.js';
+import { Authors } from './history/authors.js';
+import { History } from './history/History.js';
 import { PresenceHub } from './presence/PresenceHub.js';
 import { DocumentSessions } from './sessions/DocumentSessions.js';
 import {
@@ -16,6 +18,8 @@ import {
 export interface AppServices {
   readonly sessions: DocumentSessions['Service'];
   readonly presence: PresenceHub['Service'];
+  readonly history: History['Service'];
+  readonly authors: Authors['Service'];
 }
 
 function storageLayer(config: AppConfig): Layer.Layer<DocumentStore, StorageFailure | DynamoTableError> {
@@ -45,7 +49,8 @@ function broadcastLayer(config: AppConfig): Layer.Layer<Broadcast> {
 /** Picks the layers the configuration asks for and wires them into one runtime. */
 export function makeApp(config: AppConfig) {
   const infrastructure = Layer.mergeAll(storageLayer(config), broadcastLayer(config));
-  const layer = Layer.mergeAll(DocumentSessions.layer, PresenceHub.layer).pipe(
+  const layer = History.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(DocumentSessions.layer, PresenceHub.layer, Authors.layer)),
     Layer.provideMerge(infrastructure),
     Layer.provideMerge(Layer.succeed(Config, config)),
   );
@@ -54,7 +59,9 @@ export function makeApp(config: AppConfig) {
     Effect.gen(function* () {
       const sessions = yield* DocumentSessions;
       const presence = yield* PresenceHub;
-      return { sessions, presence } satisfies AppServices;
+      const history = yield* History;
+      const authors = yield* Authors;
+      return { sessions, presence, history, authors } satisfies AppServices;
     }),
   );
   return { runtime, services };

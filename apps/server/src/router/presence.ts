@@ -4,11 +4,13 @@ import { publicProcedure, router, writeProcedure } from '../trpc/init.js';
 export const presenceRouter = router({
   /** [C6] a client's cursor and selection at its document version; refresh it to keep it alive. */
   update: writeProcedure.input(PresenceUpdateInput).mutation(async ({ input, ctx }) => {
-    const { sessions, presence } = ctx.services;
+    const { sessions, presence, authors } = ctx.services;
     await ctx.run(
       sessions.withSession(input.id, (session) => presence.update(session, input, ctx.connection.id)),
       { procedure: 'presence.update', docId: input.id },
     );
+    // [H1] history shows authors by the name and colour they last published.
+    await ctx.run(authors.remember(input.clientId, input.user), { procedure: 'presence.update' });
     return { ok: true as const };
   }),
 

@@ -318,7 +318,12 @@ export const make = (
 
       saveAuthor: (author) =>
         attempt('saveAuthor', () => {
-          const row = { id: author.authorId, name: author.name, color: author.color, updatedAt: author.updatedAt };
+          const row = {
+            id: author.authorId,
+            name: author.name,
+            color: author.color,
+            updatedAt: author.updatedAt,
+          };
           db.insert(authors)
             .values(row)
             .onConflictDoUpdate({
