@@ -118,7 +118,9 @@ describe('[H1] history service on SQLite', () => {
 
     const view = await run(history.at(id, 47, 40));
     expect(view.delta.ops).toEqual(expected[47]?.ops);
-    expect(view.changes?.ops.some((op) => op.attributes?.[insertMark] === 'grace')).toBe(true);
+    expect(
+      view.changes?.ops.some((op) => 'attributes' in op && op.attributes?.[insertMark] === 'grace'),
+    ).toBe(true);
 
     const restored = await run(history.restore(id, 10, 'grace.tab2'));
     expect(restored).toBe(48);
