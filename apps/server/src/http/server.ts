@@ -10,6 +10,7 @@ import { log } from '../log.js';
 import { appRouter } from '../router/index.js';
 import { type Connection, httpConnection, type TrpcContext, websocketConnection } from '../trpc/context.js';
 import { runEffect } from '../trpc/run.js';
+import { createExportHandler, isExportPath } from './exportRoute.js';
 import { sendJson } from './json.js';
 import { createRestHandler, isRestPath } from './rest.js';
 
@@ -82,6 +83,7 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
   });
 
   const rest = createRestHandler({ services, limits });
+  const exportDownload = createExportHandler(services);
   const legacySockets = createLegacySocketServer({
     services,
     limits,
@@ -105,6 +107,10 @@ export function createAppServer({ config, services, web }: HttpServerOptions) {
     }
     if (isRestPath(path)) {
       rest(req, res, path);
+      return;
+    }
+    if (isExportPath(path)) {
+      exportDownload(req, res, path);
       return;
     }
     if (web) {

@@ -1,5 +1,6 @@
 import { router } from '../trpc/init.js';
 import { documentsRouter } from './documents.js';
+import { exportRouter } from './export.js';
 import { historyRouter } from './history.js';
 import { presenceRouter } from './presence.js';
 
@@ -8,6 +9,7 @@ export const appRouter = router({
   documents: documentsRouter,
   presence: presenceRouter,
   history: historyRouter,
+  export: exportRouter,
 });
 
 export type AppRouter = typeof appRouter;
