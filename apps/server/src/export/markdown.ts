@@ -16,6 +16,11 @@ turndown.addRule('strikethrough', {
   filter: ['s', 'del'],
   replacement: (content) => `~~${content}~~`,
 });
+// Quill's code blocks export as <pre> without <code>, which turndown's fenced rule does not see.
+turndown.addRule('codeBlock', {
+  filter: (node) => node.nodeName === 'PRE' && node.firstChild?.nodeName !== 'CODE',
+  replacement: (_content, node) => `\n\n\`\`\`\n${node.textContent ?? ''}\n\`\`\`\n\n`,
+});
 turndown.keep(['u']);
 
 export function toMarkdown(ops: readonly Op[]): string {
