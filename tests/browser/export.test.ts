@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { DeltaJson } from '@collab/protocol';
 import mammoth from 'mammoth';
 import { marked } from 'marked';
 import type { Page } from 'playwright-core';
@@ -13,7 +14,7 @@ const suite = useBrowserSuite();
 const pixel = 'data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==';
 
 /** Every format the exports must carry. */
-const richDocument = {
+const richDocument: DeltaJson = {
   ops: [
     { insert: 'Quarterly report' },
     { insert: '\n', attributes: { header: 1 } },
