@@ -1,7 +1,8 @@
 import type { Op } from '@collab/protocol';
 import { Effect } from 'effect';
 import type { AppServices } from '../app.js';
-import { type ExportedFile, type ExportFormat, exportDocument } from './formats.js';
+import { convertInWorker } from './exportWorker.js';
+import type { ExportedFile, ExportFormat } from './formats.js';
 
 /** The document (at its head, or at an earlier `version`) as a file of `format` [H2]. */
 export const exportFile = (
@@ -16,6 +17,6 @@ export const exportFile = (
         ? (yield* services.sessions.get(docId)).delta.ops
         : ((yield* services.history.documentAt(docId, version)).ops as Op[]);
     // A conversion that throws is a bug in it, not a failure of the request: it surfaces as a defect.
-    const file: ExportedFile = yield* Effect.promise(() => exportDocument(docId, ops, format));
+    const file: ExportedFile = yield* Effect.promise(() => convertInWorker(docId, ops, format));
     return file;
   });
