@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Delta } from '@collab/client';
 import { applyChange } from '@collab/ot';
 import type { AppRouter } from '@collab/server/router';
-import { SqliteStore } from '@collab/server/storage';
+import { SqliteStore, type StoredOp } from '@collab/server/storage';
 import { startServer, tempDir } from '@collab/server/testing';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import { Effect, Layer } from 'effect';
@@ -18,6 +18,8 @@ const totalOps = 50_000;
 const opsPerSession = 500;
 const keepEvery = 500;
 const authors = ['ada', 'grace', 'lin'];
+/** quill-delta's ops, as the storage adapter types them. */
+const opsOf = (delta: Delta) => delta.ops as StoredOp['ops'];
 
 async function time<A>(run: () => Promise<A>): Promise<[A, number]> {
   const start = performance.now();
@@ -36,7 +38,7 @@ await Effect.runPromise(
       const store = yield* SqliteStore.make({ path });
       const start = Date.UTC(2026, 0, 1);
       let document = new Delta().insert('\n');
-      yield* store.createDocument({ docId, version: 0, ops: document.ops, updatedAt: start });
+      yield* store.createDocument({ docId, version: 0, ops: opsOf(document), updatedAt: start });
       let seed = 42;
       const random = (n: number) => {
         seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -53,12 +55,12 @@ await Effect.runPromise(
             : new Delta().retain(at).insert(`w${version} `);
         document = applyChange(document, change);
         const clientId = `${authors[session % authors.length]}.tab${session}`;
-        yield* store.appendOp({ docId, version, ops: change.ops, clientId, seq: version, createdAt });
+        yield* store.appendOp({ docId, version, ops: opsOf(change), clientId, seq: version, createdAt });
         if (version % keepEvery === 0) {
-          yield* store.archiveSnapshot({ docId, version, ops: document.ops, updatedAt: createdAt });
+          yield* store.archiveSnapshot({ docId, version, ops: opsOf(document), updatedAt: createdAt });
         }
       }
-      yield* store.saveSnapshot({ docId, version: totalOps, ops: document.ops, updatedAt: Date.now() });
+      yield* store.saveSnapshot({ docId, version: totalOps, ops: opsOf(document), updatedAt: Date.now() });
     }),
   ).pipe(Effect.provide(Layer.empty)),
 );
