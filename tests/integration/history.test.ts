@@ -146,3 +146,40 @@ describe.each(storageKinds)('history and export on %s', (kind) => {
     );
   });
 });
+
+describe('export under load', () => {
+  let storage: TestStorage;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    storage = await startStorage('sqlite');
+    server = await startServer({ env: storage.env('export-load') });
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await storage?.stop();
+  });
+
+  it('[H2] exports past the queue bound are refused with 503 Unavailable, and exports work again afterwards', async () => {
+    const api = httpApi(server.httpUrl);
+    const id = randomUUID();
+    const line = 'A line of words that a Word document turns into a paragraph of its own.\n';
+    await api.documents.create.mutate({ id, delta: { ops: [{ insert: line.repeat(6_000) }] } });
+    const url = `${server.httpUrl}/api/documents/${id}/export?format=docx`;
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const response = await fetch(url);
+        return { status: response.status, body: await response.text() };
+      }),
+    );
+    const refused = answers.filter((answer) => answer.status === 503);
+    expect(answers.filter((answer) => answer.status === 200).length).toBeGreaterThanOrEqual(1);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(answers.every((answer) => answer.status === 200 || answer.status === 503)).toBe(true);
+    expect(JSON.parse(refused[0]?.body ?? '{}')).toEqual({
+      detail: 'Too many exports are being prepared; try again in a moment',
+    });
+    expect((await fetch(url)).status).toBe(200);
+  }, 120_000);
+});

@@ -51,6 +51,13 @@ function start(): Worker {
   return started;
 }
 
+/** Conversions waiting or running: past the bound, more are refused until the worker catches up [§11]. */
+export const maxQueuedExports = 8;
+
+export function exportQueueFull(): boolean {
+  return pending.size >= maxQueuedExports;
+}
+
 /** The document as a file of `format`, converted off the main thread. */
 export function convertInWorker(
   docId: string,

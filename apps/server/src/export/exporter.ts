@@ -1,7 +1,8 @@
 import type { Op } from '@collab/protocol';
 import { Effect } from 'effect';
 import type { AppServices } from '../app.js';
-import { convertInWorker } from './exportWorker.js';
+import { Unavailable } from '../domain/errors.js';
+import { convertInWorker, exportQueueFull } from './exportWorker.js';
 import type { ExportedFile, ExportFormat } from './formats.js';
 
 /** The document (at its head, or at an earlier `version`) as a file of `format` [H2]. */
@@ -12,6 +13,11 @@ export const exportFile = (
   version?: number,
 ) =>
   Effect.gen(function* () {
+    if (exportQueueFull()) {
+      return yield* new Unavailable({
+        message: 'Too many exports are being prepared; try again in a moment',
+      });
+    }
     const ops: readonly Op[] =
       version === undefined
         ? (yield* services.sessions.get(docId)).delta.ops

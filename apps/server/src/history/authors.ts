@@ -1,5 +1,6 @@
 import { authorIdOf, type HistoryAuthor, type PresenceUser } from '@collab/protocol';
 import { Clock, Context, Effect, Layer } from 'effect';
+import { log } from '../log.js';
 import { DocumentStore, type StorageFailure } from '../storage/DocumentStore.js';
 
 /** How an author nobody has named shows in history [H1]. */
@@ -15,8 +16,11 @@ const cacheSize = 10_000;
 export class Authors extends Context.Service<
   Authors,
   {
-    /** Records the name and colour a client shows; writes only when they changed. */
-    remember(clientId: string, user: PresenceUser): Effect.Effect<void, StorageFailure>;
+    /**
+     * Records the name and colour a client shows; writes only when they changed. A storage failure is
+     * logged, never passed on: presence must not fail because history could not note a name.
+     */
+    remember(clientId: string, user: PresenceUser): Effect.Effect<void>;
     /** Profiles of these authors, in the same order; unknown ones as "Anonymous". */
     profiles(authorIds: readonly string[]): Effect.Effect<HistoryAuthor[], StorageFailure>;
   }
@@ -46,7 +50,13 @@ export class Authors extends Context.Service<
           const updatedAt = yield* Clock.currentTimeMillis;
           yield* store.saveAuthor({ authorId, name: user.name, color: user.color, updatedAt });
           learn(authorId, user);
-        });
+        }).pipe(
+          Effect.catch((error) =>
+            Effect.sync(() =>
+              log.warn('could not store an author profile', { authorId: authorIdOf(clientId), error }),
+            ),
+          ),
+        );
 
       const profiles = (authorIds: readonly string[]) =>
         Effect.gen(function* () {
