@@ -8,6 +8,7 @@ import {
   type HistorySessionsOutput,
 } from '@collab/protocol';
 import { Clock, Context, Effect, Layer } from 'effect';
+import { Config } from '../config.js';
 import { InvalidInput, type notFound } from '../domain/errors.js';
 import {
   type DocumentSessions,
@@ -71,6 +72,8 @@ export class History extends Context.Service<
     History,
     Effect.gen(function* () {
       const store = yield* DocumentStore;
+      const config = yield* Config;
+      const maxReplay = config.historySnapshotEveryOps + config.snapshotEveryOps;
       const sessions: DocumentSessions['Service'] = yield* Sessions;
       const authors = yield* Authors;
       const summaries = new Map<string, Summary>();
@@ -91,7 +94,15 @@ export class History extends Context.Service<
 
       const documentAtUnchecked = (docId: string, version: number) =>
         Effect.gen(function* () {
-          const kept = yield* store.loadArchivedSnapshot(docId, version);
+          const archived = yield* store.loadArchivedSnapshot(docId, version);
+          // Farther from a kept snapshot than the cadence allows: the document was written before snapshots
+          // were kept for history (or its last ones were lost in a crash). The latest snapshot may be closer.
+          const latest =
+            archived === undefined || version - archived.version > maxReplay
+              ? yield* store.loadSnapshot(docId)
+              : undefined;
+          const usable = latest !== undefined && latest.version <= version ? latest : undefined;
+          const kept = (usable?.version ?? -1) > (archived?.version ?? -1) ? usable : archived;
           if (kept === undefined) {
             return yield* new InvalidInput({
               message: `Version ${version} of "${docId}" is older than the history kept for it`,

@@ -130,6 +130,28 @@ describe('[H1] history service on SQLite', () => {
     expect(after.sessions[0]?.authors.map((a) => a.authorId)).toEqual(['grace']);
   });
 
+  it('[H1] a document written before snapshots were kept shows versions from its latest snapshot on', async () => {
+    const { history } = await app.services;
+    const store = await app.runtime.runPromise(DocumentStore.use(Effect.succeed));
+    const id = `legacy-${Date.now()}`;
+    // As the old system left it: a snapshot at version 7 and nothing kept for history.
+    await run(store.saveSnapshot({ docId: id, version: 7, ops: [{ insert: 'old\n' }], updatedAt: 1 }));
+    await run(
+      store.appendOp({
+        docId: id,
+        version: 8,
+        ops: [{ insert: 'new ' }],
+        clientId: 'ada',
+        seq: 1,
+        createdAt: 2,
+      }),
+    );
+    expect((await run(history.documentAt(id, 7))).ops).toEqual([{ insert: 'old\n' }]);
+    expect((await run(history.documentAt(id, 8))).ops).toEqual([{ insert: 'new old\n' }]);
+    const exit = await app.runtime.runPromiseExit(history.documentAt(id, 6));
+    expect(JSON.stringify(exit)).toContain('older than the history kept');
+  });
+
   it('[H1] a version ahead of the document is refused with InvalidInput', async () => {
     const { sessions, history } = await app.services;
     const id = `ahead-${Date.now()}`;
