@@ -98,6 +98,13 @@ describe('[H1] version history in the browser', () => {
     await ada.page.keyboard.press('Control+Alt+Shift+H');
     const again = ada.page.getByRole('dialog', { name: 'Version history' });
     await expect.poll(() => again.locator('.version').count()).toBe(2);
+    // The newest entry shows what Grace deleted struck through and what she typed underlined.
+    const preview = again.getByTestId('history-preview');
+    await expect
+      .poll(() => preview.locator('s').allTextContents())
+      .toEqual(['Plan by Ada. Reviewed by Grace.']);
+    expect(await preview.locator('u').allTextContents()).toEqual(['Scrapped']);
+    await screenshot(ada.page, 'history-changes');
     await again.locator('.version', { hasText: 'First draft' }).click();
     await expect.poll(() => previewText(ada.page)).toBe('Plan by Ada. Reviewed by Grace.');
     await screenshot(ada.page, 'history-panel');
