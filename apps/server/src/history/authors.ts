@@ -6,7 +6,7 @@ import { DocumentStore, type StorageFailure } from '../storage/DocumentStore.js'
 /** How an author nobody has named shows in history [H1]. */
 export const anonymousAuthor = { name: 'Anonymous', color: '#80868b' } as const;
 
-/** Profiles remembered per process, so a presence refresh with an unchanged name writes nothing. */
+/** Profiles this process last wrote or read, so a presence refresh with an unchanged name writes nothing. */
 const cacheSize = 10_000;
 
 /**
@@ -58,13 +58,14 @@ export class Authors extends Context.Service<
           ),
         );
 
+      // Read from the store every time: another instance may have stored a newer name.
       const profiles = (authorIds: readonly string[]) =>
         Effect.gen(function* () {
-          const missing = authorIds.filter((id) => !known.has(id));
-          if (missing.length > 0) {
-            for (const stored of yield* store.loadAuthors(missing)) learn(stored.authorId, stored);
-          }
-          return authorIds.map((authorId) => ({ authorId, ...(known.get(authorId) ?? anonymousAuthor) }));
+          const stored = new Map((yield* store.loadAuthors(authorIds)).map((p) => [p.authorId, p]));
+          return authorIds.map((authorId) => {
+            const profile = stored.get(authorId) ?? anonymousAuthor;
+            return { authorId, name: profile.name, color: profile.color };
+          });
         });
 
       return Authors.of({ remember, profiles });
