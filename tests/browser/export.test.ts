@@ -207,6 +207,27 @@ describe('[H2] export, import and print in the browser', () => {
     }
   });
 
+  it('[H2] import refuses files over 5 MB and files of other kinds, and creates nothing', async () => {
+    const ada = await suite.person('Ada Lovelace');
+    await ada.page.goto('/');
+    const input = ada.page.getByTestId('import-file');
+    await input.setInputFiles({
+      name: 'huge.md',
+      mimeType: 'text/markdown',
+      buffer: Buffer.alloc(6 * 1024 * 1024, 'a'),
+    });
+    await expect
+      .poll(() => ada.page.getByRole('alert').textContent())
+      .toContain('files up to 5 MB can be imported');
+    await input.setInputFiles({
+      name: 'sheet.xlsx',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from('x'),
+    });
+    await expect.poll(() => ada.page.getByRole('alert').textContent()).toContain('Choose a Word (.docx)');
+    expect(new URL(ada.page.url()).pathname).toBe('/');
+  });
+
   it('[H2] printing a long document gives every page of it, with the page margins and no header or toolbar', async () => {
     const id = randomUUID();
     const paragraph = (n: number) =>
