@@ -75,4 +75,3 @@ export const HistoryRestoreInput = z.strictObject({
   /** The restoring client: the restore is recorded under its author. */
   clientId: ClientId,
 });
-export const HistoryRestoreOutput = z.object({ id: z.string(), version: Version });

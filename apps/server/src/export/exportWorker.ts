@@ -52,7 +52,7 @@ function start(): Worker {
 }
 
 /** Conversions waiting or running: past the bound, more are refused until the worker catches up [§11]. */
-export const maxQueuedExports = 8;
+const maxQueuedExports = 8;
 
 export function exportQueueFull(): boolean {
   return pending.size >= maxQueuedExports;
