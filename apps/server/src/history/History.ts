@@ -140,7 +140,7 @@ export class History extends Context.Service<
           summaries.set(docId, summary);
           if (summaries.size > summaryCacheSize) summaries.delete(summaries.keys().next().value as string);
           while (summary.throughVersion < head) {
-            const ops = yield* store.readOps(docId, summary.throughVersion, head, readPage);
+            const ops = yield* store.readOpSummaries(docId, summary.throughVersion, head, readPage);
             if (ops.length === 0) break;
             appendToSessions(summary.sessions, ops, names);
             summary.throughVersion = ops.at(-1)?.version ?? head;

@@ -1,14 +1,8 @@
 import { authorIdOf } from '@collab/protocol';
+import type { OpSummary } from '../storage/DocumentStore.js';
 
 /** A pause longer than this between two ops starts a new editing session, as in Google Docs. */
 export const sessionGapMs = 5 * 60_000;
-
-/** What grouping needs of an op: never its delta. */
-export interface OpSummary {
-  readonly version: number;
-  readonly clientId: string;
-  readonly createdAt: number;
-}
 
 /** One history entry before authors' names are looked up. */
 export interface SessionSummary {

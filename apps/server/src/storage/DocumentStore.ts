@@ -21,6 +21,14 @@ export interface Snapshot {
   readonly updatedAt: number;
 }
 
+/** Who committed an op and when, without its delta: what the history's sessions are built from [H1]. */
+export interface OpSummary {
+  readonly version: number;
+  readonly clientId: string;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+}
+
 /** A version someone named in the history panel [H1]. */
 export interface NamedVersion {
   readonly docId: string;
@@ -91,6 +99,13 @@ export class DocumentStore extends Context.Service<
       toVersion?: number,
       limit?: number,
     ): Effect.Effect<readonly StoredOp[], StorageFailure>;
+    /** Like `readOps`, without the deltas: a history of many ops is summarised without reading them. */
+    readOpSummaries(
+      docId: string,
+      afterVersion: number,
+      toVersion: number,
+      limit: number,
+    ): Effect.Effect<readonly OpSummary[], StorageFailure>;
     /**
      * Keeps a snapshot for history, beside the latest one [H1]. Writing the same version again changes
      * nothing. `createDocument` keeps version 0 this way too, so every version can be rebuilt.

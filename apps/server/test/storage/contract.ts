@@ -457,6 +457,19 @@ export function describeDocumentStoreContract(
         largeTimeout,
       );
 
+      it('[H1] readOpSummaries gives version, client and time of each op in a range, without deltas', async () => {
+        const docId = newDocId('history-summaries');
+        for (let version = 1; version <= 6; version++) {
+          await run(store().appendOp(sampleOp(docId, version, version % 2 ? 'ada.1' : 'grace')));
+        }
+        const ops = await run(other().readOps(docId, 1, 5));
+        expect(await run(other().readOpSummaries(docId, 1, 5, 100))).toEqual(
+          ops.map((op) => ({ version: op.version, clientId: op.clientId, createdAt: op.createdAt })),
+        );
+        expect((await run(store().readOpSummaries(docId, 0, 6, 2))).map((op) => op.version)).toEqual([1, 2]);
+        expect(await run(store().readOpSummaries(docId, 6, 6, 10))).toEqual([]);
+      });
+
       it('[H1] version names are stored per version, renamed in place, listed oldest first', async () => {
         const docId = newDocId('history-names');
         await run(store().saveVersionName({ docId, version: 9, name: 'Draft', createdAt: 1 }));

@@ -13,6 +13,7 @@ import {
   DocumentAlreadyExists,
   DocumentStore,
   type NamedVersion,
+  type OpSummary,
   type Snapshot,
   StorageFailure,
   type StoredOp,
@@ -505,6 +506,50 @@ export const make = (
       return result;
     });
 
+    const readOpSummaries = Effect.fnUntraced(function* (
+      docId: string,
+      afterVersion: number,
+      toVersion: number,
+      limit: number,
+    ) {
+      yield* checkDocId(docId);
+      const result: OpSummary[] = [];
+      if (limit <= 0 || toVersion < afterVersion + 1) return result;
+      let startKey: Item | undefined;
+      do {
+        // Only the three small attributes: the deltas, however large, are never read.
+        const page = yield* call('readOpSummaries', (signal) =>
+          client.send(
+            new QueryCommand({
+              TableName: tables.ops,
+              KeyConditionExpression: '#docId = :docId AND #version BETWEEN :low AND :high',
+              ProjectionExpression: '#version, #clientId, #createdAt',
+              ExpressionAttributeNames: {
+                '#docId': 'docId',
+                '#version': 'version',
+                '#clientId': 'clientId',
+                '#createdAt': 'createdAt',
+              },
+              ExpressionAttributeValues: { ':docId': docId, ':low': afterVersion + 1, ':high': toVersion },
+              ConsistentRead: true,
+              Limit: limit - result.length,
+              ExclusiveStartKey: startKey,
+            }),
+            { abortSignal: signal },
+          ),
+        );
+        for (const item of page.Items ?? []) {
+          result.push({
+            version: Number(item.version),
+            clientId: String(item.clientId),
+            createdAt: Number(item.createdAt),
+          });
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined && result.length < limit);
+      return result;
+    });
+
     const archiveSnapshot = Effect.fnUntraced(function* (snapshot: Snapshot) {
       yield* checkDocId(snapshot.docId);
       const writeId = newWriteId();
@@ -667,6 +712,10 @@ export const make = (
 
     return DocumentStore.of({
       createDocument: createAndArchive,
+      readOpSummaries: (docId, afterVersion, toVersion, limit) =>
+        readOpSummaries(docId, afterVersion, toVersion, limit).pipe(
+          Effect.map((summaries): readonly OpSummary[] => summaries),
+        ),
       archiveSnapshot,
       loadArchivedSnapshot,
       saveVersionName,

@@ -171,6 +171,24 @@ export const make = (
       .limit(sql.placeholder('limit'))
       .prepare();
 
+    const selectOpSummaries = db
+      .select({
+        version: documentOps.version,
+        clientId: documentOps.clientId,
+        createdAt: documentOps.createdAt,
+      })
+      .from(documentOps)
+      .where(
+        and(
+          eq(documentOps.docId, sql.placeholder('docId')),
+          gt(documentOps.version, sql.placeholder('afterVersion')),
+          lte(documentOps.version, sql.placeholder('toVersion')),
+        ),
+      )
+      .orderBy(asc(documentOps.version))
+      .limit(sql.placeholder('limit'))
+      .prepare();
+
     const insertArchived = db
       .insert(documentSnapshots)
       .values({
@@ -282,6 +300,9 @@ export const make = (
                   createdAt: row.createdAt,
                 })),
             ),
+
+      readOpSummaries: (docId, afterVersion, toVersion, limit) =>
+        attempt('readOpSummaries', () => selectOpSummaries.all({ docId, afterVersion, toVersion, limit })),
 
       archiveSnapshot: (snapshot) =>
         attempt('archiveSnapshot', () => {
