@@ -3,6 +3,8 @@ import { AccessControl } from './access/AccessControl.js';
 import { Broadcast } from './broadcast/Broadcast.js';
 import * as RedisBroadcast from './broadcast/RedisBroadcast.js';
 import { type AppConfig, Config } from './config.js';
+import { Authors } from './history/authors.js';
+import { History } from './history/History.js';
 import {
   createMetrics,
   instrumentedSessions,
@@ -25,6 +27,8 @@ export interface AppServices {
   readonly sessions: DocumentSessions['Service'];
   readonly presence: PresenceHub['Service'];
   readonly access: AccessControl['Service'];
+  readonly history: History['Service'];
+  readonly authors: Authors['Service'];
 }
 
 function storageLayer(config: AppConfig): Layer.Layer<DocumentStore, StorageFailure | DynamoTableError> {
@@ -62,7 +66,10 @@ export function makeApp(
   const metrics = createMetrics();
   const instrumented = instrumentedStore(metrics).pipe(Layer.provide(store));
   const infrastructure = Layer.mergeAll(instrumented, broadcastLayer(config));
-  const layer = Layer.mergeAll(DocumentSessions.layer, PresenceHub.layer, AccessControl.layer).pipe(
+  const layer = History.layer.pipe(
+    Layer.provideMerge(
+      Layer.mergeAll(DocumentSessions.layer, PresenceHub.layer, AccessControl.layer, Authors.layer),
+    ),
     Layer.provideMerge(infrastructure),
     Layer.provideMerge(Layer.succeed(Config, config)),
   );
@@ -72,11 +79,13 @@ export function makeApp(
       const sessions = instrumentedSessions(yield* DocumentSessions, metrics);
       const presence = yield* PresenceHub;
       const access = yield* AccessControl;
+      const history = yield* History;
+      const authors = yield* Authors;
       const redisUp = (yield* Broadcast).isConnected;
       metrics.readFrom({ openDocuments: sessions.loadedCount, redisUp });
       const readiness = makeReadiness(yield* DocumentStore, redisUp);
       return {
-        services: { sessions, presence, access } satisfies AppServices,
+        services: { sessions, presence, access, history, authors } satisfies AppServices,
         observability: { metrics, readiness } satisfies Observability,
       };
     }),

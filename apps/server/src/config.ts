@@ -29,6 +29,8 @@ export const EnvSchema = accessEnvSchema.extend({
   SNAPSHOT_EVERY_OPS: positiveInt.default(100),
   /** …or this long after the first op not in a snapshot. */
   SNAPSHOT_INTERVAL_MS: positiveInt.default(10_000),
+  /** Keep a snapshot for history each time a snapshot passes a multiple of this version [H1]. */
+  HISTORY_SNAPSHOT_EVERY_OPS: positiveInt.default(500),
   /** A document nobody has open stays loaded this long before it is unloaded [S3]. */
   IDLE_UNLOAD_MS: positiveInt.default(30_000),
   /** Presence not refreshed within this time expires [C6]. */
@@ -60,6 +62,7 @@ export interface AppConfig {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly snapshotEveryOps: number;
   readonly snapshotIntervalMs: number;
+  readonly historySnapshotEveryOps: number;
   readonly idleUnloadMs: number;
   readonly presenceTtlMs: number;
   readonly recentOpsWindow: number;
@@ -120,6 +123,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     logLevel: e.LOG_LEVEL,
     snapshotEveryOps: e.SNAPSHOT_EVERY_OPS,
     snapshotIntervalMs: e.SNAPSHOT_INTERVAL_MS,
+    historySnapshotEveryOps: e.HISTORY_SNAPSHOT_EVERY_OPS,
     idleUnloadMs: e.IDLE_UNLOAD_MS,
     presenceTtlMs: e.PRESENCE_TTL_MS,
     recentOpsWindow: e.RECENT_OPS_WINDOW,

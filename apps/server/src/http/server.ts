@@ -15,6 +15,7 @@ import { appRouter } from '../router/index.js';
 import { type Connection, httpConnection, type TrpcContext, websocketConnection } from '../trpc/context.js';
 import { tagByCode } from '../trpc/init.js';
 import { runEffect } from '../trpc/run.js';
+import { createExportHandler, isExportPath } from './exportRoute.js';
 import { sendJson } from './json.js';
 import { createRestHandler, isRestPath } from './rest.js';
 import type { WebHandler } from './webFiles.js';
@@ -124,6 +125,7 @@ export function createAppServer({ config, services, web, observability }: HttpSe
   });
 
   const rest = createRestHandler({ services, limits, access: config.access, bounds });
+  const exportDownload = createExportHandler(services);
   const legacySockets = createLegacySocketServer({
     services,
     limits,
@@ -192,6 +194,10 @@ export function createAppServer({ config, services, web, observability }: HttpSe
     }
     if (isRestPath(path)) {
       rest(req, res, path);
+      return;
+    }
+    if (isExportPath(path)) {
+      exportDownload(req, res, path);
       return;
     }
     if (web) {

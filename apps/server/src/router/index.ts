@@ -1,6 +1,8 @@
 import { router } from '../trpc/init.js';
 import { accessRouter } from './access.js';
 import { documentsRouter } from './documents.js';
+import { exportRouter } from './export.js';
+import { historyRouter } from './history.js';
 import { presenceRouter } from './presence.js';
 import { sessionRouter } from './session.js';
 
@@ -10,6 +12,8 @@ export const appRouter = router({
   presence: presenceRouter,
   session: sessionRouter,
   access: accessRouter,
+  history: historyRouter,
+  export: exportRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -10,7 +10,7 @@ export const presenceRouter = router({
    */
   update: writeProcedure.input(PresenceUpdateInput).mutation(async ({ input, ctx }) => {
     requireOwnClientId(ctx, input.clientId);
-    const { sessions, presence, access } = ctx.services;
+    const { sessions, presence, access, authors } = ctx.services;
     // An HTTP request has no lasting connection: its cursors count against the caller's principal [A4].
     const holder = ctx.response ? `http:${ctx.principal.authorId}` : ctx.connection.id;
     await ctx.run(access.require(ctx.principal, input.id, input.key, 'viewer'), {
@@ -21,6 +21,8 @@ export const presenceRouter = router({
       sessions.withSession(input.id, (session) => presence.update(session, input, holder)),
       { procedure: 'presence.update', docId: input.id },
     );
+    // [H1] history shows authors by the name and colour they last published.
+    await ctx.run(authors.remember(input.clientId, input.user), { procedure: 'presence.update' });
     return { ok: true as const };
   }),
 

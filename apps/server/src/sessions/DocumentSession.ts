@@ -32,6 +32,7 @@ export interface SessionSettings {
   readonly maxRebaseSteps: number;
   readonly snapshotEveryOps: number;
   readonly snapshotIntervalMs: number;
+  readonly historySnapshotEveryOps: number;
   readonly limits: Limits;
 }
 
@@ -488,10 +489,16 @@ export class DocumentSession {
       this.snapshotTimer = undefined;
       const version = this.head;
       const ops = this.contents.ops as Op[];
+      // [H1] history rebuilds any version from the kept snapshot before it, so at most about
+      // `historySnapshotEveryOps + snapshotEveryOps` ops are replayed.
+      const every = this.deps.settings.historySnapshotEveryOps;
+      const keep = Math.floor(version / every) > Math.floor(this.snapshotVersion / every);
       return Clock.currentTimeMillis.pipe(
-        Effect.flatMap((updatedAt) =>
-          this.deps.store.saveSnapshot({ docId: this.id, version, ops, updatedAt }),
-        ),
+        Effect.flatMap((updatedAt) => {
+          const snapshot = { docId: this.id, version, ops, updatedAt };
+          const saved = this.deps.store.saveSnapshot(snapshot);
+          return keep ? saved.pipe(Effect.andThen(this.deps.store.archiveSnapshot(snapshot))) : saved;
+        }),
         Effect.tap(() =>
           Effect.sync(() => {
             this.snapshotVersion = Math.max(this.snapshotVersion, version);

@@ -111,6 +111,7 @@ export class DocumentSessions extends Context.Service<
           maxRebaseSteps: config.bounds.maxRebaseSteps,
           snapshotEveryOps: config.snapshotEveryOps,
           snapshotIntervalMs: config.snapshotIntervalMs,
+          historySnapshotEveryOps: config.historySnapshotEveryOps,
           limits,
         },
         publish: (docId, op) => Effect.runFork(broadcast.publishOp(docId, op)),

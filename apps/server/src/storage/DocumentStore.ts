@@ -33,6 +33,32 @@ export interface Snapshot {
   readonly updatedAt: number;
 }
 
+/** Who committed an op and when, without its delta: what the history's sessions are built from [H1]. */
+export interface OpSummary {
+  readonly version: number;
+  readonly clientId: string;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+}
+
+/** A version someone named in the history panel [H1]. */
+export interface NamedVersion {
+  readonly docId: string;
+  readonly version: number;
+  readonly name: string;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+}
+
+/** The name and colour an author last published in their presence, shown in history [H1]. */
+export interface AuthorProfile {
+  readonly authorId: string;
+  readonly name: string;
+  readonly color: string;
+  /** Epoch milliseconds. */
+  readonly updatedAt: number;
+}
+
 /** Another writer already committed this `(docId, version)` [S1]: re-read, re-transform, retry. */
 export class VersionTaken extends Schema.TaggedError<VersionTaken>()('VersionTaken', {
   docId: Schema.String,
@@ -105,6 +131,28 @@ export class DocumentStore extends Context.Service<
       toVersion?: number,
       limit?: number,
     ): Effect.Effect<readonly StoredOp[], StorageFailure>;
+    /** Like `readOps`, without the deltas: a history of many ops is summarised without reading them. */
+    readOpSummaries(
+      docId: string,
+      afterVersion: number,
+      toVersion: number,
+      limit: number,
+    ): Effect.Effect<readonly OpSummary[], StorageFailure>;
+    /**
+     * Keeps a snapshot for history, beside the latest one [H1]. Writing the same version again changes
+     * nothing. `createDocument` keeps version 0 this way too, so every version can be rebuilt.
+     */
+    archiveSnapshot(snapshot: Snapshot): Effect.Effect<void, StorageFailure>;
+    /** The newest kept snapshot at or before `version`, or undefined when none is. */
+    loadArchivedSnapshot(docId: string, version: number): Effect.Effect<Snapshot | undefined, StorageFailure>;
+    /** Names a version, replacing an earlier name of the same version. */
+    saveVersionName(named: NamedVersion): Effect.Effect<void, StorageFailure>;
+    /** Every named version of a document, oldest version first. */
+    listVersionNames(docId: string): Effect.Effect<readonly NamedVersion[], StorageFailure>;
+    /** Stores an author's name and colour, replacing what was stored for them. */
+    saveAuthor(author: AuthorProfile): Effect.Effect<void, StorageFailure>;
+    /** The stored profiles of the authors asked for; unknown ones are left out. */
+    loadAuthors(authorIds: readonly string[]): Effect.Effect<readonly AuthorProfile[], StorageFailure>;
     /** Releases connections. */
     close(): Effect.Effect<void>;
   } & AccessRecordStore

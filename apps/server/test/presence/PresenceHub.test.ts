@@ -47,6 +47,7 @@ function setup() {
         snapshotEveryOps: 1_000_000,
         snapshotIntervalMs: 3_600_000,
         maxRebaseSteps: 50_000,
+        historySnapshotEveryOps: 500,
         limits: strictFake<Limits>('Limits', { maxDocumentBytes: 1_000_000 }),
       },
       publish: () => {},

@@ -480,5 +480,90 @@ export function describeDocumentStoreContract(
         expect(await run(store().loadSnapshot(docId))).toEqual(snapshotOf(docId, 9, [{ insert: '9\n' }]));
       });
     });
+
+    describe('history', () => {
+      it('[H1] createDocument keeps version 0 for history, so the first contents survive later snapshots', async () => {
+        const docId = newDocId('history-zero');
+        await run(store().createDocument(snapshotOf(docId, 0, [{ insert: 'first\n' }])));
+        await run(store().saveSnapshot(snapshotOf(docId, 4, [{ insert: 'later\n' }])));
+        expect(await run(other().loadArchivedSnapshot(docId, 3))).toEqual(
+          snapshotOf(docId, 0, [{ insert: 'first\n' }]),
+        );
+      });
+
+      it('[H1] loadArchivedSnapshot gives the newest kept snapshot at or before a version', async () => {
+        const docId = newDocId('history-nearest');
+        await run(store().createDocument(snapshotOf(docId, 0, [{ insert: '\n' }])));
+        for (const version of [500, 1000]) {
+          await run(store().archiveSnapshot(snapshotOf(docId, version, [{ insert: `at ${version}\n` }])));
+        }
+        expect((await run(other().loadArchivedSnapshot(docId, 499)))?.version).toBe(0);
+        expect((await run(other().loadArchivedSnapshot(docId, 500)))?.ops).toEqual([{ insert: 'at 500\n' }]);
+        expect((await run(other().loadArchivedSnapshot(docId, 999)))?.version).toBe(500);
+        expect((await run(other().loadArchivedSnapshot(docId, 5000)))?.version).toBe(1000);
+        expect(await run(other().loadArchivedSnapshot(newDocId('history-none'), 10))).toBeUndefined();
+      });
+
+      it('[H1] a kept snapshot is written once: archiving the same version again changes nothing', async () => {
+        const docId = newDocId('history-once');
+        await run(store().archiveSnapshot(snapshotOf(docId, 7, [{ insert: 'kept\n' }])));
+        await run(other().archiveSnapshot(snapshotOf(docId, 7, [{ insert: 'kept\n' }], 99)));
+        expect(await run(store().loadArchivedSnapshot(docId, 7))).toEqual(
+          snapshotOf(docId, 7, [{ insert: 'kept\n' }]),
+        );
+      });
+
+      it(
+        '[H1][S6] a multi-megabyte kept snapshot reads back intact',
+        async () => {
+          const docId = newDocId('history-large');
+          const ops = largeDocument(3 * 1024 * 1024, 17);
+          await run(store().archiveSnapshot(snapshotOf(docId, 1000, ops)));
+          expect(fingerprint((await run(other().loadArchivedSnapshot(docId, 1200)))?.ops)).toBe(
+            fingerprint(ops),
+          );
+        },
+        largeTimeout,
+      );
+
+      it('[H1] readOpSummaries gives version, client and time of each op in a range, without deltas', async () => {
+        const docId = newDocId('history-summaries');
+        for (let version = 1; version <= 6; version++) {
+          await run(store().appendOp(sampleOp(docId, version, version % 2 ? 'ada.1' : 'grace')));
+        }
+        const ops = await run(other().readOps(docId, 1, 5));
+        expect(await run(other().readOpSummaries(docId, 1, 5, 100))).toEqual(
+          ops.map((op) => ({ version: op.version, clientId: op.clientId, createdAt: op.createdAt })),
+        );
+        expect((await run(store().readOpSummaries(docId, 0, 6, 2))).map((op) => op.version)).toEqual([1, 2]);
+        expect(await run(store().readOpSummaries(docId, 6, 6, 10))).toEqual([]);
+      });
+
+      it('[H1] version names are stored per version, renamed in place, listed oldest first', async () => {
+        const docId = newDocId('history-names');
+        await run(store().saveVersionName({ docId, version: 9, name: 'Draft', createdAt: 1 }));
+        await run(store().saveVersionName({ docId, version: 3, name: 'Outline', createdAt: 2 }));
+        await run(other().saveVersionName({ docId, version: 9, name: 'Final draft', createdAt: 3 }));
+        expect(await run(store().listVersionNames(docId))).toEqual([
+          { docId, version: 3, name: 'Outline', createdAt: 2 },
+          { docId, version: 9, name: 'Final draft', createdAt: 3 },
+        ]);
+        expect(await run(store().listVersionNames(newDocId('history-unnamed')))).toEqual([]);
+      });
+
+      it('[H1] author profiles are replaced on save and unknown authors are left out', async () => {
+        const ada = newDocId('ada');
+        const grace = newDocId('grace');
+        await run(store().saveAuthor({ authorId: ada, name: 'Ada', color: '#d93025', updatedAt: 1 }));
+        await run(other().saveAuthor({ authorId: ada, name: 'Ada L.', color: '#188038', updatedAt: 2 }));
+        await run(store().saveAuthor({ authorId: grace, name: 'Grace', color: '#1a73e8', updatedAt: 3 }));
+        const found = await run(other().loadAuthors([ada, grace, newDocId('nobody')]));
+        expect([...found].sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+          { authorId: ada, name: 'Ada L.', color: '#188038', updatedAt: 2 },
+          { authorId: grace, name: 'Grace', color: '#1a73e8', updatedAt: 3 },
+        ]);
+        expect(await run(store().loadAuthors([]))).toEqual([]);
+      });
+    });
   });
 }

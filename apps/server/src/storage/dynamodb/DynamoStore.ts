@@ -10,10 +10,13 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { Effect, Layer, Predicate, type Scope } from 'effect';
 import {
+  type AuthorProfile,
   type CommittedOpId,
   DocumentAlreadyExists,
   DocumentStore,
+  type NamedVersion,
   OpIdTaken,
+  type OpSummary,
   type Snapshot,
   StorageFailure,
   type StoredOp,
@@ -183,6 +186,11 @@ function encode(operation: string, json: string) {
  * before. A writer whose conditional write loses deletes its own chunks. A reader that finds a chunk
  * missing has raced with that delete: the head has moved on, so it reads the head again. A crash between
  * the chunk writes and the conditional write leaves unreachable chunks, never a broken document.
+ *
+ * History [H1] lives in the ops table under partition keys no document id can take: snapshots kept for
+ * history under `docId = "<docId>#archive"`, `version = <version>` (payload and chunks as an op's),
+ * version names under `docId = "<docId>#names"`, and author profiles under `docId = "author#<authorId>"`,
+ * `version = 0`.
  */
 export const make = (
   options: DynamoStoreOptions = {},
@@ -565,8 +573,228 @@ export const make = (
       return result;
     });
 
+    const readOpSummaries = Effect.fnUntraced(function* (
+      docId: string,
+      afterVersion: number,
+      toVersion: number,
+      limit: number,
+    ) {
+      yield* checkDocId(docId);
+      const result: OpSummary[] = [];
+      if (limit <= 0 || toVersion < afterVersion + 1) return result;
+      let startKey: Item | undefined;
+      do {
+        // Only the three small attributes: the deltas, however large, are never read.
+        const page = yield* call('readOpSummaries', (signal) =>
+          client.send(
+            new QueryCommand({
+              TableName: tables.ops,
+              KeyConditionExpression: '#docId = :docId AND #version BETWEEN :low AND :high',
+              ProjectionExpression: '#version, #clientId, #createdAt',
+              ExpressionAttributeNames: {
+                '#docId': 'docId',
+                '#version': 'version',
+                '#clientId': 'clientId',
+                '#createdAt': 'createdAt',
+              },
+              ExpressionAttributeValues: { ':docId': docId, ':low': afterVersion + 1, ':high': toVersion },
+              ConsistentRead: true,
+              Limit: limit - result.length,
+              ExclusiveStartKey: startKey,
+            }),
+            { abortSignal: signal },
+          ),
+        );
+        for (const item of page.Items ?? []) {
+          result.push({
+            version: Number(item.version),
+            clientId: String(item.clientId),
+            createdAt: Number(item.createdAt),
+          });
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined && result.length < limit);
+      return result;
+    });
+
+    const archiveSnapshot = Effect.fnUntraced(function* (snapshot: Snapshot) {
+      yield* checkDocId(snapshot.docId);
+      const writeId = newWriteId();
+      const chunkKey = `${snapshot.docId}#archive#${snapshot.version}#${writeId}`;
+      const payload = yield* encode('archiveSnapshot', encodeDelta(snapshot.ops));
+      if (payload.encoding === 'gzip-chunks') {
+        yield* writeChunks(client, opChunks, chunkKey, payload.chunks);
+      }
+      const { set } = payloadAttributes(opFields, payload, chunkKey);
+      // A kept snapshot never changes: the first writer of a version keeps it, later ones drop their chunks.
+      yield* conditionalCall('archiveSnapshot', (signal) =>
+        client.send(
+          new PutCommand({
+            TableName: tables.ops,
+            Item: {
+              docId: `${snapshot.docId}#archive`,
+              version: snapshot.version,
+              createdAt: snapshot.updatedAt,
+              writeId,
+              ...set,
+            },
+            ConditionExpression: 'attribute_not_exists(docId)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          { abortSignal: signal },
+        ),
+      ).pipe(
+        Effect.catchTag('ConditionFailed', (failed) =>
+          failed.item?.writeId?.S === writeId || payload.encoding !== 'gzip-chunks'
+            ? Effect.void
+            : deleteChunks(client, opChunks, chunkKey, payload.chunks.length),
+        ),
+      );
+    });
+
+    const loadArchivedSnapshot = Effect.fnUntraced(function* (docId: string, version: number) {
+      yield* checkDocId(docId);
+      const page = yield* call('loadArchivedSnapshot', (signal) =>
+        client.send(
+          new QueryCommand({
+            TableName: tables.ops,
+            KeyConditionExpression: '#docId = :docId AND #version <= :version',
+            ExpressionAttributeNames: { '#docId': 'docId', '#version': 'version' },
+            ExpressionAttributeValues: { ':docId': `${docId}#archive`, ':version': version },
+            ScanIndexForward: false,
+            Limit: 1,
+            ConsistentRead: true,
+          }),
+          { abortSignal: signal },
+        ),
+      );
+      const item = page.Items?.[0];
+      if (item === undefined) return undefined;
+      const payload = yield* readPayload('loadArchivedSnapshot', opFields, opChunks, item);
+      if (payload.kind !== 'json') {
+        return yield* new StorageFailure({
+          operation: 'loadArchivedSnapshot',
+          retryable: false,
+          cause: new Error(`kept snapshot ${docId}@${String(item.version)} is unreadable (${payload.kind})`),
+        });
+      }
+      const snapshot: Snapshot = {
+        docId,
+        version: Number(item.version),
+        ops: yield* parseDelta('loadArchivedSnapshot', payload.json),
+        updatedAt: Number(item.createdAt),
+      };
+      return snapshot;
+    });
+
+    const createAndArchive = (snapshot: Snapshot) =>
+      createDocument(snapshot).pipe(Effect.andThen(archiveSnapshot(snapshot)));
+
+    const saveVersionName = Effect.fnUntraced(function* (named: NamedVersion) {
+      yield* checkDocId(named.docId);
+      yield* call('saveVersionName', (signal) =>
+        client.send(
+          new PutCommand({
+            TableName: tables.ops,
+            Item: {
+              docId: `${named.docId}#names`,
+              version: named.version,
+              name: named.name,
+              createdAt: named.createdAt,
+            },
+          }),
+          { abortSignal: signal },
+        ),
+      );
+    });
+
+    const listVersionNames = Effect.fnUntraced(function* (docId: string) {
+      yield* checkDocId(docId);
+      const names: NamedVersion[] = [];
+      let startKey: Item | undefined;
+      do {
+        const page = yield* call('listVersionNames', (signal) =>
+          client.send(
+            new QueryCommand({
+              TableName: tables.ops,
+              KeyConditionExpression: '#docId = :docId',
+              ExpressionAttributeNames: { '#docId': 'docId' },
+              ExpressionAttributeValues: { ':docId': `${docId}#names` },
+              ConsistentRead: true,
+              ExclusiveStartKey: startKey,
+            }),
+            { abortSignal: signal },
+          ),
+        );
+        for (const item of page.Items ?? []) {
+          names.push({
+            docId,
+            version: Number(item.version),
+            name: String(item.name),
+            createdAt: Number(item.createdAt),
+          });
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined);
+      return names;
+    });
+
+    const authorKey = (authorId: string) => ({ docId: `author#${authorId}`, version: 0 });
+
+    const saveAuthor = (author: AuthorProfile) =>
+      call('saveAuthor', (signal) =>
+        client.send(
+          new PutCommand({
+            TableName: tables.ops,
+            Item: {
+              ...authorKey(author.authorId),
+              name: author.name,
+              color: author.color,
+              updatedAt: author.updatedAt,
+            },
+          }),
+          { abortSignal: signal },
+        ),
+      ).pipe(Effect.asVoid);
+
+    const loadAuthor = (authorId: string) =>
+      call('loadAuthors', (signal) =>
+        client.send(new GetCommand({ TableName: tables.ops, Key: authorKey(authorId) }), {
+          abortSignal: signal,
+        }),
+      ).pipe(
+        Effect.map((output): AuthorProfile[] => {
+          const item = output.Item;
+          if (item === undefined) return [];
+          return [
+            {
+              authorId,
+              name: String(item.name),
+              color: String(item.color),
+              updatedAt: Number(item.updatedAt),
+            },
+          ];
+        }),
+      );
+
     return DocumentStore.of({
-      createDocument,
+      createDocument: createAndArchive,
+      readOpSummaries: (docId, afterVersion, toVersion, limit) =>
+        readOpSummaries(docId, afterVersion, toVersion, limit).pipe(
+          Effect.map((summaries): readonly OpSummary[] => summaries),
+        ),
+      archiveSnapshot,
+      loadArchivedSnapshot,
+      saveVersionName,
+      listVersionNames: (docId) =>
+        listVersionNames(docId).pipe(
+          Effect.map((names): readonly NamedVersion[] => names.sort((a, b) => a.version - b.version)),
+        ),
+      saveAuthor,
+      loadAuthors: (authorIds) =>
+        Effect.forEach(authorIds, loadAuthor, { concurrency: 8 }).pipe(
+          Effect.map((found): readonly AuthorProfile[] => found.flat()),
+        ),
       loadSnapshot,
       saveSnapshot,
       appendOp,

@@ -2,14 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { Effect, Layer, type Scope } from 'effect';
 import {
+  type AuthorProfile,
   DocumentAlreadyExists,
   DocumentStore,
   OpIdTaken,
+  type Snapshot,
   StorageFailure,
   VersionTaken,
 } from '../DocumentStore.js';
@@ -100,7 +102,7 @@ export const make = (
         }),
     );
     const db = drizzle({ client: sqlite, schema });
-    const { documents, documentOps } = schema;
+    const { documents, documentOps, documentSnapshots, namedVersions, authors } = schema;
 
     const insertDocument = db
       .insert(documents)
@@ -188,18 +190,73 @@ export const make = (
       .limit(sql.placeholder('limit'))
       .prepare();
 
+    const selectOpSummaries = db
+      .select({
+        version: documentOps.version,
+        clientId: documentOps.clientId,
+        createdAt: documentOps.createdAt,
+      })
+      .from(documentOps)
+      .where(
+        and(
+          eq(documentOps.docId, sql.placeholder('docId')),
+          gt(documentOps.version, sql.placeholder('afterVersion')),
+          lte(documentOps.version, sql.placeholder('toVersion')),
+        ),
+      )
+      .orderBy(asc(documentOps.version))
+      .limit(sql.placeholder('limit'))
+      .prepare();
+
+    const insertArchived = db
+      .insert(documentSnapshots)
+      .values({
+        docId: sql.placeholder('docId'),
+        version: sql.placeholder('version'),
+        data: sql.placeholder('data'),
+        createdAt: sql.placeholder('createdAt'),
+      })
+      .onConflictDoNothing()
+      .prepare();
+
+    const selectArchived = db
+      .select()
+      .from(documentSnapshots)
+      .where(
+        and(
+          eq(documentSnapshots.docId, sql.placeholder('docId')),
+          lte(documentSnapshots.version, sql.placeholder('version')),
+        ),
+      )
+      .orderBy(desc(documentSnapshots.version))
+      .limit(1)
+      .prepare();
+
+    const archive = (snapshot: Snapshot) =>
+      insertArchived.run({
+        docId: snapshot.docId,
+        version: snapshot.version,
+        data: encodeDelta(snapshot.ops),
+        createdAt: snapshot.updatedAt,
+      });
+
+    // The document and its version-0 snapshot for history are written together or not at all.
+    const createWithArchive = sqlite.transaction((snapshot: Snapshot) => {
+      const result = insertDocument.run({
+        id: snapshot.docId,
+        data: encodeDelta(snapshot.ops),
+        version: 0,
+        updatedAt: snapshot.updatedAt,
+      });
+      if (result.changes > 0) archive(snapshot);
+      return result;
+    });
+
     return DocumentStore.of({
       createDocument: (snapshot) =>
         snapshot.version !== 0
           ? Effect.die(new Error(`createDocument expects version 0, got ${snapshot.version}`))
-          : attempt('createDocument', () =>
-              insertDocument.run({
-                id: snapshot.docId,
-                data: encodeDelta(snapshot.ops),
-                version: 0,
-                updatedAt: snapshot.updatedAt,
-              }),
-            ).pipe(
+          : attempt('createDocument', () => createWithArchive(snapshot)).pipe(
               Effect.flatMap((result) =>
                 result.changes === 0
                   ? Effect.fail(new DocumentAlreadyExists({ docId: snapshot.docId }))
@@ -270,6 +327,78 @@ export const make = (
                   hash: row.contentHash ?? undefined,
                   createdAt: row.createdAt,
                 })),
+            ),
+
+      readOpSummaries: (docId, afterVersion, toVersion, limit) =>
+        attempt('readOpSummaries', () => selectOpSummaries.all({ docId, afterVersion, toVersion, limit })),
+
+      archiveSnapshot: (snapshot) =>
+        attempt('archiveSnapshot', () => {
+          archive(snapshot);
+        }),
+
+      loadArchivedSnapshot: (docId, version) =>
+        attempt('loadArchivedSnapshot', () => {
+          const [row] = selectArchived.all({ docId, version });
+          if (row === undefined) return undefined;
+          return { docId, version: row.version, ops: decodeDelta(row.data), updatedAt: row.createdAt };
+        }),
+
+      saveVersionName: (named) =>
+        attempt('saveVersionName', () => {
+          db.insert(namedVersions)
+            .values(named)
+            .onConflictDoUpdate({
+              target: [namedVersions.docId, namedVersions.version],
+              set: { name: named.name, createdAt: named.createdAt },
+            })
+            .run();
+        }),
+
+      listVersionNames: (docId) =>
+        attempt('listVersionNames', () =>
+          db
+            .select()
+            .from(namedVersions)
+            .where(eq(namedVersions.docId, docId))
+            .orderBy(asc(namedVersions.version))
+            .all(),
+        ),
+
+      saveAuthor: (author) =>
+        attempt('saveAuthor', () => {
+          const row = {
+            id: author.authorId,
+            name: author.name,
+            color: author.color,
+            updatedAt: author.updatedAt,
+          };
+          db.insert(authors)
+            .values(row)
+            .onConflictDoUpdate({
+              target: authors.id,
+              set: { name: row.name, color: row.color, updatedAt: row.updatedAt },
+            })
+            .run();
+        }),
+
+      loadAuthors: (authorIds) =>
+        authorIds.length === 0
+          ? Effect.succeed([])
+          : attempt('loadAuthors', () =>
+              db
+                .select()
+                .from(authors)
+                .where(inArray(authors.id, [...authorIds]))
+                .all()
+                .map(
+                  (row): AuthorProfile => ({
+                    authorId: row.id,
+                    name: row.name,
+                    color: row.color,
+                    updatedAt: row.updatedAt,
+                  }),
+                ),
             ),
 
       close: () =>

@@ -58,3 +58,39 @@ export const browserSessions = sqliteTable('browser_sessions', {
   /** Epoch milliseconds. */
   createdAt: integer('created_at').notNull(),
 });
+
+/** Snapshots kept for history: every few hundred versions, and version 0 [H1]. */
+export const documentSnapshots = sqliteTable(
+  'document_snapshots',
+  {
+    docId: text('doc_id').notNull(),
+    version: integer('version').notNull(),
+    /** The delta as JSON (`{"ops":[...]}`). */
+    data: text('data').notNull(),
+    /** Epoch milliseconds. */
+    createdAt: integer('created_at').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.docId, table.version] })],
+);
+
+/** Versions named in the history panel [H1]. */
+export const namedVersions = sqliteTable(
+  'named_versions',
+  {
+    docId: text('doc_id').notNull(),
+    version: integer('version').notNull(),
+    name: text('name').notNull(),
+    /** Epoch milliseconds. */
+    createdAt: integer('created_at').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.docId, table.version] })],
+);
+
+/** The name and colour each author last published, keyed by the author part of their client ids [H1]. */
+export const authors = sqliteTable('authors', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  color: text('color').notNull(),
+  /** Epoch milliseconds. */
+  updatedAt: integer('updated_at').notNull(),
+});

@@ -48,6 +48,8 @@ export interface CollabEditor {
   /** Opens the document again now, instead of waiting for the next automatic attempt. */
   retry(): void;
   focus(): void;
+  /** The connection to the server once loaded: its typed API and client id (history, restore). */
+  client(): CollabClient | undefined;
   destroy(): void;
 }
 
@@ -344,6 +346,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     focus() {
       if (session) quill?.focus();
     },
+    client: () => client,
     destroy() {
       destroyed = true;
       clearTimeout(slowTimer);

@@ -1,0 +1,74 @@
+import { Worker } from 'node:worker_threads';
+import type { Op } from '@collab/protocol';
+import type { ExportedFile, ExportFormat } from './formats.js';
+import type { ExportRequest, ExportResponse } from './worker.js';
+
+/**
+ * Conversions run in one worker thread, one at a time: turning a multi-megabyte document into DOCX takes
+ * seconds of CPU, which on the main thread would stall every document's edits [§11]. The worker starts on
+ * the first export, does not keep the process alive, and is started again if it dies.
+ */
+let worker: Worker | undefined;
+let nextId = 0;
+const pending = new Map<number, { resolve: (file: ExportedFile) => void; reject: (error: Error) => void }>();
+
+// From the build the worker is `worker.js`; running from source (tsx) it is `worker.ts`, which the worker
+// can only load after registering tsx in its own thread.
+const fromSource = import.meta.url.endsWith('.ts');
+const workerUrl = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
+
+function spawnWorker(): Worker {
+  if (!fromSource) return new Worker(workerUrl);
+  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(workerUrl.href)}); });`;
+  return new Worker(bootstrap, { eval: true });
+}
+
+function failAll(error: Error) {
+  for (const { reject } of pending.values()) reject(error);
+  pending.clear();
+  worker = undefined;
+}
+
+function start(): Worker {
+  const started = spawnWorker();
+  started.unref();
+  started.on('message', (response: ExportResponse) => {
+    const waiting = pending.get(response.id);
+    if (!waiting) return;
+    pending.delete(response.id);
+    if (response.ok) {
+      waiting.resolve({
+        body: Buffer.from(response.body),
+        contentType: response.contentType,
+        fileName: response.fileName,
+      });
+    } else {
+      waiting.reject(new Error(`export failed: ${response.message}`));
+    }
+  });
+  started.on('error', (error) => failAll(error));
+  started.on('exit', (code) => failAll(new Error(`the export worker exited with code ${code}`)));
+  return started;
+}
+
+/** Conversions waiting or running: past the bound, more are refused until the worker catches up [§11]. */
+const maxQueuedExports = 8;
+
+export function exportQueueFull(): boolean {
+  return pending.size >= maxQueuedExports;
+}
+
+/** The document as a file of `format`, converted off the main thread. */
+export function convertInWorker(
+  docId: string,
+  ops: readonly Op[],
+  format: ExportFormat,
+): Promise<ExportedFile> {
+  worker ??= start();
+  const id = ++nextId;
+  const request: ExportRequest = { id, docId, ops, format };
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    worker?.postMessage(request);
+  });
+}

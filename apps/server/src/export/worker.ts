@@ -1,0 +1,35 @@
+import { parentPort } from 'node:worker_threads';
+import type { Op } from '@collab/protocol';
+import { type ExportFormat, exportDocument } from './formats.js';
+
+/** A conversion asked of the export worker. */
+export interface ExportRequest {
+  readonly id: number;
+  readonly docId: string;
+  readonly ops: readonly Op[];
+  readonly format: ExportFormat;
+}
+
+/** Its answer: the file, or why the converter failed. */
+export type ExportResponse =
+  | {
+      readonly id: number;
+      readonly ok: true;
+      readonly body: Uint8Array;
+      readonly contentType: string;
+      readonly fileName: string;
+    }
+  | { readonly id: number; readonly ok: false; readonly message: string };
+
+parentPort?.on('message', (request: ExportRequest) => {
+  exportDocument(request.docId, request.ops, request.format).then(
+    (file) => {
+      const response: ExportResponse = { id: request.id, ok: true, ...file };
+      parentPort?.postMessage(response);
+    },
+    (error: unknown) => {
+      const response: ExportResponse = { id: request.id, ok: false, message: String(error) };
+      parentPort?.postMessage(response);
+    },
+  );
+});
