@@ -11,7 +11,7 @@ import {
   SubmitOutput,
   UpdateOutput,
 } from '@collab/protocol';
-import { EnvSchema } from '@collab/server/config';
+import { BoundsEnv, EnvSchema } from '@collab/server/config';
 import { appRouter } from '@collab/server/router';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/repo.js';
@@ -31,8 +31,10 @@ interface ObjectSchema extends Schema {
 /** Every variable the server reads: its own schema plus the limits shared with the protocol package. */
 function codeDefaults(): Map<string, unknown> {
   const defaults = new Map<string, unknown>();
-  for (const [name, schema] of Object.entries(EnvSchema.shape)) {
-    defaults.set(name, (schema as Schema).parse(undefined));
+  for (const [name, schema] of Object.entries({ ...EnvSchema.shape, ...BoundsEnv.shape })) {
+    const value = (schema as Schema).parse(undefined);
+    // An empty list is written as "–", like an unset value.
+    defaults.set(name, Array.isArray(value) && value.length === 0 ? undefined : value);
   }
   for (const [key, name] of Object.entries(limitEnvNames)) {
     defaults.set(name, limitDefaults[key as keyof typeof limitDefaults]);
@@ -104,9 +106,10 @@ describe('[E2] the README matches the code', () => {
       const row = documented.get(path);
       expect(row?.kind, path).toBe(procedure._def.type);
       const shape = procedure._def.inputs[0]?.shape ?? {};
-      const inputFields = Object.entries(shape).map(([name, field]) =>
-        field.safeParse(undefined).success ? `${name}?` : name,
-      );
+      // The share link `key` every document procedure takes is documented once, under the table [A2].
+      const inputFields = Object.entries(shape)
+        .filter(([name]) => name !== 'key')
+        .map(([name, field]) => (field.safeParse(undefined).success ? `${name}?` : name));
       expect(row?.input, `${path} input`).toEqual(inputFields);
       const output = outputs[path];
       if (output) expect(row?.output, `${path} output`).toEqual(Object.keys(output.shape));

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { type AccessConfig, accessConfigFrom, accessEnvSchema } from './access/config.js';
 import { type BoundsSettings, boundsFromEnv } from './limits/settings.js';
 
+export { BoundsEnv } from './limits/settings.js';
+
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
   .transform((value) => value === 'true' || value === '1' || value === 'yes');

@@ -116,7 +116,7 @@ describe('[S3] documents nobody has open are unloaded', () => {
     await until(() => sessions.loadedCount() === 0, 'the released document to unload');
   });
 
-  it('[S3] memory follows open documents: 200 documents opened and closed all unload; those still open stay', async () => {
+  it('[S3] [L5] memory follows open documents: 200 documents opened and closed all unload; those still open stay', async () => {
     const { sessions, store, run } = await open('many');
     const ids = Array.from({ length: 200 }, (_, i) => `many-${i}`);
     await run(Effect.forEach(ids, (id) => sessions.getOrCreate(id), { concurrency: 20, discard: true }));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DeltaJson } from './delta.js';
 import { LinkKey } from './access.js';
+import { DeltaJson } from './delta.js';
 import { ClientId, DocumentId } from './ids.js';
 
 const Version = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);

@@ -5,7 +5,7 @@ import type { ExportRequest, ExportResponse } from './worker.js';
 
 /**
  * Conversions run in one worker thread, one at a time: turning a multi-megabyte document into DOCX takes
- * seconds of CPU, which on the main thread would stall every document's edits [§11]. The worker starts on
+ * seconds of CPU, which on the main thread would stall every document's edits [L1]. The worker starts on
  * the first export, does not keep the process alive, and is started again if it dies.
  */
 let worker: Worker | undefined;
@@ -51,7 +51,7 @@ function start(): Worker {
   return started;
 }
 
-/** Conversions waiting or running: past the bound, more are refused until the worker catches up [§11]. */
+/** Conversions waiting or running: past the bound, more are refused until the worker catches up [L2]. */
 const maxQueuedExports = 8;
 
 export function exportQueueFull(): boolean {

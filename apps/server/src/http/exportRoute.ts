@@ -49,28 +49,24 @@ export function createExportHandler(services: AppServices) {
       return;
     }
     const { access } = services;
-    const download = access
-      .authenticate(req, undefined)
-      .pipe(
-        Effect.tap((principal) => access.require(principal, id.data, key.data, 'viewer')),
-        Effect.andThen(exportFile(services, id.data, format.data)),
-      );
-    void settle(download, { route: 'export', docId: id.data }).then(
-      (outcome) => {
-        if (!outcome.ok) {
-          const status = outcome.error ? errorCatalogue[outcome.error._tag].status : 500;
-          sendJson(res, status, { detail: outcome.error?.message ?? errorCatalogue.Internal.message });
-          return;
-        }
-        const file = outcome.value;
-        res.writeHead(200, {
-          'content-type': file.contentType,
-          'content-length': file.body.length,
-          'content-disposition': `attachment; filename="${file.fileName}"`,
-          'cache-control': 'no-store',
-        });
-        res.end(req.method === 'HEAD' ? undefined : file.body);
-      },
+    const download = access.authenticate(req, undefined).pipe(
+      Effect.tap((principal) => access.require(principal, id.data, key.data, 'viewer')),
+      Effect.andThen(exportFile(services, id.data, format.data)),
     );
+    void settle(download, { route: 'export', docId: id.data }).then((outcome) => {
+      if (!outcome.ok) {
+        const status = outcome.error ? errorCatalogue[outcome.error._tag].status : 500;
+        sendJson(res, status, { detail: outcome.error?.message ?? errorCatalogue.Internal.message });
+        return;
+      }
+      const file = outcome.value;
+      res.writeHead(200, {
+        'content-type': file.contentType,
+        'content-length': file.body.length,
+        'content-disposition': `attachment; filename="${file.fileName}"`,
+        'cache-control': 'no-store',
+      });
+      res.end(req.method === 'HEAD' ? undefined : file.body);
+    });
   };
 }
