@@ -3,6 +3,7 @@ import { AccessControl } from './access/AccessControl.js';
 import { Broadcast } from './broadcast/Broadcast.js';
 import * as RedisBroadcast from './broadcast/RedisBroadcast.js';
 import { type AppConfig, Config } from './config.js';
+import { Home } from './home/Home.js';
 import { PresenceHub } from './presence/PresenceHub.js';
 import { DocumentSessions } from './sessions/DocumentSessions.js';
 import {
@@ -18,6 +19,7 @@ export interface AppServices {
   readonly sessions: DocumentSessions['Service'];
   readonly presence: PresenceHub['Service'];
   readonly access: AccessControl['Service'];
+  readonly home: Home['Service'];
 }
 
 function storageLayer(config: AppConfig): Layer.Layer<DocumentStore, StorageFailure | DynamoTableError> {
@@ -47,7 +49,8 @@ function broadcastLayer(config: AppConfig): Layer.Layer<Broadcast> {
 /** Picks the layers the configuration asks for and wires them into one runtime. */
 export function makeApp(config: AppConfig) {
   const infrastructure = Layer.mergeAll(storageLayer(config), broadcastLayer(config));
-  const layer = Layer.mergeAll(DocumentSessions.layer, PresenceHub.layer, AccessControl.layer).pipe(
+  const layer = Home.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(DocumentSessions.layer, PresenceHub.layer, AccessControl.layer)),
     Layer.provideMerge(infrastructure),
     Layer.provideMerge(Layer.succeed(Config, config)),
   );
@@ -57,7 +60,8 @@ export function makeApp(config: AppConfig) {
       const sessions = yield* DocumentSessions;
       const presence = yield* PresenceHub;
       const access = yield* AccessControl;
-      return { sessions, presence, access } satisfies AppServices;
+      const home = yield* Home;
+      return { sessions, presence, access, home } satisfies AppServices;
     }),
   );
   return { runtime, services };

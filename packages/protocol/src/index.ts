@@ -2,6 +2,7 @@ export * from './access.js';
 export * from './content.js';
 export * from './delta.js';
 export * from './errors.js';
+export * from './home.js';
 export * from './ids.js';
 export * from './issues.js';
 export * from './legacy.js';

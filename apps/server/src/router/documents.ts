@@ -12,6 +12,7 @@ import {
 import { tracked } from '@trpc/server';
 import { Effect } from 'effect';
 import { LimitExceeded, VersionAhead } from '../domain/errors.js';
+import { firstLineOf } from '../home/firstLine.js';
 import { log } from '../log.js';
 import { changesPageSize } from '../sessions/DocumentSession.js';
 import { requireOwnClientId } from '../trpc/access.js';
@@ -27,14 +28,13 @@ export const documentsRouter = router({
 
   /** A new document is owned by its creator [A2]; an existing one needs at least the viewer role [A3]. */
   getOrCreate: writeProcedure.input(DocumentRef).mutation(({ input, ctx }) => {
-    const { access, sessions } = ctx.services;
+    const { access, sessions, home } = ctx.services;
     return ctx.run(
-      access
-        .claim(ctx.principal, input.id)
-        .pipe(
-          Effect.andThen(access.require(ctx.principal, input.id, input.key, 'viewer')),
-          Effect.andThen(sessions.getOrCreate(input.id)),
-        ),
+      access.claim(ctx.principal, input.id).pipe(
+        Effect.andThen(access.require(ctx.principal, input.id, input.key, 'viewer')),
+        Effect.andThen(sessions.getOrCreate(input.id)),
+        Effect.tap((doc) => (doc.created ? home.created(ctx.principal, input.id, '') : Effect.void)),
+      ),
       { procedure: 'documents.getOrCreate', docId: input.id },
     );
   }),
@@ -42,9 +42,10 @@ export const documentsRouter = router({
   create: writeProcedure.input(CreateInput).mutation(({ input, ctx }) => {
     const id = input.id ?? randomUUID();
     return ctx.run(
-      ctx.services.access
-        .claim(ctx.principal, id)
-        .pipe(Effect.andThen(ctx.services.sessions.create(id, input.delta))),
+      ctx.services.access.claim(ctx.principal, id).pipe(
+        Effect.andThen(ctx.services.sessions.create(id, input.delta)),
+        Effect.tap((doc) => ctx.services.home.created(ctx.principal, id, firstLineOf(doc.delta.ops))),
+      ),
       { procedure: 'documents.create', docId: id },
     );
   }),
@@ -59,6 +60,7 @@ export const documentsRouter = router({
       ),
       { procedure: 'documents.update', docId: input.id },
     );
+    ctx.services.home.edited(ctx.principal, input.id);
     return { id: input.id, version };
   }),
 
@@ -81,6 +83,7 @@ export const documentsRouter = router({
       }),
       { procedure: 'documents.submit', docId: input.id },
     );
+    ctx.services.home.edited(ctx.principal, input.id);
     return { version };
   }),
 

@@ -1,6 +1,7 @@
 import { router } from '../trpc/init.js';
 import { accessRouter } from './access.js';
 import { documentsRouter } from './documents.js';
+import { homeRouter } from './home.js';
 import { presenceRouter } from './presence.js';
 import { sessionRouter } from './session.js';
 
@@ -10,6 +11,7 @@ export const appRouter = router({
   presence: presenceRouter,
   session: sessionRouter,
   access: accessRouter,
+  home: homeRouter,
 });
 
 export type AppRouter = typeof appRouter;

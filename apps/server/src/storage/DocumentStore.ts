@@ -1,6 +1,7 @@
 import type { Op } from '@collab/protocol';
 import { Context, type Effect, Schema } from 'effect';
 import type { AccessRecordStore } from './AccessRecords.js';
+import type { HomeRecordStore } from './HomeRecords.js';
 
 /** A committed op as stored: version `v` turns version `v-1` into `v` [D2]. */
 export interface StoredOp {
@@ -76,5 +77,6 @@ export class DocumentStore extends Context.Service<
     ): Effect.Effect<readonly StoredOp[], StorageFailure>;
     /** Releases connections. */
     close(): Effect.Effect<void>;
-  } & AccessRecordStore
+  } & AccessRecordStore &
+    HomeRecordStore
 >()('collab/storage/DocumentStore') {}

@@ -9,6 +9,7 @@ import { Effect, Layer, type Scope } from 'effect';
 import { DocumentAlreadyExists, DocumentStore, StorageFailure, VersionTaken } from '../DocumentStore.js';
 import { decodeDelta, encodeDelta } from '../deltaJson.js';
 import { sqliteAccessRecords } from './accessRecords.js';
+import { sqliteHomeRecords } from './homeRecords.js';
 import * as schema from './schema.js';
 
 export interface SqliteStoreOptions {
@@ -245,6 +246,7 @@ export const make = (
           if (sqlite.open) sqlite.close();
         }),
       ...sqliteAccessRecords(db),
+      ...sqliteHomeRecords(db),
     });
   });
 

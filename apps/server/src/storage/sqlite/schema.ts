@@ -52,3 +52,32 @@ export const browserSessions = sqliteTable('browser_sessions', {
   /** Epoch milliseconds. */
   createdAt: integer('created_at').notNull(),
 });
+
+/** What the documents home shows of each document [H3]; see `DocumentEntry`. */
+export const documentEntries = sqliteTable('document_entries', {
+  docId: text('doc_id').primaryKey(),
+  ownerId: text('owner_id'),
+  title: text('title'),
+  firstLine: text('first_line').notNull(),
+  /** Epoch milliseconds. */
+  createdAt: integer('created_at').notNull(),
+  /** Epoch milliseconds. */
+  lastEditAt: integer('last_edit_at').notNull(),
+  lastEditorName: text('last_editor_name'),
+  /** Epoch milliseconds; null when not in the trash. */
+  trashedAt: integer('trashed_at'),
+  /** Epoch milliseconds; null unless deleted forever. */
+  deletedAt: integer('deleted_at'),
+});
+
+/** Who opened or created which document [H3]: a principal's home lists these, by its primary key prefix. */
+export const documentVisits = sqliteTable(
+  'document_visits',
+  {
+    principalId: text('principal_id').notNull(),
+    docId: text('doc_id').notNull(),
+    /** Epoch milliseconds. */
+    openedAt: integer('opened_at').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.principalId, table.docId] })],
+);
