@@ -65,8 +65,9 @@ describe.each(storageKinds)('documents home [H3] on %s', (kind) => {
     await type(owner, first, 'Revised ');
 
     await expect
-      .poll(async () =>
-        (await listed(owner)).filter((doc) => doc.id === first || doc.id === second).map((d) => d.id),
+      .poll(
+        async () =>
+          (await listed(owner)).filter((doc) => doc.id === first || doc.id === second).map((d) => d.id),
         { timeout: 15_000 },
       )
       .toEqual([first, second]);

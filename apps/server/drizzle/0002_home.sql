@@ -10,6 +10,7 @@ CREATE TABLE `document_entries` (
 	`deleted_at` integer
 );
 --> statement-breakpoint
+CREATE INDEX `document_entries_owner` ON `document_entries` (`owner_id`);--> statement-breakpoint
 CREATE TABLE `document_visits` (
 	`principal_id` text NOT NULL,
 	`doc_id` text NOT NULL,

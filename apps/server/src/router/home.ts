@@ -31,14 +31,12 @@ export const homeRouter = router({
       ctx.run(ctx.services.home.trash(ctx.principal, input.id), { procedure: 'home.trash', docId: input.id }),
     ),
 
-  restore: writeProcedure
-    .input(HomeRef)
-    .mutation(({ input, ctx }) =>
-      ctx.run(ctx.services.home.restore(ctx.principal, input.id), {
-        procedure: 'home.restore',
-        docId: input.id,
-      }),
-    ),
+  restore: writeProcedure.input(HomeRef).mutation(({ input, ctx }) =>
+    ctx.run(ctx.services.home.restore(ctx.principal, input.id), {
+      procedure: 'home.restore',
+      docId: input.id,
+    }),
+  ),
 
   deleteForever: writeProcedure.input(HomeRef).mutation(({ input, ctx }) =>
     ctx.run(ctx.services.home.deleteForever(ctx.principal, input.id), {

@@ -38,7 +38,7 @@ export interface HomeRecordStore {
   updateEntry(docId: string, change: EntryChange): Effect.Effect<void, StorageFailure>;
   /** The principal opened (or created) the document at `at`: it joins the principal's home. */
   recordVisit(principalId: string, docId: string, at: number): Effect.Effect<void, StorageFailure>;
-  /** The entries of every document the principal opened or created, in no particular order. */
+  /** The entries of every document the principal owns or opened, in no particular order. */
   listEntries(principalId: string): Effect.Effect<readonly DocumentEntry[], StorageFailure>;
   /** Removes the contents of a document for good: its snapshot and its op log. */
   deleteContents(docId: string): Effect.Effect<void, StorageFailure>;

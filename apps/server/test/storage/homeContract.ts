@@ -43,7 +43,7 @@ export function describeHomeContract(store: () => Store, other: () => Store): vo
       expect(await run(store().loadEntry(missing))).toBeUndefined();
     });
 
-    it("[H3] listEntries gives the entries of the documents a principal visited, and only that principal's", async () => {
+    it("[H3] listEntries gives the entries of the documents a principal owns or visited, and only that principal's", async () => {
       const alice = newDocId('alice');
       const bob = newDocId('bob');
       const [a1, a2, shared] = [newDocId('a1'), newDocId('a2'), newDocId('shared')];
@@ -53,12 +53,14 @@ export function describeHomeContract(store: () => Store, other: () => Store): vo
       await run(store().recordVisit(alice, shared, 3));
       await run(store().recordVisit(alice, shared, 4));
       await run(other().recordVisit(bob, shared, 5));
+      const owned = newDocId('owned');
+      await run(store().createEntry(entry(owned, { ownerId: bob })));
       // A visit whose document has no entry (deleted) is left out.
       await run(store().recordVisit(alice, newDocId('gone'), 6));
 
       const ids = (list: readonly DocumentEntry[]) => list.map((item) => item.docId).sort();
       expect(ids(await run(other().listEntries(alice)))).toEqual([a1, a2, shared].sort());
-      expect(ids(await run(store().listEntries(bob)))).toEqual([shared]);
+      expect(ids(await run(store().listEntries(bob)))).toEqual([owned, shared].sort());
       expect(await run(store().listEntries(newDocId('nobody')))).toEqual([]);
     });
 

@@ -16,10 +16,11 @@ import { homeIndex, type TableNames } from './tables.js';
 
 /**
  * The documents home on DynamoDB [H3], in the documents table next to the access records:
- * - `#entry#<docId>`: the document's entry (title, first line, last edit, trash);
- * - `#visit#<docId>#<principal>`: one item per (principal, document), with `homePrincipal` set so the
- *   sparse index `HomeByPrincipal` lists a principal's documents with one query.
- * A home list is that query (pages of 1 MB) and batched reads of the entries, 100 per request.
+ * - `#entry#<docId>`: the document's entry (title, first line, last edit, trash), `homePrincipal` = owner;
+ * - `#visit#<docId>#<principal>`: one item per (principal, document), `homePrincipal` = the visitor.
+ * A home list is one query of the sparse index `HomeByPrincipal` (pages of 1 MB), which holds the owned
+ * entries whole, then batched reads (100 per request) of the entries of documents only visited. The
+ * index is eventually consistent: a change shows in lists moments after it is made.
  */
 const entryKey = (docId: string) => ({ id: `#entry#${docId}` });
 const visitKey = (docId: string, principalId: string) => ({ id: `#visit#${docId}#${principalId}` });
@@ -146,7 +147,11 @@ export function dynamoHomeRecords(client: DynamoDBDocumentClient, tables: TableN
         client.send(
           new PutCommand({
             TableName: table,
-            Item: { ...entryKey(entry.docId), ...entry },
+            Item: {
+              ...entryKey(entry.docId),
+              ...entry,
+              ...(entry.ownerId === null ? {} : { [homeIndex.partitionKey]: entry.ownerId }),
+            },
             ConditionExpression: 'attribute_not_exists(id)',
           }),
           { abortSignal: signal },
@@ -192,7 +197,8 @@ export function dynamoHomeRecords(client: DynamoDBDocumentClient, tables: TableN
       ).pipe(Effect.asVoid),
     listEntries: (principalId) =>
       Effect.gen(function* () {
-        const docIds: string[] = [];
+        const owned: DocumentEntry[] = [];
+        const visited: string[] = [];
         let startKey: Item | undefined;
         do {
           const page = yield* call('listEntries', (signal) =>
@@ -208,10 +214,15 @@ export function dynamoHomeRecords(client: DynamoDBDocumentClient, tables: TableN
               { abortSignal: signal },
             ),
           );
-          for (const item of page.Items ?? []) if (Predicate.isString(item.docId)) docIds.push(item.docId);
+          for (const item of page.Items ?? []) {
+            const entry = String(item.id).startsWith('#entry#') ? entryOf(item) : undefined;
+            if (entry) owned.push(entry);
+            else if (Predicate.isString(item.docId)) visited.push(item.docId);
+          }
           startKey = page.LastEvaluatedKey;
         } while (startKey !== undefined);
-        return yield* loadEntries(docIds);
+        const ownedIds = new Set(owned.map((entry) => entry.docId));
+        return [...owned, ...(yield* loadEntries(visited.filter((docId) => !ownedIds.has(docId))))];
       }),
     deleteContents: (docId) =>
       Effect.gen(function* () {

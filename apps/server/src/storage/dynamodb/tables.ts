@@ -32,15 +32,29 @@ export class DynamoTableError extends Schema.TaggedError<DynamoTableError>()('Dy
 }) {}
 
 /**
- * The documents home [H3]: one item per (principal, document) visit carries `homePrincipal`, and this
- * sparse index finds a principal's visits with one query.
+ * The documents home [H3]: the entry of a document carries `homePrincipal` = its owner, and each
+ * (principal, document) visit item the visitor, so this sparse index finds a principal's owned entries
+ * (whole, projected) and visited document ids with one query.
  */
 export const homeIndex = { name: 'HomeByPrincipal', partitionKey: 'homePrincipal' } as const;
 
 const homeIndexDefinition: GlobalSecondaryIndex = {
   IndexName: homeIndex.name,
   KeySchema: [{ AttributeName: homeIndex.partitionKey, KeyType: 'HASH' }],
-  Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['docId'] },
+  Projection: {
+    ProjectionType: 'INCLUDE',
+    NonKeyAttributes: [
+      'docId',
+      'ownerId',
+      'title',
+      'firstLine',
+      'createdAt',
+      'lastEditAt',
+      'lastEditorName',
+      'trashedAt',
+      'deletedAt',
+    ],
+  },
 };
 
 /** The key each table must have; also what `ensureTables` creates. */

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, inArray, or } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { Effect } from 'effect';
 import { StorageFailure } from '../DocumentStore.js';
@@ -12,7 +12,7 @@ function attempt<A>(operation: string, run: () => A): Effect.Effect<A, StorageFa
   });
 }
 
-/** The documents home in the SQLite database [H3]: one join of the principal's visits with the entries. */
+/** The documents home in the SQLite database [H3]: the entries the principal owns or visited, one query. */
 export function sqliteHomeRecords(db: BetterSQLite3Database<typeof schema>): HomeRecordStore {
   const { documentEntries, documentVisits, documents, documentOps } = schema;
   return {
@@ -44,12 +44,21 @@ export function sqliteHomeRecords(db: BetterSQLite3Database<typeof schema>): Hom
     listEntries: (principalId) =>
       attempt('listEntries', () =>
         db
-          .select({ entry: documentEntries })
-          .from(documentVisits)
-          .innerJoin(documentEntries, eq(documentEntries.docId, documentVisits.docId))
-          .where(eq(documentVisits.principalId, principalId))
-          .all()
-          .map((row) => row.entry),
+          .select()
+          .from(documentEntries)
+          .where(
+            or(
+              eq(documentEntries.ownerId, principalId),
+              inArray(
+                documentEntries.docId,
+                db
+                  .select({ docId: documentVisits.docId })
+                  .from(documentVisits)
+                  .where(eq(documentVisits.principalId, principalId)),
+              ),
+            ),
+          )
+          .all(),
       ),
     deleteContents: (docId) =>
       attempt('deleteContents', () =>

@@ -1,5 +1,11 @@
 import type { CollabClient, DocumentSession, DocumentStatus, RemotePresence } from '@collab/client';
-import { type AccessInfo, editorFormats, type Me, sanitizeDocumentOps } from '@collab/protocol';
+import {
+  type AccessInfo,
+  editorFormats,
+  type Me,
+  type OpenedDocument,
+  sanitizeDocumentOps,
+} from '@collab/protocol';
 import type Quill from 'quill';
 import type { Delta, EmitterSource, Range } from 'quill';
 import type QuillCursors from 'quill-cursors';
@@ -33,6 +39,8 @@ export interface CollabEditorOptions {
   onMe(me: Me): void;
   /** The person's role on the document; a viewer gets a read-only editor [A2]. */
   onAccess(access: AccessInfo): void;
+  /** The document as the home knows it (its title); opening it put it in the caller's home [H3]. */
+  onOpened(document: OpenedDocument): void;
   onStatus(status: DocumentStatus): void;
   onPresence(others: readonly RemotePresence[]): void;
   /** The first line of the document, whenever it may have changed. */
@@ -131,8 +139,12 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     try {
       client ??= await connect(clientModule);
       const ref = options.key === undefined ? { id: options.id } : { id: options.id, key: options.key };
-      const opened = await client.openDocument(options.id, { key: options.key });
-      const access = await client.api.access.get.query(ref).catch((error: unknown) => {
+      // Opening never creates: a missing document is "not found" and creation is explicit [H3].
+      const opened = await client.openDocument(options.id, { key: options.key, create: false });
+      const [access, inHome] = await Promise.all([
+        client.api.access.get.query(ref),
+        client.api.home.open.mutate(ref),
+      ]).catch((error: unknown) => {
         opened.close();
         throw error;
       });
@@ -143,6 +155,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       clearTimeout(slowTimer);
       session = opened;
       options.onAccess(access);
+      options.onOpened(inHome);
       unbind = bind(opened, access.role !== 'viewer');
       setPhase({ kind: 'ready' });
     } catch (error) {
