@@ -15,6 +15,9 @@ import { type Identity, textColorOn } from '$lib/identity';
 import { describeOpenFailure, type OpenFailure } from '$lib/open-failure';
 import { type DrawnCursor, planCursors } from '$lib/presence';
 import { fetchMe } from '$lib/server-session';
+import { cursorFlags } from './cursor-flags';
+import { registerSchemeLinks } from './links';
+import { shortcutBindings } from './shortcuts';
 
 /** Where opening the document stands. */
 export type EditorPhase =
@@ -99,6 +102,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     ]);
     if (destroyed) return;
     if (!QuillClass.imports['modules/cursors']) QuillClass.register('modules/cursors', Cursors);
+    registerSchemeLinks(QuillClass);
     quill = new QuillClass(options.editor, {
       theme: 'snow',
       readOnly: true,
@@ -108,11 +112,16 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       modules: {
         toolbar: { container: options.toolbar },
         history: { userOnly: true, delay: 1000, maxStack: 500 },
+        keyboard: { bindings: shortcutBindings },
         // The client re-sends everyone's cursor after every change, already moved through it.
         cursors: { transformOnTextChange: false },
       },
     });
     cursors = quill.getModule('cursors') as QuillCursors;
+    // Screen readers name the editing area [H5].
+    quill.root.setAttribute('aria-label', 'Document');
+    quill.root.setAttribute('role', 'textbox');
+    quill.root.setAttribute('aria-multiline', 'true');
     labelPickers(options.toolbar);
     clientModule = collab;
     await open();
@@ -177,6 +186,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     const editor = quill;
     if (!editor) throw new Error('the editor is not created');
     const drawn = new Map<string, DrawnCursor>();
+    const flags = cursors && cursorFlags(cursors);
     let titleTimer: ReturnType<typeof setTimeout> | undefined;
 
     const showContents = (contents: Delta) => {
@@ -224,6 +234,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       const plan = planCursors(drawn, others);
       for (const id of plan.remove) {
         cursors?.removeCursor(id);
+        flags?.removed(id);
         drawn.delete(id);
       }
       for (const cursor of plan.show) {
@@ -233,6 +244,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
           styleCursorFlag(editor.container, cursor.clientId, cursor.color);
         }
         cursors?.moveCursor(cursor.clientId, cursor.range);
+        flags?.placed(cursor.clientId, cursor.range);
       }
     };
 
@@ -282,6 +294,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       editor.off('text-change', onTextChange);
       editor.off('selection-change', onSelectionChange);
       for (const stop of stops) stop();
+      flags?.clear();
       cursors?.clearCursors();
     };
   }
