@@ -161,4 +161,52 @@ describe('editor polish [H5]', () => {
     await page.keyboard.press('Escape');
     await help.waitFor({ state: 'hidden' });
   });
+  it('[H5] the status line counts words, and Ctrl+Shift+C shows the counts of the document and the selection', async () => {
+    const { page } = await writer();
+    await page.keyboard.type('One two three four');
+    await expect.poll(() => page.getByTestId('word-count').textContent()).toContain('4 words');
+    await page.keyboard.press('Shift+Control+ArrowLeft');
+    await page.keyboard.press('Shift+Control+ArrowLeft');
+    await page.keyboard.press('Control+Shift+C');
+    const dialog = page.getByRole('dialog', { name: 'Word count' });
+    await dialog.waitFor();
+    expect(await dialog.getByTestId('selected-words').textContent()).toBe('2');
+    expect(await dialog.getByTestId('selected-characters').textContent()).toBe('10');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+  });
+
+  it('[H5] Ctrl+F inside the editor finds, Ctrl+H replaces one or all, for everyone', async () => {
+    const id = `find-${randomUUID()}`;
+    const ada = await suite.person('Ada Lovelace');
+    const grace = await suite.person('Grace Hopper');
+    await createDocumentAs(ada, id, 'cat and Cat and dog and cat');
+    await openDocument(ada, id);
+    await openDocument(grace, id);
+    const { page } = ada;
+    await page.locator('.ql-editor').click();
+
+    await page.keyboard.press('Control+f');
+    const find = page.getByLabel('Find in document');
+    await find.fill('cat');
+    await find.press('Enter');
+    await expect.poll(() => page.getByTestId('find-count').textContent()).toContain('1 of 3');
+    const painted = () =>
+      page.evaluate(() => {
+        const match = CSS.highlights.get('find-match');
+        return match ? [...match].map((range) => range.toString()) : [];
+      });
+    expect(await painted()).toEqual(['cat']);
+    await find.press('Enter');
+    await expect.poll(() => page.getByTestId('find-count').textContent()).toContain('2 of 3');
+    expect(await painted()).toEqual(['Cat']);
+
+    await page.keyboard.press('Control+h');
+    await page.getByLabel('Replace with').fill('bird');
+    await page.getByRole('button', { name: 'Replace', exact: true }).click();
+    await expect.poll(() => editorText(page)).toBe('cat and bird and dog and cat\n');
+    await page.getByRole('button', { name: 'Replace all' }).click();
+    await expect.poll(() => editorText(page)).toBe('bird and bird and dog and bird\n');
+    await expect.poll(() => editorText(grace.page)).toBe('bird and bird and dog and bird\n');
+  });
 });

@@ -48,6 +48,8 @@ export interface CollabEditorOptions {
   onPresence(others: readonly RemotePresence[]): void;
   /** The first line of the document, whenever it may have changed. */
   onTitle(title: string): void;
+  /** The whole text, shortly after it changed (word and character count) [H5]. */
+  onText(text: string): void;
   /** Something went wrong that the person should know about, though editing goes on. */
   onNotice(message: string): void;
 }
@@ -57,6 +59,16 @@ export interface CollabEditor {
   /** Opens the document again now, instead of waiting for the next automatic attempt. */
   retry(): void;
   focus(): void;
+  /** The text of the selection ("" when nothing is selected). */
+  selectedText(): string;
+  /** The whole text (what find searches). */
+  text(): string;
+  /** Paints a range as the current find match and scrolls to it, leaving the focus where it is. */
+  showMatch(range: { index: number; length: number } | null): void;
+  /** Selects a range in the editor and puts the focus there. */
+  select(index: number, length: number): void;
+  /** Replaces ranges of the text, as one edit of the person's (find and replace) [H5]. */
+  replaceRanges(ranges: readonly { index: number; length: number }[], replacement: string): void;
   destroy(): void;
 }
 
@@ -65,6 +77,8 @@ const UNREACHABLE_AFTER_MS = 5_000;
 /** Delay before opening again after the server could not be reached. */
 const REOPEN_AFTER_MS = 3_000;
 const TITLE_DEBOUNCE_MS = 250;
+/** The name of the CSS highlight that paints the current find match (see editor.css). */
+const FIND_MATCH_HIGHLIGHT = 'find-match';
 /** The title is the first line: reading this much text always covers it (titles are cut at 80). */
 const TITLE_SCAN_LENGTH = 1_000;
 
@@ -201,6 +215,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     const publishTitle = () => {
       clearTimeout(titleTimer);
       options.onTitle(titleFromText(editor.getText(0, TITLE_SCAN_LENGTH)));
+      options.onText(editor.getText());
     };
     const sendPresence = (range: Range | null) => {
       if (identity) doc.setPresence(identity, range && { index: range.index, length: range.length });
@@ -318,6 +333,42 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     },
     focus() {
       if (session) quill?.focus();
+    },
+    text: () => quill?.getText() ?? '',
+    showMatch(range) {
+      CSS.highlights?.delete(FIND_MATCH_HIGHLIGHT);
+      if (!quill || !range) return;
+      const [startLeaf, startOffset] = quill.getLeaf(range.index + 1);
+      const [endLeaf, endOffset] = quill.getLeaf(range.index + range.length);
+      if (!(startLeaf?.domNode instanceof Text) || !(endLeaf?.domNode instanceof Text)) return;
+      const dom = document.createRange();
+      dom.setStart(startLeaf.domNode, startOffset - 1);
+      dom.setEnd(endLeaf.domNode, endOffset);
+      CSS.highlights?.set(FIND_MATCH_HIGHLIGHT, new Highlight(dom));
+      startLeaf.domNode.parentElement?.scrollIntoView({ block: 'nearest' });
+    },
+    select(index, length) {
+      quill?.setSelection(index, length, 'user');
+    },
+    replaceRanges(ranges, replacement) {
+      if (!quill || !session) return;
+      const sorted = [...ranges].sort((a, b) => a.index - b.index);
+      const change: Delta['ops'] = [];
+      let at = 0;
+      for (const range of sorted) {
+        // The replacement keeps the formatting of the text it replaces.
+        const attributes = quill.getContents(range.index, 1).ops[0]?.attributes;
+        if (range.index > at) change.push({ retain: range.index - at });
+        change.push({ delete: range.length });
+        if (replacement)
+          change.push(attributes ? { insert: replacement, attributes } : { insert: replacement });
+        at = range.index + range.length;
+      }
+      quill.updateContents(change, 'user');
+    },
+    selectedText() {
+      const range = quill?.getSelection();
+      return range && quill ? quill.getText(range.index, range.length) : '';
     },
     destroy() {
       destroyed = true;
