@@ -193,8 +193,14 @@ describe('editor polish [H5]', () => {
     await expect.poll(() => page.getByTestId('find-count').textContent()).toContain('1 of 3');
     const painted = () =>
       page.evaluate(() => {
-        const match = CSS.highlights.get('find-match');
-        return match ? [...match].map((range) => range.toString()) : [];
+        const texts: string[] = [];
+        CSS.highlights.forEach((highlight, name) => {
+          if (name !== 'find-match') return;
+          highlight.forEach((range) => {
+            texts.push(range.toString());
+          });
+        });
+        return texts;
       });
     expect(await painted()).toEqual(['cat']);
     await find.press('Enter');
