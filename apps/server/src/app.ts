@@ -5,6 +5,7 @@ import * as RedisBroadcast from './broadcast/RedisBroadcast.js';
 import { type AppConfig, Config } from './config.js';
 import { Authors } from './history/authors.js';
 import { History } from './history/History.js';
+import { Home } from './home/Home.js';
 import {
   createMetrics,
   instrumentedSessions,
@@ -29,6 +30,7 @@ export interface AppServices {
   readonly access: AccessControl['Service'];
   readonly history: History['Service'];
   readonly authors: Authors['Service'];
+  readonly home: Home['Service'];
 }
 
 function storageLayer(config: AppConfig): Layer.Layer<DocumentStore, StorageFailure | DynamoTableError> {
@@ -66,7 +68,7 @@ export function makeApp(
   const metrics = createMetrics();
   const instrumented = instrumentedStore(metrics).pipe(Layer.provide(store));
   const infrastructure = Layer.mergeAll(instrumented, broadcastLayer(config));
-  const layer = History.layer.pipe(
+  const layer = Layer.mergeAll(History.layer, Home.layer).pipe(
     Layer.provideMerge(
       Layer.mergeAll(DocumentSessions.layer, PresenceHub.layer, AccessControl.layer, Authors.layer),
     ),
@@ -81,11 +83,12 @@ export function makeApp(
       const access = yield* AccessControl;
       const history = yield* History;
       const authors = yield* Authors;
+      const home = yield* Home;
       const redisUp = (yield* Broadcast).isConnected;
       metrics.readFrom({ openDocuments: sessions.loadedCount, redisUp });
       const readiness = makeReadiness(yield* DocumentStore, redisUp);
       return {
-        services: { sessions, presence, access, history, authors } satisfies AppServices,
+        services: { sessions, presence, access, history, authors, home } satisfies AppServices,
         observability: { metrics, readiness } satisfies Observability,
       };
     }),

@@ -3,6 +3,7 @@ export * from './content.js';
 export * from './delta.js';
 export * from './errors.js';
 export * from './history.js';
+export * from './home.js';
 export * from './ids.js';
 export * from './issues.js';
 export * from './legacy.js';

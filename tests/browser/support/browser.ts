@@ -68,9 +68,25 @@ export async function newPerson(
  */
 export async function openDocument(person: Person, id: string): Promise<void> {
   const { page } = person;
+  await createDocumentAs(person, id);
   await page.goto(`/documents/${id}`);
   await answerNamePrompt(person);
   await waitUntilEditable(page);
+}
+
+/**
+ * Creates the document as `person` (their browser session owns it), with `text` as its contents, unless
+ * it exists: opening never
+ * creates [H3], the way the home's "New document" creates before it opens.
+ */
+export async function createDocumentAs(person: Person, id: string, text?: string): Promise<void> {
+  const { request } = person.context;
+  await request.get('/trpc/session.me');
+  const delta = text === undefined ? undefined : { ops: [{ insert: `${text}\n` }] };
+  const answer = await request.post('/trpc/documents.create', { data: { id, delta } });
+  if (!answer.ok() && answer.status() !== 409) {
+    throw new Error(`creating ${id} answered ${answer.status()}: ${await answer.text()}`);
+  }
 }
 
 export async function answerNamePrompt(person: Person): Promise<void> {

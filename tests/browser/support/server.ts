@@ -1,8 +1,9 @@
 import { createCollabClient } from '@collab/client';
 import WebSocket from 'ws';
-import { type ServerProcess, startSqliteServer } from '../../support/server.js';
+import { type ServerProcess, startServer } from '../../support/server.js';
+import { type StorageKind, startStorage } from '../../support/storage.js';
 
-/** The production server (with the web app's build mounted), on a free port with a fresh SQLite file. */
+/** The production server (with the web app's build mounted), on a free port with a fresh database. */
 export interface AppServer {
   readonly server: ServerProcess;
   readonly baseURL: string;
@@ -11,12 +12,20 @@ export interface AppServer {
   stop(): Promise<void>;
 }
 
-export async function startAppServer(): Promise<AppServer> {
-  const server = await startSqliteServer();
+export async function startAppServer(kind: StorageKind = 'sqlite'): Promise<AppServer> {
+  const storage = await startStorage(kind);
+  const server = await startServer({ env: storage.env('app') }).catch(async (error: unknown) => {
+    await storage.stop();
+    throw error;
+  });
+  const stopAndRemove = async () => {
+    await server.stop();
+    await storage.stop();
+  };
   const baseURL = server.httpUrl;
   const home = await fetch(`${baseURL}/`);
   if (!home.ok || !(await home.text()).includes('Collab Docs')) {
-    await server.stopAndRemove();
+    await stopAndRemove();
     throw new Error('the server does not serve the web app: build it first (`pnpm run build` at the root)');
   }
   const client = createCollabClient({ url: server.wsUrl, WebSocket });
@@ -26,7 +35,7 @@ export async function startAppServer(): Promise<AppServer> {
     api: client.api,
     async stop() {
       client.close();
-      await server.stopAndRemove();
+      await stopAndRemove();
     },
   };
 }

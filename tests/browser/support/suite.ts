@@ -1,5 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import type { StorageKind } from '../../support/storage.js';
 import { launchBrowser, newPerson, type Person } from './browser.js';
 import { type AppServer, startAppServer } from './server.js';
 
@@ -22,6 +23,8 @@ export interface BrowserSuite {
 export interface BrowserSuiteOptions {
   /** Which of a person's errors count (all of them unless given), for tests that cut the network. */
   readonly countedErrors?: (errors: readonly string[]) => string[];
+  /** The storage of the app server (SQLite unless given). */
+  readonly storage?: StorageKind;
 }
 
 /**
@@ -42,7 +45,7 @@ export function useBrowserSuite(options: BrowserSuiteOptions = {}): BrowserSuite
   };
 
   beforeAll(async () => {
-    app = await startAppServer();
+    app = await startAppServer(options.storage);
     browser = await launchBrowser();
   }, 120_000);
   afterAll(async () => {

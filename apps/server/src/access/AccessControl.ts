@@ -76,6 +76,8 @@ export class AccessControl extends Context.Service<
       role: LinkRole,
       change: 'rotate' | 'revoke',
     ): Effect.Effect<AccessInfo, Forbidden | ReturnType<typeof notFound> | StorageFailure>;
+    /** Drops what is remembered of the document's access, after a change that decides it (the trash). */
+    forget(docId: string): void;
     /** Watches a live stream's access; its signal aborts within seconds of the access ending [A3]. */
     watch(principal: Principal, docId: string, key: string | undefined, need: Role): AccessWatch;
   }
@@ -115,6 +117,9 @@ export class AccessControl extends Context.Service<
             yield* store.createAccess(legacy).pipe(Effect.catchTag('AccessAlreadyExists', () => Effect.void));
             record = yield* store.loadAccess(docId);
           }
+          // A document in the trash or deleted forever is absent for everyone [H3].
+          const entry = record && (yield* store.loadEntry(docId));
+          if (entry && (entry.trashedAt !== null || entry.deletedAt !== null)) return undefined;
           if (record) remember(record);
           return record;
         });
@@ -238,6 +243,9 @@ export class AccessControl extends Context.Service<
             const key = change === 'rotate' ? newLinkKey() : null;
             return role === 'viewer' ? { ...record, viewerKey: key } : { ...record, editorKey: key };
           }),
+        forget: (docId) => {
+          records.delete(docId);
+        },
         watch: (principal, docId, key, need) => {
           const controller = new AbortController();
           let lost: ReturnType<AccessWatch['lost']>;

@@ -12,6 +12,7 @@ import {
 import { tracked } from '@trpc/server';
 import { Effect } from 'effect';
 import { LimitExceeded, VersionAhead } from '../domain/errors.js';
+import { firstLineOf } from '../home/firstLine.js';
 import { answerBytes, chargeWrite, creationAdmission, quotaKeyOf } from '../limits/index.js';
 import { log } from '../log.js';
 import { changesPageSize } from '../sessions/DocumentSession.js';
@@ -63,14 +64,13 @@ export const documentsRouter = router({
 
   /** A new document is owned by its creator [A2]; an existing one needs at least the viewer role [A3]. */
   getOrCreate: writeProcedure.input(DocumentRef).mutation(async ({ input, ctx }) => {
-    const { access, sessions } = ctx.services;
+    const { access, sessions, home } = ctx.services;
     const document = await ctx.run(
-      access
-        .claim(ctx.principal, input.id)
-        .pipe(
-          Effect.andThen(access.require(ctx.principal, input.id, input.key, 'viewer')),
-          Effect.andThen(sessions.getOrCreate(input.id, admission(ctx))),
-        ),
+      access.claim(ctx.principal, input.id).pipe(
+        Effect.andThen(access.require(ctx.principal, input.id, input.key, 'viewer')),
+        Effect.andThen(sessions.getOrCreate(input.id, admission(ctx))),
+        Effect.tap((doc) => (doc.created ? home.created(ctx.principal, input.id, '') : Effect.void)),
+      ),
       { procedure: 'documents.getOrCreate', docId: input.id },
     );
     return charge(ctx, document);
@@ -79,9 +79,10 @@ export const documentsRouter = router({
   create: writeProcedure.input(CreateInput).mutation(({ input, ctx }) => {
     const id = input.id ?? randomUUID();
     return ctx.run(
-      ctx.services.access
-        .claim(ctx.principal, id)
-        .pipe(Effect.andThen(ctx.services.sessions.create(id, input.delta, admission(ctx)))),
+      ctx.services.access.claim(ctx.principal, id).pipe(
+        Effect.andThen(ctx.services.sessions.create(id, input.delta, admission(ctx))),
+        Effect.tap((doc) => ctx.services.home.created(ctx.principal, id, firstLineOf(doc.delta.ops))),
+      ),
       { procedure: 'documents.create', docId: id },
     );
   }),
@@ -97,6 +98,7 @@ export const documentsRouter = router({
       ),
       { procedure: 'documents.update', docId: input.id },
     );
+    ctx.services.home.edited(ctx.principal, input.id);
     return { id: input.id, version };
   }),
 
@@ -113,6 +115,7 @@ export const documentsRouter = router({
       }),
       { procedure: 'documents.submit', docId: input.id },
     );
+    ctx.services.home.edited(ctx.principal, input.id);
     return { version };
   }),
 

@@ -3,6 +3,7 @@ import { accessRouter } from './access.js';
 import { documentsRouter } from './documents.js';
 import { exportRouter } from './export.js';
 import { historyRouter } from './history.js';
+import { homeRouter } from './home.js';
 import { presenceRouter } from './presence.js';
 import { sessionRouter } from './session.js';
 
@@ -14,6 +15,7 @@ export const appRouter = router({
   access: accessRouter,
   history: historyRouter,
   export: exportRouter,
+  home: homeRouter,
 });
 
 export type AppRouter = typeof appRouter;

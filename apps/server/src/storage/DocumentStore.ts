@@ -1,6 +1,7 @@
 import type { Op } from '@collab/protocol';
 import { Context, type Effect, Schema } from 'effect';
 import type { AccessRecordStore } from './AccessRecords.js';
+import type { HomeRecordStore } from './HomeRecords.js';
 
 /** A committed op as stored: version `v` turns version `v-1` into `v` [D2]. */
 export interface StoredOp {
@@ -155,5 +156,6 @@ export class DocumentStore extends Context.Service<
     loadAuthors(authorIds: readonly string[]): Effect.Effect<readonly AuthorProfile[], StorageFailure>;
     /** Releases connections. */
     close(): Effect.Effect<void>;
-  } & AccessRecordStore
+  } & AccessRecordStore &
+    HomeRecordStore
 >()('collab/storage/DocumentStore') {}

@@ -15,6 +15,7 @@ import {
   runFailure,
   sampleOp,
 } from './helpers.js';
+import { describeHomeContract } from './homeContract.js';
 
 /**
  * Makes a new store instance on the adapter's test database. Called twice per suite: both instances must
@@ -78,6 +79,7 @@ export function describeDocumentStoreContract(
     });
 
     describeAccessContract(store, other);
+    describeHomeContract(store, other);
 
     describe('documents', () => {
       it('createDocument stores the contents at version 0 and loadSnapshot returns them', async () => {

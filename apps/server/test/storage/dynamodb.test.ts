@@ -175,6 +175,37 @@ describe('DynamoStore', () => {
     });
   });
 
+  describe('the documents home index [H3]', () => {
+    it('[H3] a documents table made before the home is refused without its index, and gets it when creating is allowed', async () => {
+      await raw.send(
+        new CreateTableCommand({
+          TableName: 'DocumentsBeforeHome',
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        }),
+      );
+      const build = (createTables: boolean) =>
+        Effect.runPromiseExit(
+          Layer.build(
+            DynamoStore.layer(
+              storeOptions({ documentsTable: 'DocumentsBeforeHome', opsTable, createTables }),
+            ),
+          ).pipe(Effect.scoped),
+        );
+      expect(Option.getOrUndefined(Exit.findErrorOption(await build(false)))).toMatchObject({
+        _tag: 'DynamoTableError',
+        message:
+          'DynamoDB table "DocumentsBeforeHome" has no index HomeByPrincipal (set DYNAMODB_CREATE_TABLES=true to add it)',
+      });
+      expect(Exit.isSuccess(await build(true))).toBe(true);
+      const description = await raw.send(new DescribeTableCommand({ TableName: 'DocumentsBeforeHome' }));
+      expect(description.Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual([
+        'HomeByPrincipal',
+      ]);
+    });
+  });
+
   describe('compatibility with the seed', () => {
     it('a snapshot that fits is stored as the seed stored it: Data is the delta as a JSON string', async () => {
       const docId = newDocId('seed-format');

@@ -6,6 +6,8 @@ export interface OpenFailure {
   readonly retryable: boolean;
   readonly title: string;
   readonly message: string;
+  /** Nothing is at this address (as far as the caller may know): it can be created there. */
+  readonly missing?: boolean;
 }
 
 const RETRYABLE = new Set(['Disconnected', 'Unavailable', 'RateLimited']);
@@ -30,6 +32,7 @@ export function describeOpenFailure(tag: OpenFailureTag | undefined): OpenFailur
     case 'DocumentNotFound':
       return {
         retryable: false,
+        missing: true,
         title: 'Document not found',
         message:
           'There is no document at this address, or it is not shared with you. Ask its owner for a link.',

@@ -4,7 +4,7 @@ import type { AccessInfo, GeneralAccess, LinkRole, Me } from '@collab/protocol';
  * Plain HTTP calls to the server's tRPC endpoint on the page's origin: the session call sets the
  * session cookie the socket then carries [A1], and the owner's sharing changes [A2].
  */
-async function call<T>(procedure: string, input?: unknown): Promise<T> {
+export async function call<T>(procedure: string, input?: unknown): Promise<T> {
   const response =
     input === undefined
       ? await fetch(`/trpc/${procedure}`, { credentials: 'same-origin' })

@@ -26,6 +26,7 @@ import { decodeDelta, encodeDelta } from '../deltaJson.js';
 import { dynamoAccessRecords } from './accessRecords.js';
 import { type ChunkPlacement, deleteChunks, readChunks, writeChunks } from './chunks.js';
 import { call, conditionalCall, transactionCall } from './errors.js';
+import { dynamoHomeRecords } from './homeRecords.js';
 import { decodeGzip, type EncodedPayload, encodePayload } from './payloadCodec.js';
 import { type DynamoTableError, defaultTableNames, ensureTables, type TableNames } from './tables.js';
 
@@ -803,6 +804,7 @@ export const make = (
         readOps(docId, afterVersion, toVersion, limit).pipe(Effect.map((ops): readonly StoredOp[] => ops)),
       close: () => Effect.sync(() => baseClient.destroy()),
       ...dynamoAccessRecords(client, tables.documents),
+      ...dynamoHomeRecords(client, tables),
     });
   });
 

@@ -4,9 +4,11 @@ import {
   type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
+  type GlobalSecondaryIndex,
   type KeySchemaElement,
   ResourceInUseException,
   ResourceNotFoundException,
+  UpdateTableCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { Effect, Schema } from 'effect';
@@ -29,14 +31,44 @@ export class DynamoTableError extends Schema.TaggedError<DynamoTableError>()('Dy
   message: Schema.String,
 }) {}
 
+/**
+ * The documents home [H3]: the entry of a document carries `homePrincipal` = its owner, and each
+ * (principal, document) visit item the visitor, so this sparse index finds a principal's owned entries
+ * (whole, projected) and visited document ids with one query.
+ */
+export const homeIndex = { name: 'HomeByPrincipal', partitionKey: 'homePrincipal' } as const;
+
+const homeIndexDefinition: GlobalSecondaryIndex = {
+  IndexName: homeIndex.name,
+  KeySchema: [{ AttributeName: homeIndex.partitionKey, KeyType: 'HASH' }],
+  Projection: {
+    ProjectionType: 'INCLUDE',
+    NonKeyAttributes: [
+      'docId',
+      'ownerId',
+      'title',
+      'firstLine',
+      'createdAt',
+      'lastEditAt',
+      'lastEditorName',
+      'trashedAt',
+      'deletedAt',
+    ],
+  },
+};
+
 /** The key each table must have; also what `ensureTables` creates. */
 export function tableDefinitions(names: TableNames): readonly CreateTableCommandInput[] {
   return [
     {
       TableName: names.documents,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      AttributeDefinitions: [
+        { AttributeName: 'id', AttributeType: 'S' },
+        { AttributeName: homeIndex.partitionKey, AttributeType: 'S' },
+      ],
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [homeIndexDefinition],
     },
     {
       TableName: names.ops,
@@ -131,5 +163,37 @@ const ensureTable = Effect.fnUntraced(function* (
       table,
       message: `DynamoDB table "${table}" has key ${actual}; expected ${expected}`,
     });
+  }
+
+  // A table made before the documents home gets its index when creating is allowed.
+  const missing = (definition.GlobalSecondaryIndexes ?? []).filter(
+    (index) => !described.GlobalSecondaryIndexes?.some((found) => found.IndexName === index.IndexName),
+  );
+  for (const index of missing) {
+    if (!create) {
+      return yield* new DynamoTableError({
+        table,
+        message: `DynamoDB table "${table}" has no index ${index.IndexName} (set DYNAMODB_CREATE_TABLES=true to add it)`,
+      });
+    }
+    yield* Effect.tryPromise({
+      try: (signal) =>
+        client.send(
+          new UpdateTableCommand({
+            TableName: table,
+            AttributeDefinitions: definition.AttributeDefinitions,
+            GlobalSecondaryIndexUpdates: [{ Create: index }],
+          }),
+          { abortSignal: signal },
+        ),
+      catch: (cause) => cause,
+    }).pipe(
+      // Another instance starting at the same moment may be adding it already.
+      Effect.catch((cause) =>
+        cause instanceof ResourceInUseException
+          ? Effect.void
+          : Effect.fail(storageFailure('createIndex', cause)),
+      ),
+    );
   }
 });

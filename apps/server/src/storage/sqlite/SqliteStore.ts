@@ -17,6 +17,7 @@ import {
 } from '../DocumentStore.js';
 import { decodeDelta, encodeDelta } from '../deltaJson.js';
 import { sqliteAccessRecords } from './accessRecords.js';
+import { sqliteHomeRecords } from './homeRecords.js';
 import * as schema from './schema.js';
 
 export interface SqliteStoreOptions {
@@ -406,6 +407,7 @@ export const make = (
           if (sqlite.open) sqlite.close();
         }),
       ...sqliteAccessRecords(db),
+      ...sqliteHomeRecords(db),
     });
   });
 

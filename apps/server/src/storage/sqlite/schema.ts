@@ -1,4 +1,4 @@
-import { integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** The latest snapshot of each document: a cache of its op log [S2]. */
 export const documents = sqliteTable('documents', {
@@ -94,3 +94,36 @@ export const authors = sqliteTable('authors', {
   /** Epoch milliseconds. */
   updatedAt: integer('updated_at').notNull(),
 });
+
+/** What the documents home shows of each document [H3]; see `DocumentEntry`. */
+export const documentEntries = sqliteTable(
+  'document_entries',
+  {
+    docId: text('doc_id').primaryKey(),
+    ownerId: text('owner_id'),
+    title: text('title'),
+    firstLine: text('first_line').notNull(),
+    /** Epoch milliseconds. */
+    createdAt: integer('created_at').notNull(),
+    /** Epoch milliseconds. */
+    lastEditAt: integer('last_edit_at').notNull(),
+    lastEditorName: text('last_editor_name'),
+    /** Epoch milliseconds; null when not in the trash. */
+    trashedAt: integer('trashed_at'),
+    /** Epoch milliseconds; null unless deleted forever. */
+    deletedAt: integer('deleted_at'),
+  },
+  (table) => [index('document_entries_owner').on(table.ownerId)],
+);
+
+/** Who opened or created which document [H3]: a principal's home lists these, by its primary key prefix. */
+export const documentVisits = sqliteTable(
+  'document_visits',
+  {
+    principalId: text('principal_id').notNull(),
+    docId: text('doc_id').notNull(),
+    /** Epoch milliseconds. */
+    openedAt: integer('opened_at').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.principalId, table.docId] })],
+);

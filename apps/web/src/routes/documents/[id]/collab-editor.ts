@@ -1,5 +1,11 @@
 import type { CollabClient, DocumentSession, DocumentStatus, RemotePresence } from '@collab/client';
-import { type AccessInfo, editorFormats, type Me, sanitizeDocumentOps } from '@collab/protocol';
+import {
+  type AccessInfo,
+  editorFormats,
+  type Me,
+  type OpenedDocument,
+  sanitizeDocumentOps,
+} from '@collab/protocol';
 import type Quill from 'quill';
 import type { Delta, EmitterSource, Range } from 'quill';
 import type QuillCursors from 'quill-cursors';
@@ -11,6 +17,9 @@ import { describeOpenFailure, type OpenFailure } from '$lib/open-failure';
 import { type DrawnCursor, planCursors } from '$lib/presence';
 import { describeReset } from '$lib/reset-notice';
 import { fetchMe } from '$lib/server-session';
+import { cursorFlags } from './cursor-flags';
+import { registerSchemeLinks } from './links';
+import { shortcutBindings } from './shortcuts';
 
 /** Where opening the document stands. */
 export type EditorPhase =
@@ -35,10 +44,14 @@ export interface CollabEditorOptions {
   onMe(me: Me): void;
   /** The person's role on the document; a viewer gets a read-only editor [A2]. */
   onAccess(access: AccessInfo): void;
+  /** The document as the home knows it (its title); opening it put it in the caller's home [H3]. */
+  onOpened(document: OpenedDocument): void;
   onStatus(status: DocumentStatus): void;
   onPresence(others: readonly RemotePresence[]): void;
   /** The first line of the document, whenever it may have changed. */
   onTitle(title: string): void;
+  /** The whole text, shortly after it changed (word and character count) [H5]. */
+  onText(text: string): void;
   /** Something went wrong that the person should know about, though editing goes on. */
   onNotice(message: string): void;
 }
@@ -50,6 +63,16 @@ export interface CollabEditor {
   focus(): void;
   /** The connection to the server once loaded: its typed API and client id (history, restore). */
   client(): CollabClient | undefined;
+  /** The text of the selection ("" when nothing is selected). */
+  selectedText(): string;
+  /** The whole text (what find searches). */
+  text(): string;
+  /** Paints a range as the current find match and scrolls to it, leaving the focus where it is. */
+  showMatch(range: { index: number; length: number } | null): void;
+  /** Selects a range in the editor and puts the focus there. */
+  select(index: number, length: number): void;
+  /** Replaces ranges of the text, as one edit of the person's (find and replace) [H5]. */
+  replaceRanges(ranges: readonly { index: number; length: number }[], replacement: string): void;
   destroy(): void;
 }
 
@@ -60,6 +83,8 @@ const REOPEN_AFTER_MS = 3_000;
 const TITLE_DEBOUNCE_MS = 250;
 /** Unacknowledged edits are written to the device this long after a change, and at once when the page hides [C10]. */
 const OFFLINE_SAVE_DELAY_MS = 200;
+/** The name of the CSS highlight that paints the current find match (see editor.css). */
+const FIND_MATCH_HIGHLIGHT = 'find-match';
 /** The title is the first line: reading this much text always covers it (titles are cut at 80). */
 const TITLE_SCAN_LENGTH = 1_000;
 
@@ -102,6 +127,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     ]);
     if (destroyed) return;
     if (!QuillClass.imports['modules/cursors']) QuillClass.register('modules/cursors', Cursors);
+    registerSchemeLinks(QuillClass);
     quill = new QuillClass(options.editor, {
       theme: 'snow',
       readOnly: true,
@@ -111,11 +137,16 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       modules: {
         toolbar: { container: options.toolbar },
         history: { userOnly: true, delay: 1000, maxStack: 500 },
+        keyboard: { bindings: shortcutBindings },
         // The client re-sends everyone's cursor after every change, already moved through it.
         cursors: { transformOnTextChange: false },
       },
     });
     cursors = quill.getModule('cursors') as QuillCursors;
+    // Screen readers name the editing area [H5].
+    quill.root.setAttribute('aria-label', 'Document');
+    quill.root.setAttribute('role', 'textbox');
+    quill.root.setAttribute('aria-multiline', 'true');
     labelPickers(options.toolbar);
     clientModule = collab;
     offline = await openOfflineEdits();
@@ -151,12 +182,17 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       await client.me();
       await offline?.hold(options.id, client.clientId);
       const ref = options.key === undefined ? { id: options.id } : { id: options.id, key: options.key };
+      // Opening never creates: a missing document is "not found" and creation is explicit [H3].
       const opened = await client.openDocument(options.id, {
         ...(options.key === undefined ? {} : { key: options.key }),
         ...(claimed ? { restore: claimed.edits } : {}),
+        create: false,
       });
       claimed = undefined;
-      const access = await client.api.access.get.query(ref).catch((error: unknown) => {
+      const [access, inHome] = await Promise.all([
+        client.api.access.get.query(ref),
+        client.api.home.open.mutate(ref),
+      ]).catch((error: unknown) => {
         opened.close();
         throw error;
       });
@@ -167,6 +203,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       clearTimeout(slowTimer);
       session = opened;
       options.onAccess(access);
+      options.onOpened(inHome);
       unbind = bind(opened, access.role !== 'viewer');
       setPhase({ kind: 'ready' });
     } catch (error) {
@@ -188,6 +225,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     const editor = quill;
     if (!editor) throw new Error('the editor is not created');
     const drawn = new Map<string, DrawnCursor>();
+    const flags = cursors && cursorFlags(cursors);
     let titleTimer: ReturnType<typeof setTimeout> | undefined;
 
     const showContents = (contents: Delta) => {
@@ -202,6 +240,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     const publishTitle = () => {
       clearTimeout(titleTimer);
       options.onTitle(titleFromText(editor.getText(0, TITLE_SCAN_LENGTH)));
+      options.onText(editor.getText());
     };
     const sendPresence = (range: Range | null) => {
       if (identity) doc.setPresence(identity, range && { index: range.index, length: range.length });
@@ -255,6 +294,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       const plan = planCursors(drawn, others);
       for (const id of plan.remove) {
         cursors?.removeCursor(id);
+        flags?.removed(id);
         drawn.delete(id);
       }
       for (const cursor of plan.show) {
@@ -266,6 +306,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
         // Quill has no position for a range in a line it has not laid out yet; drawing one there throws.
         if (cursor.range && !editor.getBounds(cursor.range.index, cursor.range.length)) continue;
         cursors?.moveCursor(cursor.clientId, cursor.range);
+        flags?.placed(cursor.clientId, cursor.range);
       }
     };
 
@@ -320,6 +361,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       editor.off('text-change', onTextChange);
       editor.off('selection-change', onSelectionChange);
       for (const stop of stops) stop();
+      flags?.clear();
       cursors?.clearCursors();
     };
   }
@@ -347,6 +389,42 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       if (session) quill?.focus();
     },
     client: () => client,
+    text: () => quill?.getText() ?? '',
+    showMatch(range) {
+      CSS.highlights?.delete(FIND_MATCH_HIGHLIGHT);
+      if (!quill || !range) return;
+      const [startLeaf, startOffset] = quill.getLeaf(range.index + 1);
+      const [endLeaf, endOffset] = quill.getLeaf(range.index + range.length);
+      if (!(startLeaf?.domNode instanceof Text) || !(endLeaf?.domNode instanceof Text)) return;
+      const dom = document.createRange();
+      dom.setStart(startLeaf.domNode, startOffset - 1);
+      dom.setEnd(endLeaf.domNode, endOffset);
+      CSS.highlights?.set(FIND_MATCH_HIGHLIGHT, new Highlight(dom));
+      startLeaf.domNode.parentElement?.scrollIntoView({ block: 'nearest' });
+    },
+    select(index, length) {
+      quill?.setSelection(index, length, 'user');
+    },
+    replaceRanges(ranges, replacement) {
+      if (!quill || !session) return;
+      const sorted = [...ranges].sort((a, b) => a.index - b.index);
+      const change: Delta['ops'] = [];
+      let at = 0;
+      for (const range of sorted) {
+        // The replacement keeps the formatting of the text it replaces.
+        const attributes = quill.getContents(range.index, 1).ops[0]?.attributes;
+        if (range.index > at) change.push({ retain: range.index - at });
+        change.push({ delete: range.length });
+        if (replacement)
+          change.push(attributes ? { insert: replacement, attributes } : { insert: replacement });
+        at = range.index + range.length;
+      }
+      quill.updateContents(change, 'user');
+    },
+    selectedText() {
+      const range = quill?.getSelection();
+      return range && quill ? quill.getText(range.index, range.length) : '';
+    },
     destroy() {
       destroyed = true;
       clearTimeout(slowTimer);

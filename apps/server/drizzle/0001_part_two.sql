@@ -22,12 +22,32 @@ CREATE TABLE `document_access` (
 	`updated_at` integer NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `document_entries` (
+	`doc_id` text PRIMARY KEY NOT NULL,
+	`owner_id` text,
+	`title` text,
+	`first_line` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`last_edit_at` integer NOT NULL,
+	`last_editor_name` text,
+	`trashed_at` integer,
+	`deleted_at` integer
+);
+--> statement-breakpoint
+CREATE INDEX `document_entries_owner` ON `document_entries` (`owner_id`);--> statement-breakpoint
 CREATE TABLE `document_snapshots` (
 	`doc_id` text NOT NULL,
 	`version` integer NOT NULL,
 	`data` text NOT NULL,
 	`created_at` integer NOT NULL,
 	PRIMARY KEY(`doc_id`, `version`)
+);
+--> statement-breakpoint
+CREATE TABLE `document_visits` (
+	`principal_id` text NOT NULL,
+	`doc_id` text NOT NULL,
+	`opened_at` integer NOT NULL,
+	PRIMARY KEY(`principal_id`, `doc_id`)
 );
 --> statement-breakpoint
 CREATE TABLE `named_versions` (
