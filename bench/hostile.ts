@@ -56,14 +56,14 @@ const attacks: Record<string, Attack> = {
               i % 2 === 0
                 ? call(++id, 'mutation', 'documents.submit', {
                     id: 'long',
-                    clientId: `a${id}`,
+                    clientId: `anon.a${id}`,
                     seq: 0,
                     baseVersion: 0,
                     delta: { ops: [{ insert: 'x' }] },
                   })
                 : call(++id, 'mutation', 'presence.update', {
                     id: 'long',
-                    clientId: `a${id}`,
+                    clientId: `anon.a${id}`,
                     user: { name: 'a', color: '#000000' },
                     range: { index: 1, length: 0 },
                     version: 0,
@@ -128,7 +128,7 @@ const attacks: Record<string, Attack> = {
         JSON.stringify(
           call(++id, 'mutation', 'documents.submit', {
             id: 'long',
-            clientId: 'big',
+            clientId: 'anon.big',
             seq: id,
             baseVersion: 0,
             delta: { ops },
@@ -175,7 +175,7 @@ async function setUp(server: Server) {
   for (let seq = 0; seq < 1100; seq++) {
     await post('documents.submit', {
       id: 'long',
-      clientId: 'history',
+      clientId: 'anon.history',
       seq,
       baseVersion: seq,
       delta: { ops: [{ insert: `line ${seq}\n` }] },

@@ -57,7 +57,7 @@ describe('[L3] streams and connections are capped', () => {
       const writer = wsApi(server.wsUrl);
       await writer.api.documents.submit.mutate({
         id: 'streams',
-        clientId: 'writer',
+        clientId: 'anon.writer',
         seq: 0,
         baseVersion: 0,
         delta: { ops: [{ insert: 'x' }] },
@@ -187,7 +187,7 @@ describe('[L3] [A6] creation and storage quotas, per principal and per address',
       try {
         ({ version } = await ws.api.documents.submit.mutate({
           id: 'quota-0',
-          clientId: 'bytes',
+          clientId: 'anon.bytes',
           seq: seq++,
           baseVersion: version,
           delta: { ops: [{ insert: 'y'.repeat(1000) }] },

@@ -23,7 +23,7 @@ beforeAll(async () => {
   for (let seq = 0; seq < 200; seq++) {
     await writer.api.documents.submit.mutate({
       id: docId,
-      clientId: 'writer',
+      clientId: 'anon.writer',
       seq,
       baseVersion: seq,
       delta: { ops: [{ insert: `line ${seq}\n` }] },
@@ -41,7 +41,7 @@ describe('[L1] the work of one request is bounded, whatever its base version', (
     const failure = await failureOf(
       writer.api.documents.submit.mutate({
         id: docId,
-        clientId: 'stale',
+        clientId: 'anon.stale',
         seq: 0,
         baseVersion: 0,
         delta: { ops: [{ insert: 'stale' }] },
@@ -57,7 +57,7 @@ describe('[L1] the work of one request is bounded, whatever its base version', (
     const failure = await failureOf(
       writer.api.presence.update.mutate({
         id: docId,
-        clientId: 'stale-cursor',
+        clientId: 'anon.stale-cursor',
         user: { name: 'Stale', color: '#123456' },
         range: { index: 0, length: 0 },
         version: 0,
@@ -70,12 +70,12 @@ describe('[L1] the work of one request is bounded, whatever its base version', (
     const head = (await writer.api.documents.get.query({ id: docId })).version;
     const ops = Array.from({ length: 5000 }, (_, i) => ({
       insert: `w${i} `,
-      attributes: { bold: i % 2 === 0 },
+      attributes: i % 2 === 0 ? { bold: true } : { italic: true },
     }));
     const failure = await failureOf(
       writer.api.documents.submit.mutate({
         id: docId,
-        clientId: 'paster',
+        clientId: 'anon.paster',
         seq: 0,
         baseVersion: head - window + 1,
         delta: { ops },
@@ -84,7 +84,7 @@ describe('[L1] the work of one request is bounded, whatever its base version', (
     expect(failure).toMatchObject({ tag: 'VersionTooOld', httpStatus: 412 });
     const version = await writer.api.documents.submit.mutate({
       id: docId,
-      clientId: 'paster',
+      clientId: 'anon.paster',
       seq: 0,
       baseVersion: head,
       delta: { ops },
@@ -144,7 +144,7 @@ describe('[L1] the work of one request is bounded, whatever its base version', (
                       path: 'documents.submit',
                       input: {
                         id: docId,
-                        clientId: `attacker-${requestId}`,
+                        clientId: `anon.attacker-${requestId}`,
                         seq: 0,
                         baseVersion: 0,
                         delta: { ops: [{ insert: 'x' }] },
@@ -154,7 +154,7 @@ describe('[L1] the work of one request is bounded, whatever its base version', (
                       path: 'presence.update',
                       input: {
                         id: docId,
-                        clientId: `attacker-${requestId}`,
+                        clientId: `anon.attacker-${requestId}`,
                         user: { name: 'A', color: '#000000' },
                         range: { index: 1, length: 0 },
                         version: 0,
@@ -220,7 +220,7 @@ describe('[L1] the work of one request is bounded, whatever its base version', (
       for (let seq = 0; seq < window * 3; seq++) {
         await writer.api.documents.submit.mutate({
           id,
-          clientId: 'busy-writer',
+          clientId: 'anon.busy-writer',
           seq,
           baseVersion: head + seq,
           delta: { ops: [{ insert: `w${seq} ` }] },

@@ -26,7 +26,7 @@ describe.each(storageKinds)('durable dedupe on %s', (kind) => {
     await api.documents.getOrCreate.mutate({ id: docId });
     const first = {
       id: docId,
-      clientId: 'late-client',
+      clientId: 'anon.late-client',
       seq: 7,
       baseVersion: 0,
       delta: { ops: [{ insert: 'hello ' }] },
@@ -36,7 +36,7 @@ describe.each(storageKinds)('durable dedupe on %s', (kind) => {
     for (let i = 0; i < 20; i++) {
       await api.documents.submit.mutate({
         id: docId,
-        clientId: 'other',
+        clientId: 'anon.other',
         seq: i,
         baseVersion: i + 1,
         delta: { ops: [{ retain: 6 + i }, { insert: 'x' }] },
@@ -62,7 +62,13 @@ describe.each(storageKinds)('durable dedupe on %s', (kind) => {
     const docId = 'reused-seq';
     const api = httpApi(server.httpUrl);
     await api.documents.getOrCreate.mutate({ id: docId });
-    const op = { id: docId, clientId: 'reuser', seq: 0, baseVersion: 0, delta: { ops: [{ insert: 'one' }] } };
+    const op = {
+      id: docId,
+      clientId: 'anon.reuser',
+      seq: 0,
+      baseVersion: 0,
+      delta: { ops: [{ insert: 'one' }] },
+    };
     expect(await api.documents.submit.mutate(op)).toEqual({ version: 1 });
     for (const baseVersion of [0, 1]) {
       const error = await failureOf(

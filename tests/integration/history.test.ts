@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Delta } from '@collab/client';
 import { applyChange } from '@collab/ot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserSession, httpApiAs } from '../support/principals.js';
 import { type ServerProcess, startServer } from '../support/server.js';
 import { startStorage, storageKinds, type TestStorage } from '../support/storage.js';
 import { type Api, failureOf, followChanges, httpApi, wsApi } from '../support/trpc.js';
@@ -33,18 +34,32 @@ describe.each(storageKinds)('history and export on %s', (kind) => {
   it('[H1] every version reads back exactly, the session names its authors, and restore is one op everyone sees', async () => {
     const id = randomUUID();
     await api.documents.create.mutate({ id, delta: { ops: [{ insert: 'Start\n' }] } });
-    for (const [clientId, name, color] of [
-      ['ada', 'Ada', '#d93025'],
-      ['grace', 'Grace', '#1a73e8'],
+    // Two people, each in their own browser session [A1]: an op's author is its principal's authorId.
+    const people = [];
+    for (const [name, color] of [
+      ['Ada', '#d93025'],
+      ['Grace', '#1a73e8'],
     ] as const) {
-      await api.presence.update.mutate({ id, clientId, user: { name, color }, range: null, version: 0 });
+      const session = await browserSession(server.httpUrl);
+      const personApi = httpApiAs(server.httpUrl, { cookie: session.cookie });
+      const clientId = `${session.me.authorId}.tab`;
+      await personApi.presence.update.mutate({
+        id,
+        clientId,
+        user: { name, color },
+        range: null,
+        version: 0,
+      });
+      people.push({ api: personApi, clientId, authorId: session.me.authorId });
     }
+    const [ada, grace] = people as [(typeof people)[number], (typeof people)[number]];
     const versions = [new Delta().insert('Start\n')];
     for (let version = 1; version <= 34; version++) {
       const change = version % 6 === 0 ? new Delta().delete(3) : new Delta().insert(`${version} `);
-      await api.documents.submit.mutate({
+      const person = version % 2 ? ada : grace;
+      await person.api.documents.submit.mutate({
         id,
-        clientId: version % 2 ? 'ada' : 'grace',
+        clientId: person.clientId,
         seq: version,
         baseVersion: version - 1,
         delta: { ops: change.ops as never },
@@ -66,8 +81,8 @@ describe.each(storageKinds)('history and export on %s', (kind) => {
         name: null,
         restore: false,
         authors: [
-          { authorId: 'ada', name: 'Ada', color: '#d93025' },
-          { authorId: 'grace', name: 'Grace', color: '#1a73e8' },
+          { authorId: ada.authorId, name: 'Ada', color: '#d93025' },
+          { authorId: grace.authorId, name: 'Grace', color: '#1a73e8' },
         ],
       }),
     ]);
@@ -76,7 +91,7 @@ describe.each(storageKinds)('history and export on %s', (kind) => {
     const socket = wsApi(server.wsUrl);
     const follower = followChanges(socket.api, { id, sinceVersion: 34 });
     await follower.started;
-    const restored = await api.history.restore.mutate({ id, version: 12, clientId: 'lin' });
+    const restored = await api.history.restore.mutate({ id, version: 12, clientId: 'anon.lin' });
     expect(restored).toEqual({ id, version: 35 });
     await follower.reach(35);
     expect(follower.ops().map((op) => op.version)).toEqual([35]);
@@ -100,7 +115,9 @@ describe.each(storageKinds)('history and export on %s', (kind) => {
     expect(await failureOf(api.history.name.mutate({ id, version: 0, name: '   ' }))).toMatchObject({
       tag: 'InvalidInput',
     });
-    expect(await failureOf(api.history.restore.mutate({ id, version: 9, clientId: 'ada' }))).toMatchObject({
+    expect(
+      await failureOf(api.history.restore.mutate({ id, version: 9, clientId: 'anon.ada' })),
+    ).toMatchObject({
       tag: 'InvalidInput',
     });
     expect(await failureOf(api.history.sessions.query({ id: randomUUID() }))).toMatchObject({

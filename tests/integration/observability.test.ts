@@ -39,7 +39,7 @@ describe('[O1] /metrics after some editing', () => {
       for (let seq = 0; seq < 5; seq++) {
         await api.documents.submit.mutate({
           id: 'metrics-doc',
-          clientId: 'metrics-client',
+          clientId: 'anon.metrics-client',
           seq,
           baseVersion: seq,
           delta: { ops: [{ insert: `${seq}` }] },
@@ -49,7 +49,7 @@ describe('[O1] /metrics after some editing', () => {
       const refused = await failureOf(
         api.documents.submit.mutate({
           id: 'metrics-doc',
-          clientId: 'metrics-client',
+          clientId: 'anon.metrics-client',
           seq: 99,
           baseVersion: 50,
           delta: { ops: [{ insert: 'x' }] },
@@ -161,7 +161,7 @@ describe('[O2] server logs', () => {
       await failureOf(
         api.documents.submit.mutate({
           id: 'logged-doc',
-          clientId: 'c',
+          clientId: 'anon.c',
           seq: 0,
           baseVersion: 0,
           delta: { ops: [{ retain: 10_000 }, { insert: secret }] },

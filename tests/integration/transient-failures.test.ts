@@ -53,7 +53,7 @@ describe('[C8] transient storage failures', () => {
       const error = await failureOf(
         api.documents.submit.mutate({
           id: 'busy-answer',
-          clientId: 'probe',
+          clientId: 'anon.probe',
           seq: 0,
           baseVersion: 0,
           delta: { ops: [{ insert: 'x' }] },
