@@ -10,8 +10,9 @@ import { useBrowserSuite } from './support/suite.js';
 
 const suite = useBrowserSuite();
 
-/** A 1×1 GIF: an image that needs no network. */
-const pixel = 'data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==';
+/** A 1×1 GIF on this site (the content allowlist takes same-site or https images [A7]), served by the test. */
+const pixel = '/test-pixel.gif';
+const pixelBytes = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 
 /** Every format the exports must carry. */
 const richDocument: DeltaJson = {
@@ -99,6 +100,9 @@ describe('[H2] export, import and print in the browser', () => {
     const id = randomUUID();
     await suite.app.api.documents.create.mutate({ id, delta: richDocument });
     const ada = await suite.person('Ada Lovelace');
+    await ada.page.route('**/test-pixel.gif', (route) =>
+      route.fulfill({ contentType: 'image/gif', body: pixelBytes }),
+    );
     await openDocument(ada, id);
     await ada.page.getByRole('button', { name: 'File' }).click();
     await screenshot(ada.page, 'file-menu');
