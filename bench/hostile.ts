@@ -1,5 +1,5 @@
 /**
- * Hostile section of `npm run bench` (DESIGN.md §11): each attack of the bounded-cost issue against a real
+ * Hostile section of `npm run bench` (docs/SPEC.md §11): each attack on the server's cost bounds against a real
  * server process, with the server's own event-loop delay (p99 and max), its peak RSS, and the commit
  * latency of an honest editor typing meanwhile, side by side with the same figures without an attack.
  * Nothing here asserts; the integration tests prove each attack bounded.
@@ -201,7 +201,7 @@ async function main() {
   });
   try {
     await setUp(server);
-    console.log('\n4. Hostile clients (DESIGN.md §11): server event-loop delay, peak RSS, and an honest');
+    console.log('\n4. Hostile clients (docs/SPEC.md §11): server event-loop delay, peak RSS, and an honest');
     console.log("   editor's commit latency (30 edits, one per 100 ms) during each attack");
     console.log(
       '   attack                                                lag p99   lag max   peak RSS   commit p50   commit p99',

@@ -4,7 +4,7 @@ import { useBrowserSuite } from './support/suite.js';
 
 const suite = useBrowserSuite();
 
-describe('sharing (DESIGN.md §10)', () => {
+describe('sharing (docs/SPEC.md §10)', () => {
   it('[A5] pages carry a CSP the app runs under, frame-ancestors none, nosniff and a Referrer-Policy', async () => {
     const response = await fetch(`${suite.app.baseURL}/documents/csp-check`);
     const policies = response.headers.get('content-security-policy') ?? '';

@@ -43,7 +43,7 @@ function upgradeStatus(url: string, headers: Record<string, string>): Promise<nu
   });
 }
 
-describe('access control and identity (DESIGN.md §10)', () => {
+describe('access control and identity (docs/SPEC.md §10)', () => {
   let server: SqliteServer;
   const people: Person[] = [];
   const join = async () => {

@@ -73,7 +73,7 @@ export interface AppConfig {
   readonly webBuildDir: string | undefined;
   readonly limits: Limits;
   readonly access: AccessConfig;
-  /** Cost bounds and trusted proxies (DESIGN.md §11, [A6]). */
+  /** Cost bounds and trusted proxies (docs/SPEC.md §11, [A6]). */
   readonly bounds: BoundsSettings;
 }
 

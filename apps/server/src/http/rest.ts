@@ -34,7 +34,7 @@ import { readBody } from './body.js';
 import { sendJson } from './json.js';
 
 /**
- * The seed's REST routes (DESIGN.md §6), with its success bodies kept byte for byte in shape:
+ * The seed's REST routes (docs/SPEC.md §6), with its success bodies kept byte for byte in shape:
  *
  * - `POST /api/database/documents` `{ id?, Data }` → `{"message":"Document created successfully","document_id":id}`
  * - `GET  /api/database/documents/get/{id}` → a JSON *string* holding `{"id":…,"Data":…}` (Data = the delta as

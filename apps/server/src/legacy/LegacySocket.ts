@@ -23,7 +23,7 @@ import { settle } from '../transport/settle.js';
 import { dbDocumentFrame, errorFrame, parseClientFrame, updateDocumentFrame } from './frames.js';
 import { LegacyView } from './LegacyView.js';
 
-/** The seed's WebSocket endpoint: `/api/socket/ws/{documentId}` (DESIGN.md §6). */
+/** The seed's WebSocket endpoint: `/api/socket/ws/{documentId}` (docs/SPEC.md §6). */
 export const legacySocketPrefix = '/api/socket/ws/';
 
 export function isLegacySocketPath(path: string): boolean {

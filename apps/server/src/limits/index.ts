@@ -13,7 +13,7 @@ export { type BoundsSettings, boundsFromEnv } from './settings.js';
 export { type TokenBucket, tokenBucket } from './tokenBucket.js';
 
 /**
- * Everything that bounds what a client can make the server spend (DESIGN.md §11), shared by every
+ * Everything that bounds what a client can make the server spend (docs/SPEC.md §11), shared by every
  * transport (tRPC over HTTP and WebSocket, REST, the legacy socket).
  */
 export interface Bounds {

@@ -23,7 +23,7 @@ const proxyList = z
     }
   });
 
-/** The server's cost bounds (DESIGN.md §11) and the proxies it trusts ([A6]), read from the environment. */
+/** The server's cost bounds (docs/SPEC.md §11) and the proxies it trusts ([A6]), read from the environment. */
 export const BoundsEnv = z.object({
   /** Proxies whose `Forwarded` / `X-Forwarded-For` headers name the client; none by default. */
   TRUST_PROXY: proxyList.default([]),

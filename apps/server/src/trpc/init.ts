@@ -50,7 +50,7 @@ export const tagByCode: Partial<Record<string, ErrorTag>> = {
 export const router = t.router;
 
 /**
- * Every input is measured before it is validated or touches state (DESIGN.md §7): its size against the
+ * Every input is measured before it is validated or touches state (docs/SPEC.md §7): its size against the
  * message limit (WebSocket frames are capped by the socket at twice that, so this answer can be given)
  * and its nesting depth.
  */
@@ -87,7 +87,7 @@ const inputGuard = t.middleware(async ({ ctx, next, getRawInput }) => {
 /** Every procedure: inputs measured first; acts for the context's principal [A1]. */
 export const publicProcedure = t.procedure.use(inputGuard);
 
-/** Procedures that change state: they also spend the connection's op budget (DESIGN.md §7). */
+/** Procedures that change state: they also spend the connection's op budget (docs/SPEC.md §7). */
 export const writeProcedure = publicProcedure.use(({ ctx, next }) => {
   const retryAfterMs = ctx.connection.takeToken();
   if (retryAfterMs > 0) {
