@@ -70,7 +70,7 @@ describe('[L1] the work of one request is bounded, whatever its base version', (
     const head = (await writer.api.documents.get.query({ id: docId })).version;
     const ops = Array.from({ length: 5000 }, (_, i) => ({
       insert: `w${i} `,
-      attributes: i % 2 === 0 ? { bold: true } : { italic: true },
+      attributes: { [i % 2 === 0 ? 'bold' : 'italic']: true },
     }));
     const failure = await failureOf(
       writer.api.documents.submit.mutate({
