@@ -176,17 +176,17 @@ export const make = (
       return row === undefined ? undefined : { version: row.version, hash: row.hash ?? undefined };
     };
 
+    /** Ops with `afterVersion < version <= toVersion`, for the full ops and their summaries alike. */
+    const opRange = and(
+      eq(documentOps.docId, sql.placeholder('docId')),
+      gt(documentOps.version, sql.placeholder('afterVersion')),
+      lte(documentOps.version, sql.placeholder('toVersion')),
+    );
     // `LIMIT -1` is SQLite for "no limit", which keeps this one prepared statement for every call.
     const selectOps = db
       .select()
       .from(documentOps)
-      .where(
-        and(
-          eq(documentOps.docId, sql.placeholder('docId')),
-          gt(documentOps.version, sql.placeholder('afterVersion')),
-          lte(documentOps.version, sql.placeholder('toVersion')),
-        ),
-      )
+      .where(opRange)
       .orderBy(asc(documentOps.version))
       .limit(sql.placeholder('limit'))
       .prepare();
@@ -198,13 +198,7 @@ export const make = (
         createdAt: documentOps.createdAt,
       })
       .from(documentOps)
-      .where(
-        and(
-          eq(documentOps.docId, sql.placeholder('docId')),
-          gt(documentOps.version, sql.placeholder('afterVersion')),
-          lte(documentOps.version, sql.placeholder('toVersion')),
-        ),
-      )
+      .where(opRange)
       .orderBy(asc(documentOps.version))
       .limit(sql.placeholder('limit'))
       .prepare();
