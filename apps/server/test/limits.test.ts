@@ -3,7 +3,7 @@ import { limitDefaults } from '@collab/protocol';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { describe, expect, it } from 'vitest';
 import { clientAddress, compileTrust } from '../src/limits/clientAddress.js';
-import { boundsFromEnv } from '../src/limits/index.js';
+import { boundsFromEnv, quotaKeyOf } from '../src/limits/index.js';
 import { KeyedBuckets } from '../src/limits/KeyedBuckets.js';
 import { Quotas } from '../src/limits/Quotas.js';
 import type { TrpcContext } from '../src/trpc/context.js';
@@ -71,6 +71,19 @@ describe('[L3] rate-limit state is bounded', () => {
     expect(quotas.admitCreation('p1', 'a', 10)?.retryAfterMs).toBeGreaterThan(0);
     expect(quotas.admitCreation('p2', 'a', 10)).toBeUndefined();
     expect(quotas.admitCreation('p3', 'a', 10)?.message, 'the address is spent').toMatch(/address/);
+  });
+});
+
+describe('[L3] [A1] whose quota a request spends', () => {
+  it('[L3] [A1] a principal the server established spends its own quota wherever it connects from; anonymous callers share one per address', () => {
+    const ada = { kind: 'session', authorId: 's-ada' };
+    expect(quotaKeyOf(ada, '198.51.100.1')).toBe(quotaKeyOf(ada, '203.0.113.5'));
+    expect(quotaKeyOf(ada, '198.51.100.1')).not.toBe(
+      quotaKeyOf({ kind: 'session', authorId: 's-bob' }, '198.51.100.1'),
+    );
+    const anonymous = { kind: 'anonymous', authorId: 'anon' };
+    expect(quotaKeyOf(anonymous, '198.51.100.1')).not.toBe(quotaKeyOf(anonymous, '203.0.113.5'));
+    expect(quotaKeyOf(anonymous, '198.51.100.1')).not.toBe(quotaKeyOf(ada, '198.51.100.1'));
   });
 });
 
