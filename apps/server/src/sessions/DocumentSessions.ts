@@ -279,7 +279,9 @@ export class DocumentSessions extends Context.Service<
       );
 
       return DocumentSessions.of({
-        get: (id) => withSession(id, (session) => Effect.succeed(snapshotOf(session))),
+        // A read follows storage, not only Redis [S4]: a write just made through another instance is in it.
+        get: (id) =>
+          withSession(id, (session) => session.catchUp().pipe(Effect.map(() => snapshotOf(session)))),
         getOrCreate,
         create,
         replace: (id, delta, clientId) =>
