@@ -36,6 +36,14 @@ function colorOf(person: Person): Promise<string> {
   );
 }
 
+/** Gives a person a remembered name and colour before their first visit, as a returning user has. */
+function withIdentity(person: Person, color: string): Promise<void> {
+  return person.context.addInitScript(
+    ([name, color]) => localStorage.setItem('collab:identity', JSON.stringify({ name, color })),
+    [person.name, color] as const,
+  );
+}
+
 async function converged(...persons: Person[]): Promise<string> {
   await expect
     .poll(async () => new Set(await Promise.all(persons.map((p) => editorText(p.page)))).size, {
@@ -52,6 +60,8 @@ describe('[H1] version history in the browser', () => {
     await suite.app.api.documents.create.mutate({ id, delta: { ops: [{ insert: 'Plan\n' }] } });
     const ada = await suite.person('Ada Lovelace');
     const grace = await suite.person('Grace Hopper');
+    // Both picked the same colour (the palette is small): their changes must still show apart.
+    for (const person of [ada, grace]) await withIdentity(person, '#1a73e8');
     await openDocument(ada, id);
     await openDocument(grace, id);
 
@@ -82,6 +92,13 @@ describe('[H1] version history in the browser', () => {
       ' by Ada.',
       ' Reviewed by Grace.',
     ]);
+    // Each marked change names its author on hover.
+    expect(
+      await panel
+        .getByTestId('history-preview')
+        .locator('[title]')
+        .evaluateAll((els) => els.map((el) => el.getAttribute('title'))),
+    ).toEqual(['Added by Ada Lovelace', 'Added by Grace Hopper']);
 
     await panel.getByRole('button', { name: 'Name this version' }).click();
     await panel.getByLabel('Version name').fill('First draft');

@@ -1,4 +1,4 @@
-import type { DeltaJson } from '@collab/protocol';
+import { type DeltaJson, editorFormats } from '@collab/protocol';
 
 /** Largest file accepted for import; the server's document limit still applies to the result. */
 export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
@@ -40,7 +40,7 @@ export async function fileToHtml(file: File, kind: ImportKind): Promise<string> 
  */
 export async function htmlToDocument(html: string): Promise<DeltaJson> {
   const { default: Quill } = await import('quill');
-  const quill = new Quill(document.createElement('div'));
+  const quill = new Quill(document.createElement('div'), { formats: [...editorFormats] });
   const delta = quill.clipboard.convert({ html });
   const ops = delta.ops as DeltaJson['ops'];
   const last = ops.at(-1);
