@@ -44,6 +44,11 @@ export const LegacyCloseCode = {
 
 /** A closed connection still commits the changes it sent; after this long it gives up waiting. */
 const closeGraceMs = 30_000;
+/**
+ * How long a pong waits for a change right behind it: a keystroke the page handled before the frames the
+ * pong acknowledges is sent at once, so it arrives within moments of the pong.
+ */
+const acknowledgementHoldMs = 50;
 
 export interface LegacySocketOptions {
   readonly services: AppServices;
@@ -128,6 +133,7 @@ class LegacyConnection {
   #closed = false;
   #finished = false;
   #awaitingPong = false;
+  #settleTimer: ReturnType<typeof setTimeout> | undefined;
   /** Failed attempts to commit the current op, for the backoff. */
   #resendAttempt = 0;
 
@@ -253,6 +259,17 @@ class LegacyConnection {
     if (!this.#view.loaded || !Number.isSafeInteger(frame)) return;
     this.#view.acknowledge(frame);
     this.#flush();
+    // A change right behind the pong decides how it is read (see LegacyView); without one, it counts now.
+    clearTimeout(this.#settleTimer);
+    this.#settleTimer = setTimeout(
+      () =>
+        this.#guard(() => {
+          if (this.#finished) return;
+          this.#view.settleAcknowledgement();
+          this.#flush();
+        }),
+      acknowledgementHoldMs,
+    ).unref();
   }
 
   /** `get-document`: load (creating the document if needed, as the seed's client expects) and send it. */
@@ -447,6 +464,7 @@ class LegacyConnection {
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
+    clearTimeout(this.#settleTimer);
     this.#watch?.stop();
     this.#stop.abort();
     this.#lease?.release();

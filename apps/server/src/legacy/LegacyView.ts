@@ -27,9 +27,13 @@ import { type CommittedOp, toQuill1 } from '@collab/protocol';
  *    the order from WebSocket pings: after each batch of frames it pings (in the same TCP write) with the
  *    number of frames sent so far; the client answers a ping once it has handled the frames before it,
  *    and a connection's messages arrive in order, so a change that arrives before the pong for frame n
- *    was made without frame n. (A browser answers pings from its network stack, which can be a moment
- *    ahead of the page; a change made in that moment is misattributed, and the save-changes check below
- *    heals it.)
+ *    was made without frame n. A browser answers pings from its network stack, a moment ahead of the
+ *    page: a keystroke already queued when the frames arrive is handled by the page before them, and its
+ *    change comes right after the pong. So a pong is held until the next change, or briefly when none
+ *    comes (`settleAcknowledgement`): a change that continues the typing at the caret the client had
+ *    before those frames, and not at the caret they would have moved it to, was made before them, and is
+ *    taken so. That keeps each person's keystrokes in the order typed [C11]. (Other misreadings are healed
+ *    by the save-changes check below.)
  *
  * `path` is the list of changes leading from `actual` to `mirror.contents`: frames sent but not yet
  * acknowledged, and corrections not yet sent. Invariant: `actual` ∘ `path` = `mirror.contents`.
@@ -132,6 +136,10 @@ export class LegacyView {
   #beforeAck: Delta | undefined;
   /** Set when the client may show something the server could not replay. */
   #uncertain = false;
+  /** A pong not yet taken into account: the next change tells whether it came before the frames. */
+  #heldAck: number | undefined;
+  /** The client's caret after its last keystroke, in the coordinates of `actual`; undefined when unknown. */
+  #caret: number | undefined;
 
   constructor(clientId: string) {
     this.clientId = clientId;
@@ -172,6 +180,8 @@ export class LegacyView {
 
   /** (Re)loads the client with the document at `version`: queues a `db-document` frame. */
   reset(version: number, contents: Delta): void {
+    this.settleAcknowledgement();
+    this.#caret = undefined;
     const reload = this.#mirror !== undefined;
     this.#mirror = new ClientDocument({
       clientId: this.clientId,
@@ -193,17 +203,35 @@ export class LegacyView {
 
   /** A `changes-received` delta. `accepted` false: refused for the connection's own reasons, so undone. */
   change(delta: Delta, accepted = true): ChangeOutcome {
+    if (this.#heldAck === undefined || !this.#typedBeforeHeldFrames(delta)) {
+      this.settleAcknowledgement();
+      return this.#change(delta, accepted);
+    }
+    const outcome = this.#change(delta, accepted);
+    this.settleAcknowledgement();
+    return outcome;
+  }
+
+  #change(delta: Delta, accepted: boolean): ChangeOutcome {
     const mirror = this.#mirror;
     if (!mirror || this.#acked < this.#reloadFrame) return { kind: 'stale' };
-    const problem = validateChange(delta, this.#actual);
+    let problem = validateChange(delta, this.#actual);
     if (problem) {
       this.#uncertain = true;
-      return { kind: 'invalid', reason: problem };
+      // Typing that reaches past the end of contents the server misread, once frames have crossed: kept,
+      // inside the document [C11]. Anything else that does not fit is refused.
+      const typed = this.#acked > this.#documentFrame && delta.ops.every((op) => op.delete === undefined);
+      const kept = keepInside(delta, this.#actual.length());
+      if (!typed || validateChange(kept, this.#actual) !== undefined)
+        return { kind: 'invalid', reason: problem };
+      delta = kept;
+      problem = undefined;
     }
     if (isNoop(delta)) return { kind: 'applied' };
     this.#beforeAck = undefined;
     const before = this.#actual;
     this.#actual = applyChange(before, delta);
+    this.#caret = accepted ? caretAfter(delta) : undefined;
     if (!accepted) {
       this.#prependCorrection(delta.invert(before));
       this.#flush();
@@ -249,9 +277,22 @@ export class LegacyView {
     return true;
   }
 
-  /** The client answered a ping sent after frame `frame`: it has applied every frame up to it. */
+  /**
+   * The client answered a ping sent after frame `frame`: its network stack has every frame up to it, and
+   * the page applies them before any change that comes later, except the one it may be handling now.
+   */
   acknowledge(frame: number): void {
     if (!this.#mirror || !Number.isSafeInteger(frame) || frame <= this.#acked || frame > this.#frames) return;
+    if (this.#heldAck !== undefined && frame <= this.#heldAck) return;
+    this.settleAcknowledgement();
+    this.#heldAck = frame;
+  }
+
+  /** Takes a held pong into account: no change came right after it, or the one that did was made before. */
+  settleAcknowledgement(): void {
+    const frame = this.#heldAck;
+    if (frame === undefined) return;
+    this.#heldAck = undefined;
     this.#acked = frame;
     const before = this.#actual;
     for (;;) {
@@ -259,6 +300,7 @@ export class LegacyView {
       const step = this.#path[index];
       if (step?.frame === undefined || step.wire === undefined || step.frame > frame) break;
       const wire = this.#applicable(step.wire);
+      if (this.#caret !== undefined) this.#caret = wire.transformPosition(this.#caret, true);
       if (index === 0 && sameOps(step.delta, wire)) {
         this.#actual = applyChange(this.#actual, wire);
         this.#path.shift();
@@ -277,6 +319,15 @@ export class LegacyView {
 
   /** A `save-changes` report of the client's whole contents (see the comment at the top). */
   report(contents: Delta): ReportOutcome {
+    // Made before the page applied the frames of a held pong: the pong stays held for the next change.
+    if (
+      this.#heldAck !== undefined &&
+      this.#acked >= this.#documentFrame &&
+      showsAsLegacy(contents, this.#actual)
+    ) {
+      return 'matches';
+    }
+    this.settleAcknowledgement();
     if (!this.#mirror || this.#acked < this.#documentFrame) return 'ignored';
     if (showsAsLegacy(contents, this.#actual)) {
       this.#uncertain = false;
@@ -288,6 +339,7 @@ export class LegacyView {
     this.#beforeAck = undefined;
     if (lagging && !this.#uncertain) return 'differs';
     this.#prependCorrection(contents.diff(this.#actual));
+    if (this.#caret !== undefined) this.#caret = this.#actual.diff(contents).transformPosition(this.#caret);
     this.#actual = contents;
     this.#uncertain = false;
     this.#flush();
@@ -309,6 +361,22 @@ export class LegacyView {
   /** [C8] The submitted op failed for a passing reason: `takeOutgoing` offers it again, same seq, rebased. */
   resend(): void {
     this.#mirror?.markDisconnected();
+  }
+
+  /**
+   * Whether a change is a keystroke at the caret the client had before the held frames, where they would
+   * have moved the caret (Quill moves it over text inserted before it, not over text inserted at it).
+   */
+  #typedBeforeHeldFrames(delta: Delta): boolean {
+    const at = typingIndex(delta);
+    if (at === undefined || at !== this.#caret || this.#acked < this.#reloadFrame) return false;
+    let moved = at;
+    for (const step of this.#path) {
+      if (step.frame === undefined || step.wire === undefined) continue;
+      if (step.frame > (this.#heldAck ?? 0)) break;
+      moved = step.wire.transformPosition(moved, true);
+    }
+    return moved !== at;
   }
 
   /** A frame as the client will apply it: as sent when it fits, else clamped as Quill would. */
@@ -347,4 +415,41 @@ export class LegacyView {
     this.#path = [];
     if (!isNoop(pending)) this.#send(pending);
   }
+}
+
+/** A change that reaches past the end of a document of `length`, moved inside it; its text is all kept. */
+function keepInside(change: Delta, length: number): Delta {
+  const kept = new Delta();
+  let index = 0;
+  for (const op of change.ops) {
+    if (op.insert !== undefined) {
+      kept.push(op);
+      continue;
+    }
+    const count = Math.min(typeof op.retain === 'number' ? op.retain : (op.delete ?? 0), length - 1 - index);
+    if (count <= 0) continue;
+    if (op.delete !== undefined) kept.delete(count);
+    else kept.retain(count, op.attributes);
+    index += count;
+  }
+  return kept.chop();
+}
+
+/** Where a keystroke (text typed or deleted at one place) happened; undefined for any other change. */
+function typingIndex(delta: Delta): number | undefined {
+  const [first, second, third] = delta.ops;
+  if (first === undefined || third !== undefined) return undefined;
+  const edit = typeof first.retain === 'number' ? second : first;
+  if (edit === undefined || (edit === second && first.attributes !== undefined)) return undefined;
+  if (edit.retain !== undefined) return undefined;
+  return typeof first.retain === 'number' && edit === second ? first.retain : 0;
+}
+
+/** The client's caret after a keystroke: after the text it typed, or where it deleted. */
+function caretAfter(delta: Delta): number | undefined {
+  const at = typingIndex(delta);
+  if (at === undefined) return undefined;
+  const edit = delta.ops.at(-1);
+  if (typeof edit?.insert === 'string') return at + edit.insert.length;
+  return edit?.insert !== undefined ? at + 1 : at;
 }

@@ -45,8 +45,13 @@ class Simulation {
   counter = 0;
   reports: string[] = [];
 
-  /** `atomicPings`: the client answers a ping as soon as it has applied the frames before it, like `ws`. */
+  /**
+   * `atomicPings`: the client answers a ping as soon as it has applied the frames before it, like `ws`.
+   * Such a client never races its pongs, so the connection may take each pong at once.
+   */
+  takesPongsAtOnce: boolean;
   constructor(readonly atomicPings = false) {
+    this.takesPongsAtOnce = atomicPings;
     this.view.reset(0, this.server);
     this.flush();
   }
@@ -98,10 +103,19 @@ class Simulation {
       }
       case 2: {
         const message = this.toServer.shift();
-        if (!message) return;
+        if (!message) {
+          // Nothing came after a pong for a while: the connection takes it into account.
+          this.view.settleAcknowledgement();
+          this.flush();
+          return;
+        }
         if (message.kind === 'change') this.view.change(message.delta);
-        else if (message.kind === 'pong') this.view.acknowledge(message.frame);
-        else this.reports.push(this.view.report(message.contents));
+        else if (message.kind === 'pong') {
+          this.view.acknowledge(message.frame);
+          // A client that answers pings only after the frames before them never races them: the
+          // connection may take the pong at once (a browser's pong is held for the change behind it).
+          if (this.takesPongsAtOnce) this.view.settleAcknowledgement();
+        } else this.reports.push(this.view.report(message.contents));
         this.flush();
         return;
       }
@@ -149,6 +163,8 @@ class Simulation {
         this.step(4, 0, 0);
         this.step(1, 0, 0);
       }
+      this.step(2, 0, 0);
+      if (this.toClient.length > 0) continue;
       const same = JSON.stringify(this.client.ops) === JSON.stringify(this.server.ops);
       if (same && this.view.pendingEdits === 0) return;
       this.step(6, 0, 0);
@@ -156,7 +172,105 @@ class Simulation {
   }
 }
 
+/** The document starts as "ab": the tab types the other lower-case letters. */
+const lower = 'cdefghijklmnopqrstuvwxyz';
+const upper = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const textOf = (doc: Delta) => doc.ops.map((op) => (typeof op.insert === 'string' ? op.insert : '')).join('');
+
+/**
+ * A browser tab typing at its caret while someone else types at theirs. Its pongs come from the browser's
+ * network stack: a ping is answered when it arrives, before the page has applied the frame ahead of it,
+ * so a keystroke already queued runs between the pong and that frame.
+ */
+class TypingSimulation extends Simulation {
+  typed = 0;
+  otherTyped = 0;
+  /** A frame received, its ping answered, not yet applied by the page. */
+  held: Delta | undefined;
+
+  constructor() {
+    // Never late: a browser answers a ping as soon as it arrives, often before the page has the frame.
+    super(true);
+    this.takesPongsAtOnce = false;
+  }
+
+  /** Right after the last letter of `letters` typed so far, where Quill keeps a typist's caret. */
+  caret(doc: Delta, letters: string, count: number): number {
+    return count === 0 ? 2 : textOf(doc).indexOf(letters[count - 1] as string) + 1;
+  }
+
+  override step(kind: number, a: number, b: number) {
+    if (kind === 0) {
+      if (this.client.length() === 0 || this.typed === lower.length) return;
+      const change = new Delta()
+        .retain(this.caret(this.client, lower, this.typed))
+        .insert(lower[this.typed++] as string);
+      this.client = applyChange(this.client, change);
+      this.toServer.push({ kind: 'change', delta: change });
+      // The page's message event was queued behind this keystroke: it runs next.
+      if (this.held) this.step(1, a, b);
+    } else if (kind === 1) {
+      if (this.held) {
+        this.client = applyLikeQuill(this.client, this.held);
+        this.held = undefined;
+        return;
+      }
+      const message = this.toClient[0];
+      if (message?.kind === 'frame' && message.delta && this.toClient[1]?.kind === 'ping') {
+        this.toClient.shift();
+        const ping = this.toClient.shift() as { frame: number };
+        this.toServer.push({ kind: 'pong', frame: ping.frame });
+        this.held = message.delta;
+        return;
+      }
+      super.step(1, a, b);
+    } else if (kind === 5) {
+      if (this.otherTyped === upper.length) return;
+      const at = this.caret(this.server, upper, this.otherTyped);
+      this.commit(
+        'other',
+        this.otherTyped,
+        this.log.length,
+        new Delta().retain(at).insert(upper[this.otherTyped++] as string),
+      );
+    } else super.step(kind, a, b);
+  }
+}
+
 describe('LegacyView', () => {
+  it('[C11] keystrokes crossing frames whose pongs came early: every character kept once, everyone equal', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 40, maxLength: 200 }), (actions) => {
+        const sim = new TypingSimulation();
+        for (const kind of actions) sim.step(kind, 0, 0);
+        sim.settle();
+        expect(sim.client.ops).toEqual(sim.server.ops);
+        const text = textOf(sim.server);
+        const sorted = (letters: string) => [...letters].sort().join('');
+        expect(sorted(text.replace(/[^c-z]/g, ''))).toBe(lower.slice(0, sim.typed));
+        expect(sorted(text.replace(/[^A-Z]/g, ''))).toBe(upper.slice(0, sim.otherTyped));
+      }),
+      { numRuns: 300 },
+    );
+  }, 60_000);
+
+  it('[C11] a keystroke made between a pong and the frame ahead of it keeps its typed order', () => {
+    const sim = new TypingSimulation();
+    sim.settle();
+    for (let i = 0; i < 3; i++) sim.step(0, 0, 0); // "cde" typed and committed
+    sim.settle();
+    // Someone types "A" where the tab's typing began; its frame and ping arrive together.
+    sim.commit('other', 0, sim.log.length, new Delta().retain(2).insert('A'));
+    sim.otherTyped = 1;
+    sim.step(4, 0, 0);
+    sim.step(1, 0, 0); // the pong goes at once; the page has not applied the frame yet
+    sim.step(0, 0, 0); // "f" was queued before it, so the page types it first
+    expect(textOf(sim.client)).toBe('abAcdef\n');
+    sim.settle();
+    expect(textOf(sim.server)).toBe('abAcdef\n');
+    expect(sim.client.ops).toEqual(sim.server.ops);
+  });
+
   it('[C5] a seed client converges with the server whatever crosses on the wire', () => {
     fc.assert(
       fc.property(
