@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { deltaText, seededRandom } from '../support/editing.js';
-import { editorText, openDocument, type Person, waitUntilSaved } from './support/browser.js';
+import {
+  editorText,
+  noticesShown,
+  openDocument,
+  type Person,
+  recordNotices,
+  waitUntilSaved,
+} from './support/browser.js';
 import { useBrowserSuite } from './support/suite.js';
 
 /*
@@ -26,21 +33,6 @@ function seedsFromEnv(): number[] | undefined {
 }
 
 const suite = useBrowserSuite();
-
-/** Every notice the page shows, recorded as it appears (a notice hides itself after a few seconds). */
-const recordNotices = () => {
-  const seen: string[] = [];
-  (window as unknown as { collabNotices: string[] }).collabNotices = seen;
-  new MutationObserver(() => {
-    for (const notice of Array.from(document.querySelectorAll('.notice[role="alert"]'))) {
-      const text = notice.textContent ?? '';
-      if (!notice.hasAttribute('data-seen')) {
-        notice.setAttribute('data-seen', '');
-        seen.push(text);
-      }
-    }
-  }).observe(document, { childList: true, subtree: true });
-};
 
 const pastes = [
   '<h2>Plan</h2><p>First <b>bold</b> and <i>italic</i></p><ul><li>one</li><li>two</li></ul>',
@@ -196,7 +188,7 @@ async function fuzz(seed: number): Promise<void> {
   const people: Person[] = [];
   for (const name of names) {
     const person = await suite.person(name);
-    await person.page.addInitScript(recordNotices);
+    await recordNotices(person.page);
     await openDocument(person, id);
     await person.page.locator('.ql-editor').click();
     people.push(person);
@@ -214,9 +206,7 @@ async function fuzz(seed: number): Promise<void> {
   for (const person of people) await waitUntilSaved(person.page, 30_000);
   const stored = await suite.app.api.documents.get.query({ id });
   for (const person of people) {
-    const notices = await person.page.evaluate(
-      () => (window as unknown as { collabNotices: string[] }).collabNotices,
-    );
+    const notices = await noticesShown(person.page);
     expect(notices, `notices shown to ${person.name} (seed ${seed})`).toEqual([]);
     await expect
       .poll(async () => withoutCaretMarks(await editorText(person.page)), {

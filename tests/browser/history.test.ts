@@ -37,8 +37,8 @@ function colorOf(person: Person): Promise<string> {
 }
 
 /** Gives a person a remembered name and colour before their first visit, as a returning user has. */
-function withIdentity(person: Person, color: string): Promise<void> {
-  return person.context.addInitScript(
+async function withIdentity(person: Person, color: string): Promise<void> {
+  await person.context.addInitScript(
     ([name, color]) => localStorage.setItem('collab:identity', JSON.stringify({ name, color })),
     [person.name, color] as const,
   );

@@ -158,3 +158,25 @@ export function withoutNetworkErrors(errors: readonly string[]): string[] {
       !/WebSocket connection to '.*' failed/.test(error) && !/Failed to load resource: net::ERR_/.test(error),
   );
 }
+
+/** Records every notice the page shows from now on (a notice hides itself after a few seconds). */
+export function recordNotices(page: Page): Promise<void> {
+  return page
+    .addInitScript(() => {
+      const seen: string[] = [];
+      (window as unknown as { collabNotices: string[] }).collabNotices = seen;
+      new MutationObserver(() => {
+        for (const notice of Array.from(document.querySelectorAll('.notice[role="alert"]'))) {
+          if (notice.hasAttribute('data-seen')) continue;
+          notice.setAttribute('data-seen', '');
+          seen.push(notice.textContent ?? '');
+        }
+      }).observe(document, { childList: true, subtree: true });
+    })
+    .then(() => undefined);
+}
+
+/** The notices `recordNotices` saw on the current page. */
+export function noticesShown(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { collabNotices?: string[] }).collabNotices ?? []);
+}

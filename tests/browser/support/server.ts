@@ -12,12 +12,17 @@ export interface AppServer {
   stop(): Promise<void>;
 }
 
-export async function startAppServer(kind: StorageKind = 'sqlite'): Promise<AppServer> {
+export async function startAppServer(
+  kind: StorageKind = 'sqlite',
+  env: Readonly<Record<string, string>> = {},
+): Promise<AppServer> {
   const storage = await startStorage(kind);
-  const server = await startServer({ env: storage.env('app') }).catch(async (error: unknown) => {
-    await storage.stop();
-    throw error;
-  });
+  const server = await startServer({ env: { ...storage.env('app'), ...env } }).catch(
+    async (error: unknown) => {
+      await storage.stop();
+      throw error;
+    },
+  );
   const stopAndRemove = async () => {
     await server.stop();
     await storage.stop();

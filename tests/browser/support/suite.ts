@@ -25,6 +25,8 @@ export interface BrowserSuiteOptions {
   readonly countedErrors?: (errors: readonly string[]) => string[];
   /** The storage of the app server (SQLite unless given). */
   readonly storage?: StorageKind;
+  /** Settings of the app server on top of the defaults (limits, windows). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -45,7 +47,7 @@ export function useBrowserSuite(options: BrowserSuiteOptions = {}): BrowserSuite
   };
 
   beforeAll(async () => {
-    app = await startAppServer(options.storage);
+    app = await startAppServer(options.storage, options.env);
     browser = await launchBrowser();
   }, 120_000);
   afterAll(async () => {
