@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Delta } from '@collab/client';
 import type { Me } from '@collab/protocol';
+import mammoth from 'mammoth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/editing.js';
 import {
@@ -271,6 +272,38 @@ describe('[H4] images: upload, serving, and data URLs stored as uploads', () => 
     const reopened = await LegacyClient.open(server.port, id);
     expect(reopened.contents?.ops[1]).toEqual({ insert: { image: path } });
     await reopened.close();
+  });
+
+  it('[H4] [H2] exports carry the uploaded images: HTML and Markdown as data URLs, DOCX as pictures', async () => {
+    const owner = await person();
+    const id = 'image-export';
+    const png = gradientPng(16, 8);
+    await owner.api.documents.create.mutate({
+      id,
+      delta: {
+        ops: [
+          { insert: 'Chart\n' },
+          { insert: { image: dataUrl(png) } },
+          { insert: { image: dataUrl(webpPixel, 'image/webp') } },
+          { insert: '\n' },
+        ],
+      },
+    });
+    const exported = async (format: string) => {
+      const answer = await download(`/api/documents/${id}/export?format=${format}`, owner.cookie);
+      expect(answer.status).toBe(200);
+      return Buffer.from(await answer.arrayBuffer());
+    };
+    const embedded = dataUrl(png);
+    const html = (await exported('html')).toString('utf8');
+    expect(html).toContain(`<img src="${embedded}"`);
+    expect(html).toContain(`data:image/webp;base64,${webpPixel.toString('base64')}`);
+    expect((await exported('md')).toString('utf8')).toContain(`![](${embedded})`);
+    // Word has no WebP: that one stays a reference; the PNG is a picture in the file.
+    const docx = await mammoth.convertToHtml({ buffer: await exported('docx') });
+    expect(docx.value).toContain(`<img src="${embedded}"`);
+    expect(docx.value.match(/<img /g)).toHaveLength(1);
+    expect((await exported('txt')).toString('utf8')).toBe('Chart\n\n');
   });
 
   it('[A7] [H4] an image must be an uploaded image path or https: other site paths are refused', async () => {
