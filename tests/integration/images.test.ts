@@ -29,10 +29,12 @@ interface Person {
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** Every image value in a list of committed ops' deltas. */
-const imagesIn = (ops: readonly { delta: { ops: readonly { insert?: unknown }[] } }[]) =>
+const imagesIn = (ops: readonly { delta: { ops: readonly object[] } }[]) =>
   ops.flatMap((op) =>
     op.delta.ops.flatMap((o) =>
-      typeof o.insert === 'object' && o.insert !== null ? [(o.insert as { image?: unknown }).image] : [],
+      'insert' in o && typeof o.insert === 'object' && o.insert !== null
+        ? [(o.insert as { image?: unknown }).image]
+        : [],
     ),
   );
 
@@ -59,7 +61,7 @@ describe('[H4] images: upload, serving, and data URLs stored as uploads', () => 
     fetch(`${server.httpUrl}/api/documents/${docId}/images${key ? `?key=${key}` : ''}`, {
       method: 'POST',
       headers: { 'content-type': type, ...(cookie ? { cookie } : {}) },
-      body,
+      body: new Uint8Array(body),
     });
 
   const download = (path: string, cookie?: string, headers: Record<string, string> = {}) =>
@@ -165,7 +167,8 @@ describe('[H4] images: upload, serving, and data URLs stored as uploads', () => 
 
     const { links: editorLinks } = await owner.api.access.rotateLink.mutate({ id, role: 'editor' });
     expect(
-      (await upload(id, gradientPng(9, 9), 'image/png', stranger.cookie, editorLinks?.editor)).status,
+      (await upload(id, gradientPng(9, 9), 'image/png', stranger.cookie, editorLinks?.editor ?? undefined))
+        .status,
     ).toBe(201);
     // An image of one document is not found under another, even for its owner.
     expect((await download(url.replace(id, other), owner.cookie)).status).toBe(404);
