@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { copyFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { gradientPng, largePng, scriptSvg } from '../support/images.js';
@@ -108,10 +107,6 @@ describe('[H4] images in the editor', () => {
     await expect.poll(() => loadedImages(bob.page)).toEqual([withKey]);
     await expect.poll(() => bob.page.locator('.ql-editor').textContent()).toContain('Sunset over the bay');
     await screenshot(bob.page, 'image-in-document');
-    await copyFile(
-      await screenshot(bob.page, 'image-in-document'),
-      '/work/briefs/image-screenshot.png',
-    ).catch(() => {});
     await bob.page.reload();
     await waitUntilEditable(bob.page);
     await expect.poll(() => loadedImages(bob.page)).toEqual([withKey]);
