@@ -16,6 +16,7 @@ import {
 import { LegacyClient } from '../support/legacyClient.js';
 import { browserSession, httpApiAs } from '../support/principals.js';
 import { type SqliteServer, startSqliteServer } from '../support/server.js';
+import { openSqliteFile } from '../support/sqliteFile.js';
 import { failureOf } from '../support/trpc.js';
 
 const maxImageBytes = 300_000;
@@ -307,6 +308,26 @@ describe('[H4] images: upload, serving, and data URLs stored as uploads', () => 
     expect(docx.value).toContain(`<img src="${embedded}"`);
     expect(docx.value.match(/<img /g)).toHaveLength(1);
     expect((await exported('txt')).toString('utf8')).toBe('Chart\n\n');
+  });
+
+  it('[H3] [H4] deleting a document forever removes its images from storage', async () => {
+    const owner = await person();
+    const id = 'image-forever';
+    await owner.api.documents.create.mutate({
+      id,
+      delta: { ops: [{ insert: { image: dataUrl(gradientPng(6, 6)) } }, { insert: '\n' }] },
+    });
+    await upload(id, gifPixel, 'image/gif', owner.cookie);
+    const stored = openSqliteFile(server.sqlitePath);
+    try {
+      expect(stored.imageCount(id)).toBe(2);
+      await owner.api.home.trash.mutate({ id });
+      expect(stored.imageCount(id)).toBe(2);
+      await owner.api.home.deleteForever.mutate({ id });
+      expect(stored.imageCount(id)).toBe(0);
+    } finally {
+      stored.close();
+    }
   });
 
   it('[A7] [H4] an image must be an uploaded image path or https: other site paths are refused', async () => {

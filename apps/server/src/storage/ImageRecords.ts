@@ -24,4 +24,6 @@ export interface ImageRecordStore {
   saveImage(image: StoredImage): Effect.Effect<void, StorageFailure>;
   /** The image, or undefined when the document has no image with this id. */
   loadImage(docId: string, imageId: string): Effect.Effect<StoredImage | undefined, StorageFailure>;
+  /** Removes every image of a document for good (delete forever [H3]). */
+  deleteImages(docId: string): Effect.Effect<void, StorageFailure>;
 }

@@ -48,6 +48,20 @@ export function describeImageContract(
       expect(Buffer.from(loaded?.bytes ?? []).equals(Buffer.from(image.bytes))).toBe(true);
     });
 
+    it('[H3] [H4] deleteImages removes every image of the document, and none of another', async () => {
+      const docId = newDocId('image-delete');
+      const kept = newDocId('image-kept');
+      const small = imageOf(docId, new Uint8Array(randomBytes(512)));
+      const large = imageOf(docId, new Uint8Array(randomBytes(500_000)));
+      const elsewhere = imageOf(kept, small.bytes);
+      for (const image of [small, large, elsewhere]) await run(store().saveImage(image));
+      await run(other().deleteImages(docId));
+      expect(await run(store().loadImage(docId, small.imageId))).toBeUndefined();
+      expect(await run(store().loadImage(docId, large.imageId))).toBeUndefined();
+      expect((await run(store().loadImage(kept, small.imageId)))?.imageId).toBe(small.imageId);
+      await run(store().deleteImages(newDocId('image-none')));
+    });
+
     it(
       '[H4] an image larger than one DynamoDB item (1.2 MB) is stored and read back whole',
       async () => {

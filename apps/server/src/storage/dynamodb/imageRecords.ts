@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { Effect, Predicate } from 'effect';
 import type { ImageRecordStore } from '../ImageRecords.js';
 import { type ChunkPlacement, deleteChunks, readChunks, writeChunks } from './chunks.js';
@@ -12,9 +18,12 @@ import { MAX_PAYLOAD_BYTES } from './payloadCodec.js';
  *   bytes in `bytes` when they fit in one item, else `chunkKey` and `chunks`;
  * - `#imagechunk#<docId>#<imageId>#<writeId>#<n>`: the pieces of a larger image, each under the 400 KB item
  *   limit, written before the head that makes them reachable (see `chunks.ts`).
+ * - `#images#<docId>`: the set of the document's image ids (`imageIds`), so that deleting the document
+ *   forever finds them; an id joins it before its head is written.
  * Images are stored as they come: png, jpeg, gif and webp are compressed already.
  */
 const headKey = (docId: string, imageId: string) => ({ id: `#image#${docId}#${imageId}` });
+const listKey = (docId: string) => ({ id: `#images#${docId}` });
 
 const chunkPlacement = (table: string): ChunkPlacement => ({
   table,
@@ -23,9 +32,30 @@ const chunkPlacement = (table: string): ChunkPlacement => ({
 
 export function dynamoImageRecords(client: DynamoDBDocumentClient, table: string): ImageRecordStore {
   const placement = chunkPlacement(table);
+  const readHead = (docId: string, imageId: string) =>
+    call('loadImage', (signal) =>
+      client.send(new GetCommand({ TableName: table, Key: headKey(docId, imageId), ConsistentRead: true }), {
+        abortSignal: signal,
+      }),
+    ).pipe(Effect.map((output) => output.Item));
+  const deleteItem = (key: Record<string, string>) =>
+    call('deleteImages', (signal) =>
+      client.send(new DeleteCommand({ TableName: table, Key: key }), { abortSignal: signal }),
+    );
   return {
     saveImage: (image) =>
       Effect.gen(function* () {
+        yield* call('saveImage', (signal) =>
+          client.send(
+            new UpdateCommand({
+              TableName: table,
+              Key: listKey(image.docId),
+              UpdateExpression: 'ADD imageIds :id',
+              ExpressionAttributeValues: { ':id': new Set([image.imageId]) },
+            }),
+            { abortSignal: signal },
+          ),
+        );
         const writeId = randomBytes(9).toString('base64url');
         const { bytes } = image;
         const fits = bytes.byteLength <= MAX_PAYLOAD_BYTES;
@@ -67,12 +97,7 @@ export function dynamoImageRecords(client: DynamoDBDocumentClient, table: string
       }),
     loadImage: (docId, imageId) =>
       Effect.gen(function* () {
-        const { Item: item } = yield* call('loadImage', (signal) =>
-          client.send(
-            new GetCommand({ TableName: table, Key: headKey(docId, imageId), ConsistentRead: true }),
-            { abortSignal: signal },
-          ),
-        );
+        const item = yield* readHead(docId, imageId);
         if (!item || !Predicate.isString(item.contentType)) return undefined;
         const meta = {
           docId,
@@ -86,6 +111,28 @@ export function dynamoImageRecords(client: DynamoDBDocumentClient, table: string
         const chunks = yield* readChunks(client, placement, item.chunkKey, item.chunks);
         if (!chunks) return undefined;
         return { ...meta, bytes: new Uint8Array(Buffer.concat(chunks)) };
+      }),
+    deleteImages: (docId) =>
+      Effect.gen(function* () {
+        const { Item: list } = yield* call('deleteImages', (signal) =>
+          client.send(new GetCommand({ TableName: table, Key: listKey(docId), ConsistentRead: true }), {
+            abortSignal: signal,
+          }),
+        );
+        const ids = list?.imageIds instanceof Set ? [...list.imageIds].filter(Predicate.isString) : [];
+        yield* Effect.forEach(
+          ids,
+          (imageId) =>
+            Effect.gen(function* () {
+              const head = yield* readHead(docId, imageId);
+              yield* deleteItem(headKey(docId, imageId));
+              if (head && Predicate.isString(head.chunkKey) && Predicate.isNumber(head.chunks)) {
+                yield* deleteChunks(client, placement, head.chunkKey, head.chunks);
+              }
+            }),
+          { concurrency: 4, discard: true },
+        );
+        yield* deleteItem(listKey(docId));
       }),
   };
 }

@@ -50,5 +50,9 @@ export function sqliteImageRecords(db: BetterSQLite3Database<typeof schema>): Im
             : undefined,
         ),
       ),
+    deleteImages: (docId) =>
+      attempt('deleteImages', () =>
+        db.delete(documentImages).where(eq(documentImages.docId, docId)).run(),
+      ).pipe(Effect.asVoid),
   };
 }
