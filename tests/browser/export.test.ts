@@ -5,14 +5,14 @@ import mammoth from 'mammoth';
 import { marked } from 'marked';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { dataUrl, gifPixel } from '../support/images.js';
 import { answerNamePrompt, openDocument, screenshot, waitUntilEditable } from './support/browser.js';
 import { useBrowserSuite } from './support/suite.js';
 
 const suite = useBrowserSuite();
 
-/** A 1×1 GIF on this site (the content allowlist takes same-site or https images [A7]), served by the test. */
-const pixel = '/test-pixel.gif';
-const pixelBytes = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
+/** A 1×1 GIF, given as a data URL: the server stores it as an upload of the document [H4]. */
+const pixel = dataUrl(gifPixel, 'image/gif');
 
 /** Every format the exports must carry. */
 const richDocument: DeltaJson = {
@@ -100,9 +100,6 @@ describe('[H2] export, import and print in the browser', () => {
     const id = randomUUID();
     await suite.app.api.documents.create.mutate({ id, delta: richDocument });
     const ada = await suite.person('Ada Lovelace');
-    await ada.page.route('**/test-pixel.gif', (route) =>
-      route.fulfill({ contentType: 'image/gif', body: pixelBytes }),
-    );
     await openDocument(ada, id);
     await ada.page.getByRole('button', { name: 'File' }).click();
     await screenshot(ada.page, 'file-menu');

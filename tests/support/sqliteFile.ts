@@ -45,6 +45,12 @@ export function openSqliteFile(path: string, { writable = false } = {}) {
         }>
       ).map((row) => row.version);
     },
+    /** How many uploaded images of the document are stored [H4]. */
+    imageCount(docId: string): number {
+      return (
+        db.prepare('SELECT count(*) AS n FROM document_images WHERE doc_id = ?').get(docId) as { n: number }
+      ).n;
+    },
     /** Removes ops up to `version` from the log (to prove a load starts from the snapshot). */
     deleteOpsThrough(docId: string, version: number): number {
       return db.prepare('DELETE FROM document_ops WHERE doc_id = ? AND version <= ?').run(docId, version)

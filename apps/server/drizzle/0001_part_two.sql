@@ -35,6 +35,15 @@ CREATE TABLE `document_entries` (
 );
 --> statement-breakpoint
 CREATE INDEX `document_entries_owner` ON `document_entries` (`owner_id`);--> statement-breakpoint
+CREATE TABLE `document_images` (
+	`doc_id` text NOT NULL,
+	`image_id` text NOT NULL,
+	`content_type` text NOT NULL,
+	`data` blob NOT NULL,
+	`created_at` integer NOT NULL,
+	PRIMARY KEY(`doc_id`, `image_id`)
+);
+--> statement-breakpoint
 CREATE TABLE `document_snapshots` (
 	`doc_id` text NOT NULL,
 	`version` integer NOT NULL,

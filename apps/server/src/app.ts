@@ -6,6 +6,7 @@ import { type AppConfig, Config } from './config.js';
 import { Authors } from './history/authors.js';
 import { History } from './history/History.js';
 import { Home } from './home/Home.js';
+import { Images } from './images/Images.js';
 import {
   createMetrics,
   instrumentedSessions,
@@ -31,6 +32,7 @@ export interface AppServices {
   readonly history: History['Service'];
   readonly authors: Authors['Service'];
   readonly home: Home['Service'];
+  readonly images: Images['Service'];
 }
 
 function storageLayer(config: AppConfig): Layer.Layer<DocumentStore, StorageFailure | DynamoTableError> {
@@ -72,6 +74,7 @@ export function makeApp(
     Layer.provideMerge(
       Layer.mergeAll(DocumentSessions.layer, PresenceHub.layer, AccessControl.layer, Authors.layer),
     ),
+    Layer.provideMerge(Images.layer),
     Layer.provideMerge(infrastructure),
     Layer.provideMerge(Layer.succeed(Config, config)),
   );
@@ -84,11 +87,12 @@ export function makeApp(
       const history = yield* History;
       const authors = yield* Authors;
       const home = yield* Home;
+      const images = yield* Images;
       const redisUp = (yield* Broadcast).isConnected;
       metrics.readFrom({ openDocuments: sessions.loadedCount, redisUp });
       const readiness = makeReadiness(yield* DocumentStore, redisUp);
       return {
-        services: { sessions, presence, access, history, authors, home } satisfies AppServices,
+        services: { sessions, presence, access, history, authors, home, images } satisfies AppServices,
         observability: { metrics, readiness } satisfies Observability,
       };
     }),

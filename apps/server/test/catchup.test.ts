@@ -4,6 +4,7 @@ import { Effect, Layer, ManagedRuntime } from 'effect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broadcast } from '../src/broadcast/Broadcast.js';
 import { Config, parseConfig } from '../src/config.js';
+import { Images } from '../src/images/Images.js';
 import { DocumentSessions } from '../src/sessions/DocumentSessions.js';
 import { DocumentStore } from '../src/storage/DocumentStore.js';
 import * as SqliteStore from '../src/storage/sqlite/SqliteStore.js';
@@ -48,6 +49,7 @@ async function open(window: number) {
   ).pipe(Layer.provide(SqliteStore.layer({ path: config.storage.path })));
   const runtime = ManagedRuntime.make(
     DocumentSessions.layer.pipe(
+      Layer.provideMerge(Images.layer),
       Layer.provideMerge(Layer.mergeAll(recordingStore, Broadcast.single)),
       Layer.provideMerge(Layer.succeed(Config, config)),
     ),

@@ -4,6 +4,7 @@ import { Effect, Layer, ManagedRuntime } from 'effect';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Broadcast } from '../src/broadcast/Broadcast.js';
 import { Config, parseConfig } from '../src/config.js';
+import { Images } from '../src/images/Images.js';
 import { DocumentSessions } from '../src/sessions/DocumentSessions.js';
 import { DocumentStore } from '../src/storage/DocumentStore.js';
 import * as SqliteStore from '../src/storage/sqlite/SqliteStore.js';
@@ -29,6 +30,7 @@ function makeRuntime(file: string, env: Record<string, string> = {}) {
   });
   if (config.storage.kind !== 'sqlite') throw new Error('expected SQLite storage');
   const layer = DocumentSessions.layer.pipe(
+    Layer.provideMerge(Images.layer),
     Layer.provideMerge(Layer.mergeAll(SqliteStore.layer({ path: config.storage.path }), Broadcast.single)),
     Layer.provideMerge(Layer.succeed(Config, config)),
   );

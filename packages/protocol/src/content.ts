@@ -1,4 +1,5 @@
 import type { Op } from './delta.js';
+import { parseImagePath } from './images.js';
 
 /**
  * The content the web editor can render [A7]: every format and embed it registers, with the values it
@@ -42,11 +43,12 @@ function urlWith(protocols: ReadonlySet<string>): Check {
   };
 }
 
-/** Images the server serves (a path on this site) or any https URL. */
+/**
+ * An image uploaded to this site (its path, `/api/documents/{id}/images/{sha256}` [H4]) or any https URL.
+ * Data URLs never pass: the server stores them as uploads and rewrites them to their path first.
+ */
 const imageSource: Check = (value) =>
-  typeof value === 'string' &&
-  ((value.startsWith('/') && !value.startsWith('//') && value.length <= 2048) ||
-    urlWith(new Set(['https:']))(value));
+  typeof value === 'string' && (parseImagePath(value) !== undefined || urlWith(new Set(['https:']))(value));
 
 export const allowedFormats: Readonly<Record<string, Check>> = {
   bold: isTrue,

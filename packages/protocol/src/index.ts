@@ -5,6 +5,7 @@ export * from './errors.js';
 export * from './history.js';
 export * from './home.js';
 export * from './ids.js';
+export * from './images.js';
 export * from './issues.js';
 export * from './legacy.js';
 export * from './limits.js';

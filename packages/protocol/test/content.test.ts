@@ -8,7 +8,7 @@ import {
 } from '../src/index.js';
 
 describe('content allowlist', () => {
-  it('[A7] accepts what the editor makes: text formats, blocks, links, colours and https images', () => {
+  it('[A7] [H4] accepts what the editor makes: text formats, blocks, links, colours, uploaded and https images', () => {
     const ops = [
       { insert: 'bold', attributes: { bold: true, italic: true, underline: true, strike: true } },
       { insert: 'link', attributes: { link: 'https://example.com/a?b=c' } },
@@ -20,7 +20,7 @@ describe('content allowlist', () => {
       { insert: '\n', attributes: { list: 'checked', indent: 3, align: 'center' } },
       { insert: '\n', attributes: { 'code-block': true } },
       { insert: { image: 'https://example.com/a.png' } },
-      { insert: { image: '/uploads/a.png' } },
+      { insert: { image: `/api/documents/doc-1/images/${'ab'.repeat(32)}` } },
       { retain: 3, attributes: { bold: null, link: null } },
       { delete: 2 },
     ];
@@ -34,6 +34,13 @@ describe('content allowlist', () => {
     [{ insert: { image: 'javascript:alert(1)' } }, "the image embed's value is not allowed"],
     [{ insert: { image: 'http://example.com/a.png' } }, "the image embed's value is not allowed"],
     [{ insert: { image: '//evil.example/a.png' } }, "the image embed's value is not allowed"],
+    [{ insert: { image: '/uploads/a.png' } }, "the image embed's value is not allowed"],
+    [{ insert: { image: '/api/documents/d/export?format=docx' } }, "the image embed's value is not allowed"],
+    [
+      { insert: { image: `/api/documents/d/images/${'AB'.repeat(32)}` } },
+      "the image embed's value is not allowed",
+    ],
+    [{ insert: { image: 'data:image/png;base64,iVBORw0KGgo=' } }, "the image embed's value is not allowed"],
     [
       { insert: 'x', attributes: { link: 'javascript:alert(1)' } },
       'the value of the format "link" is not allowed',

@@ -4,6 +4,7 @@ import {
   Document,
   ExternalHyperlink,
   HeadingLevel,
+  ImageRun,
   LevelFormat,
   Packer,
   Paragraph,
@@ -11,6 +12,8 @@ import {
   ShadingType,
   TextRun,
 } from 'docx';
+import { sniffImage } from '../images/imageType.js';
+import type { EmbeddedImages } from './images.js';
 import { type Inline, type Line, linesOf, titleOf } from './lines.js';
 
 const headings = [
@@ -53,12 +56,41 @@ function textRun(text: string, attributes: Inline['attributes'], code: boolean):
   });
 }
 
-function children(line: Line, code: boolean): ParagraphChild[] {
+/** Word's image types, by content type; WebP has none and stays a reference. */
+const wordImageTypes: Record<string, 'png' | 'jpg' | 'gif'> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/gif': 'gif',
+};
+
+/** The widest an image is shown: the text width of a Letter or A4 page with one-inch margins, in pixels. */
+const maxImageWidth = 600;
+
+/** An uploaded image as a picture in the file, at its size (narrowed to the page) [H4]. */
+function imageRun(url: string, images: EmbeddedImages): ImageRun | undefined {
+  const image = images.get(url);
+  const type = image && wordImageTypes[image.contentType];
+  const info = image && sniffImage(image.bytes);
+  if (!image || !type || !info) return undefined;
+  const scale = Math.min(1, maxImageWidth / info.width);
+  return new ImageRun({
+    type,
+    data: image.bytes,
+    transformation: {
+      width: Math.max(1, Math.round(info.width * scale)),
+      height: Math.max(1, Math.round(info.height * scale)),
+    },
+  });
+}
+
+function children(line: Line, code: boolean, images: EmbeddedImages): ParagraphChild[] {
   return line.inlines.map((inline) => {
     if (typeof inline.insert !== 'string') {
-      // Images are referenced by URL; a DOCX cannot point at one, so the link stands in for the picture.
       const image = inline.insert.image;
       const url = typeof image === 'string' ? image : '';
+      const picture = imageRun(url, images);
+      if (picture) return picture;
+      // Any other image is referenced by URL, which a DOCX cannot show: the link stands in for it.
       return url.startsWith('http')
         ? new ExternalHyperlink({
             link: url,
@@ -85,13 +117,13 @@ function runFormats(inline: Inline) {
   };
 }
 
-function paragraph(line: Line): Paragraph {
+function paragraph(line: Line, images: EmbeddedImages): Paragraph {
   const a = line.attributes;
   const level = Math.min(Number(a.indent ?? 0), listLevels - 1);
   const header = typeof a.header === 'number' ? headings[a.header - 1] : undefined;
   const code = a['code-block'] !== undefined && a['code-block'] !== false;
   return new Paragraph({
-    children: children(line, code),
+    children: children(line, code, images),
     ...(header ? { heading: header } : {}),
     ...(typeof a.align === 'string' && alignments[a.align] ? { alignment: alignments[a.align] } : {}),
     ...(a.list === 'ordered' ? { numbering: { reference: 'ordered', level } } : {}),
@@ -103,7 +135,7 @@ function paragraph(line: Line): Paragraph {
 }
 
 /** A Word document holding the document [H2], built with the `docx` library. */
-export async function toDocx(ops: readonly Op[]): Promise<Buffer> {
+export async function toDocx(ops: readonly Op[], images: EmbeddedImages = new Map()): Promise<Buffer> {
   const document = new Document({
     title: titleOf(ops),
     numbering: {
@@ -151,7 +183,7 @@ export async function toDocx(ops: readonly Op[]): Promise<Buffer> {
         },
       ],
     },
-    sections: [{ children: linesOf(ops).map(paragraph) }],
+    sections: [{ children: linesOf(ops).map((line) => paragraph(line, images)) }],
   });
   return Packer.toBuffer(document);
 }

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Op } from '@collab/protocol';
 import type { ExportedFile, ExportFormat } from './formats.js';
+import type { EmbeddedImages } from './images.js';
 import type { ExportRequest, ExportResponse } from './worker.js';
 
 /**
@@ -63,10 +64,11 @@ export function convertInWorker(
   docId: string,
   ops: readonly Op[],
   format: ExportFormat,
+  images: EmbeddedImages,
 ): Promise<ExportedFile> {
   worker ??= start();
   const id = ++nextId;
-  const request: ExportRequest = { id, docId, ops, format };
+  const request: ExportRequest = { id, docId, ops, format, images };
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject });
     worker?.postMessage(request);

@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { Op } from '@collab/protocol';
 import { type ExportFormat, exportDocument } from './formats.js';
+import type { EmbeddedImages } from './images.js';
 
 /** A conversion asked of the export worker. */
 export interface ExportRequest {
@@ -8,6 +9,7 @@ export interface ExportRequest {
   readonly docId: string;
   readonly ops: readonly Op[];
   readonly format: ExportFormat;
+  readonly images: EmbeddedImages;
 }
 
 /** Its answer: the file, or why the converter failed. */
@@ -22,7 +24,7 @@ export type ExportResponse =
   | { readonly id: number; readonly ok: false; readonly message: string };
 
 parentPort?.on('message', (request: ExportRequest) => {
-  exportDocument(request.docId, request.ops, request.format).then(
+  exportDocument(request.docId, request.ops, request.format, request.images).then(
     (file) => {
       const response: ExportResponse = { id: request.id, ok: true, ...file };
       parentPort?.postMessage(response);

@@ -204,6 +204,7 @@ export class Home extends Context.Service<
             // Marked first: should removing the contents fail half-way, the document stays gone.
             Effect.andThen(store.updateEntry(docId, { deletedAt: Date.now() })),
             Effect.andThen(store.deleteContents(docId)),
+            Effect.andThen(store.deleteImages(docId)),
           ),
       });
     }),

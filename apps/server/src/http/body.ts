@@ -7,11 +7,26 @@ export type BodyResult =
 /** Past the limit the rest of a body is read and dropped, up to this many times the limit, then cut. */
 const drainFactor = 4;
 
+export type BytesResult =
+  | { readonly ok: true; readonly bytes: Buffer }
+  | { readonly ok: false; readonly status: 400 | 413; readonly message: string };
+
 /**
  * Reads a request body as UTF-8 text, at most `maxBytes` of it (docs/SPEC.md §7). A larger body is refused
  * without being kept in memory; it is drained so the client can read the answer, and cut when it goes on.
  */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+  const read = await readBodyBytes(req, maxBytes);
+  if (!read.ok) return read;
+  try {
+    return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(read.bytes) };
+  } catch {
+    return { ok: false, status: 400, message: 'The request body is not UTF-8 text' };
+  }
+}
+
+/** Reads a request body as bytes, at most `maxBytes` of it, like `readBody`. */
+export function readBodyBytes(req: IncomingMessage, maxBytes: number): Promise<BytesResult> {
   return new Promise((resolve) => {
     const tooLarge = {
       ok: false,
@@ -43,12 +58,7 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyRe
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (refused) return;
-      try {
-        resolve({ ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)) });
-      } catch {
-        resolve({ ok: false, status: 400, message: 'The request body is not UTF-8 text' });
-      }
+      if (!refused) resolve({ ok: true, bytes: Buffer.concat(chunks) });
     });
     req.on('error', () => {
       if (!refused) resolve({ ok: false, status: 400, message: 'The request body could not be read' });

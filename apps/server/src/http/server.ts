@@ -16,6 +16,7 @@ import { type Connection, httpConnection, type TrpcContext, websocketConnection 
 import { tagByCode } from '../trpc/init.js';
 import { runEffect } from '../trpc/run.js';
 import { createExportHandler, isExportPath } from './exportRoute.js';
+import { createImagesHandler, isImagesPath } from './imagesRoute.js';
 import { sendJson } from './json.js';
 import { createRestHandler, isRestPath } from './rest.js';
 import type { WebHandler } from './webFiles.js';
@@ -126,6 +127,7 @@ export function createAppServer({ config, services, web, observability }: HttpSe
 
   const rest = createRestHandler({ services, limits, access: config.access, bounds });
   const exportDownload = createExportHandler(services);
+  const imageFiles = createImagesHandler(services, bounds);
   const legacySockets = createLegacySocketServer({
     services,
     limits,
@@ -198,6 +200,10 @@ export function createAppServer({ config, services, web, observability }: HttpSe
     }
     if (isExportPath(path)) {
       exportDownload(req, res, path);
+      return;
+    }
+    if (isImagesPath(path)) {
+      imageFiles(req, res, path);
       return;
     }
     if (web) {

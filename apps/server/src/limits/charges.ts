@@ -6,11 +6,19 @@ import type { Quotas } from './Quotas.js';
 /** An op of a delta, as far as measuring it goes. */
 type OpLike = object & { readonly insert?: unknown; readonly attributes?: unknown };
 
-/** Bytes of text a change inserts (what a write adds to storage, for the quota per principal). */
+/**
+ * Bytes a change inserts (what a write adds to storage, for the quota per principal): its text, and the
+ * values of its embeds, so that a pasted data-URL image [H4] counts at about its size.
+ */
 export function insertedBytes(ops: readonly OpLike[]): number {
   let bytes = 0;
-  for (const op of ops)
-    bytes += 'insert' in op && typeof op.insert === 'string' ? Buffer.byteLength(op.insert) : 0;
+  for (const op of ops) {
+    if (!('insert' in op)) continue;
+    if (typeof op.insert === 'string') bytes += Buffer.byteLength(op.insert);
+    else if (typeof op.insert === 'object' && op.insert !== null) {
+      for (const value of Object.values(op.insert)) if (typeof value === 'string') bytes += value.length;
+    }
+  }
   return bytes;
 }
 

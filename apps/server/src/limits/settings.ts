@@ -50,6 +50,10 @@ export const BoundsEnv = z.object({
   MAX_REBASE_STEPS: positiveInt.default(50_000),
   /** Log the event loop's delay, RSS and heap this often (off when unset; the soak and benchmark set it). */
   LOAD_REPORT_MS: positiveInt.optional(),
+  /** Largest image one upload or one pasted data-URL image may be [H4]. */
+  MAX_IMAGE_BYTES: positiveInt.default(5 * 1024 * 1024),
+  /** Data-URL images one change may carry; each is stored as an upload before the change commits [H4]. */
+  MAX_INLINE_IMAGES_PER_CHANGE: positiveInt.default(20),
   /** Keys (addresses, principals) whose rate-limit state is kept; the least recently used go first. */
   RATE_LIMIT_KEYS: positiveInt.default(100_000),
 });
@@ -66,6 +70,8 @@ export interface BoundsSettings {
   readonly maxDocumentsPerPrincipal: number;
   readonly maxBytesPerPrincipal: number;
   readonly maxRebaseSteps: number;
+  readonly maxImageBytes: number;
+  readonly maxInlineImagesPerChange: number;
   readonly rateLimitKeys: number;
   readonly loadReportMs: number | undefined;
 }
@@ -91,6 +97,8 @@ export function boundsFromEnv(env: Record<string, string | undefined>): BoundsSe
     maxDocumentsPerPrincipal: e.MAX_DOCUMENTS_PER_PRINCIPAL,
     maxBytesPerPrincipal: e.MAX_BYTES_PER_PRINCIPAL,
     maxRebaseSteps: e.MAX_REBASE_STEPS,
+    maxImageBytes: e.MAX_IMAGE_BYTES,
+    maxInlineImagesPerChange: e.MAX_INLINE_IMAGES_PER_CHANGE,
     rateLimitKeys: e.RATE_LIMIT_KEYS,
     loadReportMs: e.LOAD_REPORT_MS,
   };

@@ -14,6 +14,7 @@ import {
   type VersionAhead,
   type VersionTooOld,
 } from '../domain/errors.js';
+import { Images } from '../images/Images.js';
 import { log } from '../log.js';
 import { DocumentStore, type StorageFailure } from '../storage/DocumentStore.js';
 import { type CommitRequest, DocumentSession, type SessionDeps } from './DocumentSession.js';
@@ -94,6 +95,7 @@ export class DocumentSessions extends Context.Service<
       const config = yield* Config;
       const store = yield* DocumentStore;
       const broadcast = yield* Broadcast;
+      const images = yield* Images;
       const limits = config.limits;
 
       interface Entry {
@@ -217,9 +219,16 @@ export class DocumentSessions extends Context.Service<
           return { doc, bytes };
         });
 
+      /** [H4] the change's data-URL images stored as uploads and replaced by their paths, before any check. */
+      const withStoredImages = (id: string, delta: DeltaJson) =>
+        images
+          .storeInline(id, delta.ops)
+          .pipe(Effect.map((ops): DeltaJson => (ops === delta.ops ? delta : { ops: [...ops] })));
+
       const create = (id: string, delta: DeltaJson | undefined, admit?: AdmitCreation) =>
         Effect.gen(function* () {
-          const { doc, bytes } = yield* checkDocument(delta ?? emptyDocument);
+          const contents = delta ? yield* withStoredImages(id, delta) : emptyDocument;
+          const { doc, bytes } = yield* checkDocument(contents);
           if (admit) yield* admit(bytes);
           const updatedAt = yield* Clock.currentTimeMillis;
           yield* store
@@ -286,11 +295,18 @@ export class DocumentSessions extends Context.Service<
         create,
         replace: (id, delta, clientId) =>
           Effect.gen(function* () {
-            const { doc } = yield* checkDocument(delta);
+            const { doc } = yield* checkDocument(yield* withStoredImages(id, delta));
             const version = yield* withSession(id, (session) => session.replace(doc, clientId));
             return { version };
           }),
-        submit: (id, request) => withSession(id, (session) => session.submit(request)),
+        submit: (id, request) =>
+          withStoredImages(id, { ops: request.delta.ops as Op[] }).pipe(
+            Effect.flatMap(({ ops }) =>
+              withSession(id, (session) =>
+                session.submit(ops === request.delta.ops ? request : { ...request, delta: new Delta(ops) }),
+              ),
+            ),
+          ),
         withSession,
         lease: (id) =>
           Effect.gen(function* () {

@@ -2,6 +2,7 @@ import type { Op } from '@collab/protocol';
 import { Context, type Effect, Schema } from 'effect';
 import type { AccessRecordStore } from './AccessRecords.js';
 import type { HomeRecordStore } from './HomeRecords.js';
+import type { ImageRecordStore } from './ImageRecords.js';
 
 /** A committed op as stored: version `v` turns version `v-1` into `v` [D2]. */
 export interface StoredOp {
@@ -157,5 +158,6 @@ export class DocumentStore extends Context.Service<
     /** Releases connections. */
     close(): Effect.Effect<void>;
   } & AccessRecordStore &
-    HomeRecordStore
+    HomeRecordStore &
+    ImageRecordStore
 >()('collab/storage/DocumentStore') {}

@@ -16,6 +16,7 @@ import {
   sampleOp,
 } from './helpers.js';
 import { describeHomeContract } from './homeContract.js';
+import { describeImageContract } from './imageContract.js';
 
 /**
  * Makes a new store instance on the adapter's test database. Called twice per suite: both instances must
@@ -80,6 +81,7 @@ export function describeDocumentStoreContract(
 
     describeAccessContract(store, other);
     describeHomeContract(store, other);
+    describeImageContract(store, other, { largeTimeoutMs: largeTimeout });
 
     describe('documents', () => {
       it('createDocument stores the contents at version 0 and loadSnapshot returns them', async () => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   CreateTableCommand,
@@ -306,6 +306,33 @@ describe('DynamoStore', () => {
       expect(item).toMatchObject({ DataEncoding: 'gzip-chunks' });
       expect(item?.DataChunks).toBeGreaterThanOrEqual(2);
       expect(fingerprint((await run(second.store.loadSnapshot(docId)))?.ops)).toBe(fingerprint(ops));
+    });
+  });
+
+  describe('[H4] images', () => {
+    it('[H4] an image over one item is stored in chunks under 400 KB; a second save and deleteImages leave no chunk behind', async () => {
+      const docId = newDocId('image-chunks');
+      const bytes = new Uint8Array(randomBytes(1_000_000));
+      const imageId = createHash('sha256').update(bytes).digest('hex');
+      const image = { docId, imageId, contentType: 'image/png', bytes, createdAt: 1 };
+      const chunkItems = () => scanPrefix(documentsTable, 'id', `#imagechunk#${docId}#`);
+      await run(first.store.saveImage(image));
+      const head = (
+        await raw.send(
+          new GetCommand({ TableName: documentsTable, Key: { id: `#image#${docId}#${imageId}` } }),
+        )
+      ).Item;
+      expect(head).toMatchObject({ chunks: 3, size: 1_000_000 });
+      const chunks = await chunkItems();
+      expect(chunks).toHaveLength(3);
+      for (const chunk of chunks)
+        expect((chunk.chunk as Uint8Array).byteLength).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
+      // Stored already: the second writer's chunks are removed.
+      await run(second.store.saveImage(image));
+      expect(await chunkItems()).toHaveLength(3);
+      await run(second.store.deleteImages(docId));
+      expect(await chunkItems()).toEqual([]);
+      expect(await scanPrefix(documentsTable, 'id', `#image#${docId}#`)).toEqual([]);
     });
   });
 

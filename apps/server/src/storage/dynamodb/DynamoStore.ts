@@ -27,6 +27,7 @@ import { dynamoAccessRecords } from './accessRecords.js';
 import { type ChunkPlacement, deleteChunks, readChunks, writeChunks } from './chunks.js';
 import { call, conditionalCall, transactionCall } from './errors.js';
 import { dynamoHomeRecords } from './homeRecords.js';
+import { dynamoImageRecords } from './imageRecords.js';
 import { decodeGzip, type EncodedPayload, encodePayload } from './payloadCodec.js';
 import { type DynamoTableError, defaultTableNames, ensureTables, type TableNames } from './tables.js';
 
@@ -805,6 +806,7 @@ export const make = (
       close: () => Effect.sync(() => baseClient.destroy()),
       ...dynamoAccessRecords(client, tables.documents),
       ...dynamoHomeRecords(client, tables),
+      ...dynamoImageRecords(client, tables.documents),
     });
   });
 

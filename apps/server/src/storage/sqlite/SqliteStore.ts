@@ -18,6 +18,7 @@ import {
 import { decodeDelta, encodeDelta } from '../deltaJson.js';
 import { sqliteAccessRecords } from './accessRecords.js';
 import { sqliteHomeRecords } from './homeRecords.js';
+import { sqliteImageRecords } from './imageRecords.js';
 import * as schema from './schema.js';
 
 export interface SqliteStoreOptions {
@@ -402,6 +403,7 @@ export const make = (
         }),
       ...sqliteAccessRecords(db),
       ...sqliteHomeRecords(db),
+      ...sqliteImageRecords(db),
     });
   });
 

@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** The latest snapshot of each document: a cache of its op log [S2]. */
 export const documents = sqliteTable('documents', {
@@ -126,4 +126,19 @@ export const documentVisits = sqliteTable(
     openedAt: integer('opened_at').notNull(),
   },
   (table) => [primaryKey({ columns: [table.principalId, table.docId] })],
+);
+
+/** Images uploaded into a document [H4], by the SHA-256 of their bytes. */
+export const documentImages = sqliteTable(
+  'document_images',
+  {
+    docId: text('doc_id').notNull(),
+    /** SHA-256 of `data`, hex. */
+    imageId: text('image_id').notNull(),
+    contentType: text('content_type').notNull(),
+    data: blob('data', { mode: 'buffer' }).notNull(),
+    /** Epoch milliseconds. */
+    createdAt: integer('created_at').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.docId, table.imageId] })],
 );

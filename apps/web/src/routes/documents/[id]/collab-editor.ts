@@ -18,6 +18,7 @@ import { type DrawnCursor, planCursors } from '$lib/presence';
 import { describeReset } from '$lib/reset-notice';
 import { fetchMe } from '$lib/server-session';
 import { cursorFlags } from './cursor-flags';
+import { imageUploads, registerKeyedImages } from './images';
 import { registerSchemeLinks } from './links';
 import { shortcutBindings } from './shortcuts';
 
@@ -128,6 +129,8 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     if (destroyed) return;
     if (!QuillClass.imports['modules/cursors']) QuillClass.register('modules/cursors', Cursors);
     registerSchemeLinks(QuillClass);
+    registerKeyedImages(QuillClass, options.key);
+    const uploads = imageUploads({ id: options.id, key: options.key, onNotice: options.onNotice });
     quill = new QuillClass(options.editor, {
       theme: 'snow',
       readOnly: true,
@@ -136,6 +139,8 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       placeholder: 'Start typing…',
       modules: {
         toolbar: { container: options.toolbar },
+        // Images are uploaded and referenced by URL, never put in the delta as data URLs [H4].
+        uploader: uploads.uploader,
         history: { userOnly: true, delay: 1000, maxStack: 500 },
         keyboard: { bindings: shortcutBindings },
         // The client re-sends everyone's cursor after every change, already moved through it.
@@ -143,6 +148,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       },
     });
     cursors = quill.getModule('cursors') as QuillCursors;
+    uploads.attach(quill);
     // Screen readers name the editing area [H5].
     quill.root.setAttribute('aria-label', 'Document');
     quill.root.setAttribute('role', 'textbox');
