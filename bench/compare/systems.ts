@@ -94,8 +94,8 @@ function collabSystem(): System {
           MAX_CREATES_PER_MINUTE: '100000',
           MAX_CREATES_PER_MINUTE_PER_ADDRESS: '100000',
           SERVE_WEB: 'false',
-          ...(cpuProfileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${cpuProfileDir}` } : {}),
         },
+        nodeArgs: cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
       });
       const pid = server.child.pid ?? 0;
       let requestId = 0;
