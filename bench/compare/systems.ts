@@ -47,6 +47,18 @@ export interface System {
 
 const randomBelow = (n: number) => Math.floor(Math.random() * Math.max(1, n));
 
+/**
+ * `fetch`, sent once more when the connection was reset: a kept-alive connection the server closed
+ * after a quiet spell (its keep-alive timeout) can be picked for the request just as it closes.
+ */
+async function request(url: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch {
+    return fetch(url, init);
+  }
+}
+
 /** One WebSocket that counts its frames; `onMessage` sees each one. */
 function socketClient(
   url: string,
@@ -109,7 +121,7 @@ function collabSystem(): System {
         name: 'this server',
         pid,
         async seed(docId, ops) {
-          const res = await fetch(`${server.httpUrl}/trpc/documents.create`, {
+          const res = await request(`${server.httpUrl}/trpc/documents.create`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ id: docId, delta: { ops } }),
@@ -185,7 +197,7 @@ function collabSystem(): System {
           });
         },
         async heapUsedBytes() {
-          const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+          const text = await (await request(`${server.httpUrl}/metrics`)).text();
           const match = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
           return match ? Number(match[1]) : Number.NaN;
         },
@@ -221,11 +233,11 @@ async function startPeer(script: string, cpuProfileDir: string | undefined) {
     pid: child.pid ?? 0,
     url: `ws://127.0.0.1:${port}`,
     async seed(docId: string, ops: readonly object[]) {
-      const res = await fetch(`${control}/seed/${docId}`, { method: 'POST', body: JSON.stringify(ops) });
+      const res = await request(`${control}/seed/${docId}`, { method: 'POST', body: JSON.stringify(ops) });
       if (!res.ok) throw new Error(`seeding ${docId}: ${await res.text()}`);
     },
     async heapUsedBytes() {
-      return ((await (await fetch(`${control}/memory`)).json()) as { heapUsed: number }).heapUsed;
+      return ((await (await request(`${control}/memory`)).json()) as { heapUsed: number }).heapUsed;
     },
     async stop() {
       child.kill('SIGTERM');
