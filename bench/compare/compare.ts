@@ -2,6 +2,7 @@
  * The side-by-side comparison: each scenario on each system in turn, one table at the end.
  * Durations and sizes come from the environment (see `settingsFromEnv`).
  */
+import { readFileSync } from 'node:fs';
 import { fmt } from '../figures.js';
 import { largeDocument, lengthOf, smallDocument } from './documents.js';
 import { rssBytes } from './proc.js';
@@ -75,6 +76,9 @@ async function runScenarios(
   };
   const log = (what: string) => console.log(`   ${system.name}: ${what}`);
 
+  // Other work on the machine takes CPU from the servers and the load generator alike: shown per system.
+  const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0] ?? '?';
+  const loadBefore = loadAverage();
   row('baseline RSS', mib(rssBytes(system.pid)));
   if (wanted('idle')) {
     const idle = await idleMemory(system, await fresh(small), settings.idleConnections);
@@ -138,12 +142,13 @@ async function runScenarios(
     const run: RunResult = await drive(system, group, 250, settings.seconds);
     group.close();
     row(
-      '50 editors × 5 ops/s, 200 clients: p99 ms, server CPU, peak RSS',
-      `${ms(run.p99)}, ${pct(run.serverCpu)}, ${mib(run.peakRss)}`,
+      '50 editors × 5 ops/s, 200 clients: p99 ms, server CPU (ms per op), peak RSS',
+      `${ms(run.p99)}, ${pct(run.serverCpu)} (${ms(run.serverCpuMs / Math.max(1, run.sent))}), ${mib(run.peakRss)}`,
       run.generatorBound,
     );
     log('50 editors done');
   }
+  row('machine load average (1 min) before / after', `${loadBefore} / ${loadAverage()}`);
 }
 
 export async function compare(settings: CompareSettings): Promise<void> {
@@ -164,7 +169,7 @@ export async function compare(settings: CompareSettings): Promise<void> {
     }
   }
   const labelWidth = Math.max(...[...rows.keys()].map((label) => label.length));
-  const width = 24;
+  const width = 30;
   console.log(`\n   ${''.padEnd(labelWidth)}  ${chosen.map((s) => s.name.padEnd(width)).join('')}`);
   for (const [label, cells] of rows) {
     console.log(
