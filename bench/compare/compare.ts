@@ -119,8 +119,8 @@ async function runScenarios(
     const run = await drive(system, group, 10, settings.seconds);
     group.close();
     row(
-      '1,000 clients, 10 ops/s: p50 / p99 ms, server CPU',
-      `${ms(run.p50)} / ${ms(run.p99)}, ${pct(run.serverCpu)}`,
+      '1,000 clients, 10 ops/s: p50 / p99 ms, server CPU (ms per op)',
+      `${ms(run.p50)} / ${ms(run.p99)}, ${pct(run.serverCpu)} (${ms(run.serverCpuMs / Math.max(1, run.sent))})`,
       run.generatorBound,
     );
     log('fixed rate done');
