@@ -1,7 +1,6 @@
 import { Effect, Layer, ManagedRuntime } from 'effect';
 import { AccessControl } from './access/AccessControl.js';
 import { Broadcast } from './broadcast/Broadcast.js';
-import * as RedisBroadcast from './broadcast/RedisBroadcast.js';
 import { type AppConfig, Config } from './config.js';
 import { Authors } from './history/authors.js';
 import { History } from './history/History.js';
@@ -16,13 +15,8 @@ import {
 } from './observability/index.js';
 import { PresenceHub } from './presence/PresenceHub.js';
 import { DocumentSessions } from './sessions/DocumentSessions.js';
-import {
-  DocumentStore,
-  DynamoStore,
-  type DynamoTableError,
-  SqliteStore,
-  type StorageFailure,
-} from './storage/index.js';
+import type { DynamoTableError } from './storage/dynamodb/tables.js';
+import { DocumentStore, SqliteStore, type StorageFailure } from './storage/index.js';
 
 /** The services the transports (tRPC, REST, legacy socket) call. */
 export interface AppServices {
@@ -41,22 +35,34 @@ function storageLayer(config: AppConfig): Layer.Layer<DocumentStore, StorageFail
     case 'sqlite':
       return SqliteStore.layer({ path: storage.path });
     case 'dynamodb':
+      // Loaded only when used: the AWS SDK costs some 20 MB of memory a SQLite server does not need.
       // Credentials come from the SDK's default chain: an IAM role on AWS, or AWS_ACCESS_KEY_ID/SECRET.
-      return DynamoStore.layer({
-        region: storage.region,
-        ...(storage.endpoint ? { endpoint: storage.endpoint } : {}),
-        documentsTable: storage.documentsTable,
-        opsTable: storage.opsTable,
-        createTables: storage.createTables,
-      });
+      return Layer.unwrap(
+        Effect.promise(() => import('./storage/dynamodb/DynamoStore.js')).pipe(
+          Effect.map((DynamoStore) =>
+            DynamoStore.layer({
+              region: storage.region,
+              ...(storage.endpoint ? { endpoint: storage.endpoint } : {}),
+              documentsTable: storage.documentsTable,
+              opsTable: storage.opsTable,
+              createTables: storage.createTables,
+            }),
+          ),
+        ),
+      );
   }
 }
 
 /** Redis pub/sub between instances when `REDIS_URL` is set [S4]; otherwise a single instance. */
 function broadcastLayer(config: AppConfig): Layer.Layer<Broadcast> {
-  return config.redis
-    ? RedisBroadcast.layer({ url: config.redis.url, prefix: config.redis.prefix })
-    : Broadcast.single;
+  const redis = config.redis;
+  if (!redis) return Broadcast.single;
+  // Loaded only when used, like the AWS SDK: a single instance does not carry the Redis client.
+  return Layer.unwrap(
+    Effect.promise(() => import('./broadcast/RedisBroadcast.js')).pipe(
+      Effect.map((RedisBroadcast) => RedisBroadcast.layer({ url: redis.url, prefix: redis.prefix })),
+    ),
+  );
 }
 
 /**

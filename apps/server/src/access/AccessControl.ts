@@ -125,6 +125,24 @@ export class AccessControl extends Context.Service<
         });
 
       type Denied = Forbidden | ReturnType<typeof notFound>;
+      /** The role `principal` has on the document of `record` (undefined when absent), or why it lacks `need`. */
+      const judge = (
+        docId: string,
+        record: AccessRecord | undefined,
+        principal: Principal,
+        key: string | undefined,
+        need: Role,
+      ): Role | Denied => {
+        const role = record && roleOf(record, principal, key, config.compatAccess);
+        if (!role) return notFound(docId);
+        if (atLeast(role, need)) return role;
+        return new Forbidden({
+          message:
+            need === 'owner'
+              ? 'Only the owner can change who has access'
+              : 'You can view this document but not change it',
+        });
+      };
       const decide = (
         docId: string,
         record: AccessRecord | undefined,
@@ -132,20 +150,43 @@ export class AccessControl extends Context.Service<
         key: string | undefined,
         need: Role,
       ): Effect.Effect<Role, Denied> => {
-        const role = record && roleOf(record, principal, key, config.compatAccess);
-        if (!role) return Effect.fail(notFound(docId));
-        if (!atLeast(role, need)) {
-          return Effect.fail(
-            new Forbidden({
-              message:
-                need === 'owner'
-                  ? 'Only the owner can change who has access'
-                  : 'You can view this document but not change it',
-            }),
-          );
-        }
-        return Effect.succeed(role);
+        const verdict = judge(docId, record, principal, key, need);
+        return typeof verdict === 'string' ? Effect.succeed(verdict) : Effect.fail(verdict);
       };
+
+      /**
+       * [A3] Every live stream's hold, by document: one timer checks them all, reading each document's
+       * record once per round for all the streams on it (no timer or effect per stream).
+       */
+      interface Hold {
+        readonly principal: Principal;
+        readonly key: string | undefined;
+        readonly need: Role;
+        readonly controller: AbortController;
+        lost: Denied | undefined;
+      }
+      const holds = new Map<string, Set<Hold>>();
+      let checking = false;
+      const checkHolds = async () => {
+        if (checking) return;
+        checking = true;
+        try {
+          for (const [docId, held] of holds) {
+            const exit = await Effect.runPromiseExit(recordOf(docId));
+            // A storage hiccup is not a revocation: the streams keep going and the next round decides.
+            if (exit._tag === 'Failure') continue;
+            for (const hold of held) {
+              const verdict = judge(docId, exit.value, hold.principal, hold.key, hold.need);
+              if (typeof verdict === 'string' || hold.controller.signal.aborted) continue;
+              hold.lost = verdict;
+              hold.controller.abort();
+            }
+          }
+        } finally {
+          checking = false;
+        }
+      };
+      let holdTimer: ReturnType<typeof setInterval> | undefined;
 
       const requireRole = (
         principal: Principal,
@@ -247,29 +288,25 @@ export class AccessControl extends Context.Service<
           records.delete(docId);
         },
         watch: (principal, docId, key, need) => {
-          const controller = new AbortController();
-          let lost: ReturnType<AccessWatch['lost']>;
-          let checking = false;
-          const timer = setInterval(() => {
-            if (checking) return;
-            checking = true;
-            void Effect.runPromiseExit(requireRole(principal, docId, key, need)).then((exit) => {
-              checking = false;
-              if (exit._tag === 'Success' || controller.signal.aborted) return;
-              const failure = exit.cause.reasons.find((reason) => reason._tag === 'Fail');
-              const error = failure?._tag === 'Fail' ? failure.error : undefined;
-              // A storage hiccup is not a revocation: the stream keeps going and the next check decides.
-              if (error?._tag === 'Forbidden' || error?._tag === 'DocumentNotFound') {
-                lost = error;
-                controller.abort();
-              }
-            });
-          }, watchIntervalMs);
-          timer.unref();
+          const hold: Hold = { principal, key, need, controller: new AbortController(), lost: undefined };
+          const held = holds.get(docId) ?? new Set();
+          held.add(hold);
+          holds.set(docId, held);
+          if (!holdTimer) {
+            holdTimer = setInterval(() => void checkHolds(), watchIntervalMs);
+            holdTimer.unref();
+          }
           return {
-            signal: controller.signal,
-            lost: () => lost,
-            stop: () => clearInterval(timer),
+            signal: hold.controller.signal,
+            lost: () => hold.lost,
+            stop: () => {
+              held.delete(hold);
+              if (held.size === 0 && holds.get(docId) === held) holds.delete(docId);
+              if (holds.size === 0 && holdTimer) {
+                clearInterval(holdTimer);
+                holdTimer = undefined;
+              }
+            },
           };
         },
       });

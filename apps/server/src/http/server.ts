@@ -12,6 +12,7 @@ import { BoundedSocket, connectionRetryAfterMs, createBounds, retryAfterSeconds 
 import { bindLogContext, enterLogContext, log, newRequestId, withLogContext } from '../log.js';
 import { type Observability, observabilityRoute } from '../observability/index.js';
 import { appRouter } from '../router/index.js';
+import { trpcWsEncoder } from '../transport/trpcFrames.js';
 import { type Connection, httpConnection, type TrpcContext, websocketConnection } from '../trpc/context.js';
 import { tagByCode } from '../trpc/init.js';
 import { runEffect } from '../trpc/run.js';
@@ -110,6 +111,8 @@ export function createAppServer({ config, services, web, observability }: HttpSe
     wss: trpcSockets,
     router: appRouter,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
+    // [P1] a changes event is serialised once per flush; its frames reuse that JSON.
+    experimental_encoder: trpcWsEncoder,
     // A reconnecting client resubscribes all its streams in one message.
     maxBatchSize: Math.max(config.bounds.maxBatchSize, config.bounds.maxStreamsPerConnection),
     // Once per connection: its principal comes from the token in its connection params, else its cookie [A1].

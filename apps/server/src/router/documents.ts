@@ -17,6 +17,7 @@ import { answerBytes, chargeWrite, creationAdmission, quotaKeyOf } from '../limi
 import { log } from '../log.js';
 import { changesPageSize } from '../sessions/DocumentSession.js';
 import type { SessionLease } from '../sessions/DocumentSessions.js';
+import { SerializedEvent } from '../transport/trpcFrames.js';
 import { requireOwnClientId } from '../trpc/access.js';
 import type { TrpcContext } from '../trpc/context.js';
 import { editorProcedure, openStream, router, viewerProcedure, writeProcedure } from '../trpc/init.js';
@@ -140,10 +141,23 @@ export const documentsRouter = router({
           }),
         );
       }
+      // The start of this subscription's frames, learned when its first event is sent through tRPC;
+      // from then on, whenever it has every visible op, it follows the document's feed [P1].
+      let head: Buffer | undefined;
+      const learnHead = (text: string) => {
+        head = Buffer.from(text);
+      };
+      const { frames } = ctx.connection;
       while (!abort.aborted) {
         const visible = session.visibleVersion;
         if (visible <= last) {
-          await session.waitForChangeAfter(last, abort);
+          if (head === undefined || frames === undefined) {
+            await session.waitForChangeAfter(last, abort);
+            continue;
+          }
+          const left = await session.feed.follow(frames, head, last, ctx.maxSocketBacklogBytes, abort);
+          if (left.reason === 'closed') return;
+          last = left.last;
           continue;
         }
         // [P1] a subscriber that cannot keep up is cut off; it resumes from its last version on reconnect.
@@ -159,8 +173,7 @@ export const documentsRouter = router({
         const lastOp = ops.at(-1);
         if (!lastOp) break;
         last = lastOp.version;
-        const event: ChangesEvent = { ops };
-        yield tracked(String(last), event);
+        yield tracked(String(last), new SerializedEvent<ChangesEvent>({ ops }, learnHead));
       }
       const lost = watch.lost();
       if (lost) throw toTrpcError(lost);

@@ -24,6 +24,7 @@ import type {
   StorageFailure,
   StoredOp,
 } from '../storage/DocumentStore.js';
+import { ChangeFeed } from './ChangeFeed.js';
 import { contentHash } from './contentHash.js';
 
 export interface SessionSettings {
@@ -106,6 +107,8 @@ export class DocumentSession {
   private readonly lock = Semaphore.makeUnsafe(1);
   private readonly waiters = new Set<() => void>();
   private readonly commitListeners = new Set<CommitListener>();
+  /** [P1] The subscribers that have every visible op: sent each flush's event, serialised once. */
+  readonly feed: ChangeFeed;
   private flushScheduled = false;
   private snapshotVersion: number;
   private snapshotTimer: ReturnType<typeof setTimeout> | undefined;
@@ -126,6 +129,7 @@ export class DocumentSession {
     ops: readonly StoredOp[],
   ) {
     this.id = snapshot.docId;
+    this.feed = new ChangeFeed(this.id, changesPageSize);
     let contents = new Delta([...snapshot.ops] as Op[]);
     for (const op of ops) {
       if (op.version > snapshot.version) contents = applyChange(contents, new Delta([...op.ops] as Op[]));
@@ -397,13 +401,18 @@ export class DocumentSession {
     }
   }
 
-  /** [P1] subscribers are woken once per event-loop turn, after every submit of that turn is applied. */
+  /**
+   * [P1] subscribers are woken once per event-loop turn, after every submit of that turn is applied: the
+   * feed's followers are sent the turn's ops, the others (catching up, legacy sockets) woken to read them.
+   */
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
+      const from = this.visible;
       this.visible = this.head;
+      this.feed.deliver(from, this.visible, this.recent);
       const waiting = [...this.waiters];
       this.waiters.clear();
       for (const wake of waiting) wake();

@@ -5,6 +5,7 @@ import type { Principal } from '../access/principal.js';
 import type { AppServices } from '../app.js';
 import { type Bounds, tokenBucket } from '../limits/index.js';
 import { log } from '../log.js';
+import type { FeedConnection } from '../sessions/ChangeFeed.js';
 import type { RunEffect } from './run.js';
 
 /** One client connection: a WebSocket, or a single HTTP request. */
@@ -23,6 +24,8 @@ export interface Connection {
   openStream(): (() => void) | undefined;
   /** Counts `bytes` of answer against the request's budget [L2]; false when it would go past it. */
   chargeOutput(bytes: number): boolean;
+  /** Where a change feed writes pre-serialised frames [P1]: WebSocket connections only. */
+  readonly frames: FeedConnection | undefined;
 }
 
 export interface TrpcContext {
@@ -59,6 +62,14 @@ export function websocketConnection(
   const floodRefusals = Math.max(limits.maxOpsPerSecond * 2, 100);
   let windowStart = 0;
   let refusedInWindow = 0;
+  const frames: FeedConnection = {
+    id,
+    // A text frame: the feed's frames are JSON, as tRPC's own.
+    sendFrame: (frame) => socket.send(frame, { binary: false }),
+    backlogBytes: () => socket.bufferedAmount,
+    terminate: () => socket.terminate(),
+    isOpen: () => socket.readyState === socket.OPEN,
+  };
   return {
     id,
     address,
@@ -76,8 +87,8 @@ export function websocketConnection(
       }
       return wait;
     },
-    backlogBytes: () => socket.bufferedAmount,
-    terminate: () => socket.terminate(),
+    backlogBytes: frames.backlogBytes,
+    terminate: frames.terminate,
     onClose: (listener) => socket.once('close', listener),
     openStream: () => {
       if (streams >= bounds.settings.maxStreamsPerConnection) return undefined;
@@ -90,6 +101,7 @@ export function websocketConnection(
       };
     },
     chargeOutput: () => true,
+    frames,
   };
 }
 
@@ -112,5 +124,6 @@ export function httpConnection(request: IncomingMessage, bounds: Bounds): Connec
       answerBytes += bytes;
       return answerBytes <= bounds.settings.maxResponseBytes;
     },
+    frames: undefined,
   };
 }

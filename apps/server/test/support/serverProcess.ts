@@ -21,6 +21,8 @@ export interface StartServerOptions {
   readonly env?: Record<string, string>;
   /** A fixed port (to restart on the same address); 0 picks a free one. */
   readonly port?: number;
+  /** Options for node itself, before the entry file (`--cpu-prof` is not allowed in NODE_OPTIONS). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** The server package's root, from this file (test/support/ → ../../). */
@@ -29,7 +31,7 @@ const serverEntry = join(serverRoot, 'dist/main.js');
 
 /** Starts the server and resolves once it listens, with the port it reported in its log. */
 export function startServer(options: StartServerOptions = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [serverEntry], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), serverEntry], {
     cwd: serverRoot,
     env: {
       PATH: process.env.PATH ?? '',
