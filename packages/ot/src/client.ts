@@ -1,7 +1,8 @@
 import type { Delta } from './delta.js';
-import { applyChange, isNoop, keepFinalNewline, normalizeDocument } from './document.js';
+import { isNoop, keepFinalNewline } from './document.js';
 import { type Range, transformRange, untransformRange } from './presence.js';
 import { winsTie } from './rebase.js';
+import { DocumentTree } from './tree/DocumentTree.js';
 import { validateChange, validateDocument } from './validate.js';
 
 /** A local op handed to the server (or about to be): its sequence number and its current delta. */
@@ -83,12 +84,12 @@ interface CommittedEntry {
 export class ClientDocument {
   readonly clientId: string;
   #version: number;
-  #contents: Delta;
+  #contents: DocumentTree;
   #nextSeq: number;
   #inFlight: InFlight | undefined;
   #buffer: Buffered | undefined;
   /** The server document at `version` while edits are pending; undefined when it equals `contents`. */
-  #confirmed: Delta | undefined;
+  #confirmed: DocumentTree | undefined;
   readonly #history: CommittedEntry[] = [];
   readonly #historyLimit: number;
 
@@ -100,7 +101,7 @@ export class ClientDocument {
     }
     this.clientId = init.clientId;
     this.#version = init.version;
-    this.#contents = normalizeDocument(init.contents);
+    this.#contents = DocumentTree.fromDelta(init.contents);
     this.#nextSeq = init.nextSeq ?? 0;
     this.#historyLimit = init.historyLimit ?? 100;
     if (init.pending) this.#restore(init.pending.inFlight, init.pending.buffer);
@@ -112,7 +113,7 @@ export class ClientDocument {
     for (const change of buffer ? [inFlight.delta, buffer] : [inFlight.delta]) {
       const invalid = validateChange(change, contents);
       if (invalid) throw new Error(`restored edits do not apply to the document: ${invalid}`);
-      contents = applyChange(contents, change);
+      contents = contents.apply(change);
     }
     if (inFlight.seq >= this.#nextSeq) this.#nextSeq = inFlight.seq + 1;
     this.#confirmed = confirmed;
@@ -128,6 +129,11 @@ export class ClientDocument {
 
   /** What the editor shows: the server document at `version` plus the in-flight op and the buffer. */
   get contents(): Delta {
+    return this.#contents.toDelta();
+  }
+
+  /** `contents` as a tree, to read positions of without serialising the document. */
+  get document(): DocumentTree {
     return this.#contents;
   }
 
@@ -158,7 +164,7 @@ export class ClientDocument {
 
   /** The server's document at `version`, without the local edits not yet acknowledged. */
   get confirmed(): Delta {
-    return this.#confirmed ?? this.#contents;
+    return (this.#confirmed ?? this.#contents).toDelta();
   }
 
   /** Every unacknowledged local edit as one change on `confirmed` (the in-flight op, then the buffer). */
@@ -194,7 +200,7 @@ export class ClientDocument {
     if (isNoop(edit)) return;
     const change = keepFinalNewline(this.#contents, edit);
     if (this.#inFlight === undefined) this.#confirmed = this.#contents;
-    this.#contents = applyChange(this.#contents, change);
+    this.#contents = this.#contents.apply(change);
     if (this.#inFlight === undefined) {
       this.#inFlight = { seq: this.#nextSeq++, delta: change, sent: false, edits: 1 };
     } else if (this.#buffer === undefined) {
@@ -317,7 +323,7 @@ export class ClientDocument {
     // have diverged, and integrating it would corrupt the document silently.
     const invalid = validateChange(incoming, this.#contents);
     if (invalid) throw new Error(`remote op does not apply to the local document: ${invalid}`);
-    this.#contents = applyChange(this.#contents, incoming);
+    this.#contents = this.#contents.apply(incoming);
     this.#inFlight = inFlight;
     if (buffer !== undefined) this.#setBuffer(buffer.delta, buffer.edits);
     return incoming;
@@ -325,7 +331,7 @@ export class ClientDocument {
 
   #advance(op: IncomingOp): void {
     this.#version = op.version;
-    if (this.#confirmed !== undefined) this.#confirmed = applyChange(this.#confirmed, op.delta);
+    if (this.#confirmed !== undefined) this.#confirmed = this.#confirmed.apply(op.delta);
     if (this.#historyLimit <= 0) return;
     this.#history.push({ version: op.version, delta: op.delta, clientId: op.clientId });
     if (this.#history.length > this.#historyLimit) this.#history.shift();

@@ -12,4 +12,5 @@ export { applyChange, documentLength, isNoop, keepFinalNewline, normalizeDocumen
 export { type Range, transformRange, untransformPosition, untransformRange } from './presence.js';
 export { type CommittedChange, rebase, winsTie } from './rebase.js';
 export { rebaseOnto } from './resync.js';
+export { DocumentTree } from './tree/DocumentTree.js';
 export { validateChange, validateChangeBounds, validateDocument } from './validate.js';

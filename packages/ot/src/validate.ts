@@ -1,4 +1,5 @@
 import type { Delta } from './delta.js';
+import { asTree, type DocumentTree } from './tree/DocumentTree.js';
 
 /*
  * Validation is the gate in front of the op log: nothing that fails here is ever stored [D1].
@@ -98,11 +99,13 @@ function checkDocumentOp(op: unknown): string | undefined {
  * inside the document, and the result is non-empty and ends in "\n". The result is what counts, not the
  * delta's shape: a change may delete the final "\n" when it leaves another one last (Quill does this
  * when a line format changes on the last line). Returns undefined when valid, else the reason.
+ * O(change · log n) on a `DocumentTree`; a Delta is read whole.
  */
-export function validateChange(change: Delta, document: Delta): string | undefined {
-  const bounds = walkChange(change, document.length());
+export function validateChange(change: Delta, document: DocumentTree | Delta): string | undefined {
+  const doc = asTree(document);
+  const bounds = walkChange(change, doc.length());
   if (typeof bounds === 'string') return bounds;
-  return checkResultEnd(bounds, document);
+  return checkResultEnd(bounds, doc);
 }
 
 /**
@@ -141,7 +144,7 @@ function walkChange(change: Delta, documentLength: number): Walked | string {
   return { covered: index, tail };
 }
 
-function checkResultEnd({ covered, tail }: Walked, document: Delta): string | undefined {
+function checkResultEnd({ covered, tail }: Walked, document: DocumentTree): string | undefined {
   const length = document.length();
   // The final "\n" is left in place by every change that stops short of it.
   if (covered < length) return undefined;
@@ -152,8 +155,9 @@ function checkResultEnd({ covered, tail }: Walked, document: Delta): string | un
       : 'the document would not end with "\\n"';
   }
   if (tail.retainedTo === length) return undefined;
-  const last = document.slice(tail.retainedTo - 1, tail.retainedTo).ops[0]?.insert;
-  return last === '\n' ? undefined : 'the document would not end with "\\n"';
+  return document.insertAt(tail.retainedTo - 1) === '\n'
+    ? undefined
+    : 'the document would not end with "\\n"';
 }
 
 /** Returns the position after the op, or the reason the op is invalid. */

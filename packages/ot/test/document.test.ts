@@ -7,6 +7,7 @@ import {
   keepFinalNewline,
   normalizeDocument,
   type Op,
+  validateChange,
 } from '../src/index.js';
 import { deepFreeze } from './support/freeze.js';
 
@@ -124,5 +125,24 @@ describe('keepFinalNewline', () => {
       expect(typeof last === 'string' && last.endsWith('\n')).toBe(true);
       expect(result.ops.map((op) => op.insert).join('')).toBe('code\ny\n');
     }
+  });
+});
+
+describe('keepFinalNewline next to a surrogate pair', () => {
+  // A character diff here, of text with a pair cut in two, once recursed without end (fast-diff).
+  const doc = new Delta().insert('😀\na\n');
+
+  it.each([
+    ['a replace of the final newline', new Delta().retain(4).insert(' \n').delete(1)],
+    ['an insert after it', new Delta().retain(5).insert(' \n')],
+    ['a delete of the last line', new Delta().retain(3).delete(2)],
+    [
+      'an insert inside the pair and a delete of the last line',
+      new Delta().retain(1).insert(' ').retain(2).delete(2),
+    ],
+  ])('[C9] rewrites %s with the same result', (_, change) => {
+    const kept = keepFinalNewline(doc, change);
+    expect(applyChange(doc, kept)).toEqual(applyChange(doc, change));
+    expect(validateChange(kept, doc)).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { applyChange, Delta, type Op } from '@collab/ot';
+import { Delta, DocumentTree, type Op } from '@collab/ot';
 import type { Op as WireOp } from '@collab/protocol';
 import {
   authorIdOf,
@@ -108,15 +108,15 @@ export class History extends Context.Service<
               message: `Version ${version} of "${docId}" is older than the history kept for it`,
             });
           }
-          let document = new Delta([...kept.ops] as Op[]);
+          let document = DocumentTree.fromDelta(new Delta([...kept.ops] as Op[]));
           let after = kept.version;
           while (after < version) {
             const ops = yield* store.readOps(docId, after, version, readPage);
             if (ops.length === 0) break;
-            for (const op of ops) document = applyChange(document, new Delta([...op.ops] as Op[]));
+            for (const op of ops) document = document.apply(new Delta([...op.ops] as Op[]));
             after = ops.at(-1)?.version ?? version;
           }
-          return document;
+          return document.toDelta();
         });
 
       const documentAt = (docId: string, version: number) =>

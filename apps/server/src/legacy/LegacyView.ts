@@ -1,7 +1,7 @@
 import {
-  applyChange,
   ClientDocument,
   Delta,
+  DocumentTree,
   isNoop,
   keepFinalNewline,
   type OutgoingOp,
@@ -122,7 +122,8 @@ export function clampChange(change: Delta, length: number): Delta {
 export class LegacyView {
   readonly clientId: string;
   #mirror: ClientDocument | undefined;
-  #actual = new Delta();
+  /** A tree, so that replaying the client's changes costs O(change · log n); a new document until loaded. */
+  #actual = DocumentTree.fromDelta(new Delta().insert('\n'));
   #path: Step[] = [];
   #outbox: OutgoingFrame[] = [];
   /** Frame numbers: the last one handed out, the last one acknowledged, the last `db-document`. */
@@ -133,7 +134,7 @@ export class LegacyView {
   #reloadFrame = 0;
   #generation = 0;
   /** What the client showed before the frames acknowledged last, while it has made no change since. */
-  #beforeAck: Delta | undefined;
+  #beforeAck: DocumentTree | undefined;
   /** Set when the client may show something the server could not replay. */
   #uncertain = false;
   /** A pong not yet taken into account: the next change tells whether it came before the frames. */
@@ -175,7 +176,7 @@ export class LegacyView {
 
   /** What the client shows, as far as the server can tell. */
   get actual(): Delta {
-    return this.#actual;
+    return this.#actual.toDelta();
   }
 
   /** (Re)loads the client with the document at `version`: queues a `db-document` frame. */
@@ -190,7 +191,7 @@ export class LegacyView {
       nextSeq: this.#mirror?.nextSeq ?? 0,
       historyLimit: 0,
     });
-    this.#actual = contents;
+    this.#actual = DocumentTree.fromDelta(contents);
     this.#path = [];
     this.#documentFrame = ++this.#frames;
     // On a first load the client had nothing to edit, so whatever it sends next was made on `contents`.
@@ -230,10 +231,10 @@ export class LegacyView {
     if (isNoop(delta)) return { kind: 'applied' };
     this.#beforeAck = undefined;
     const before = this.#actual;
-    this.#actual = applyChange(before, delta);
+    this.#actual = before.apply(delta);
     this.#caret = accepted ? caretAfter(delta) : undefined;
     if (!accepted) {
-      this.#prependCorrection(delta.invert(before));
+      this.#prependCorrection(delta.invert(before.toDelta()));
       this.#flush();
       return { kind: 'reverted' };
     }
@@ -302,15 +303,15 @@ export class LegacyView {
       const wire = this.#applicable(step.wire);
       if (this.#caret !== undefined) this.#caret = wire.transformPosition(this.#caret, true);
       if (index === 0 && sameOps(step.delta, wire)) {
-        this.#actual = applyChange(this.#actual, wire);
+        this.#actual = this.#actual.apply(wire);
         this.#path.shift();
         continue;
       }
       // The client applied the frame as sent, not as intended: correct from what it now shows.
       let intended = (this.#path[0] as Step).delta;
       for (let i = 1; i <= index; i++) intended = intended.compose((this.#path[i] as Step).delta);
-      const correction = wire.invert(this.#actual).compose(intended);
-      this.#actual = applyChange(this.#actual, wire);
+      const correction = wire.invert(this.#actual.toDelta()).compose(intended);
+      this.#actual = this.#actual.apply(wire);
       this.#path.splice(0, index + 1, ...(isNoop(correction) ? [] : [{ delta: correction }]));
     }
     if (this.#actual !== before) this.#beforeAck = before;
@@ -323,24 +324,25 @@ export class LegacyView {
     if (
       this.#heldAck !== undefined &&
       this.#acked >= this.#documentFrame &&
-      showsAsLegacy(contents, this.#actual)
+      showsAsLegacy(contents, this.#actual.toDelta())
     ) {
       return 'matches';
     }
     this.settleAcknowledgement();
     if (!this.#mirror || this.#acked < this.#documentFrame) return 'ignored';
-    if (showsAsLegacy(contents, this.#actual)) {
+    if (showsAsLegacy(contents, this.#actual.toDelta())) {
       this.#uncertain = false;
       return 'matches';
     }
     // A browser answers a ping before the page has handled the frames ahead of it: a report made in that
     // moment shows the contents before them. The next report tells.
-    const lagging = this.#beforeAck !== undefined && sameOps(contents, this.#beforeAck);
+    const lagging = this.#beforeAck !== undefined && sameOps(contents, this.#beforeAck.toDelta());
     this.#beforeAck = undefined;
     if (lagging && !this.#uncertain) return 'differs';
-    this.#prependCorrection(contents.diff(this.#actual));
-    if (this.#caret !== undefined) this.#caret = this.#actual.diff(contents).transformPosition(this.#caret);
-    this.#actual = contents;
+    const actual = this.#actual.toDelta();
+    this.#prependCorrection(contents.diff(actual));
+    if (this.#caret !== undefined) this.#caret = actual.diff(contents).transformPosition(this.#caret);
+    this.#actual = DocumentTree.fromDelta(contents);
     this.#uncertain = false;
     this.#flush();
     return 'corrected';

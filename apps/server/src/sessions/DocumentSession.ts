@@ -1,6 +1,6 @@
 import {
-  applyChange,
   Delta,
+  DocumentTree,
   isNoop,
   keepFinalNewline,
   rebase,
@@ -96,7 +96,8 @@ export function toCommittedOp(op: StoredOp): CommittedOp {
  */
 export class DocumentSession {
   readonly id: string;
-  private contents: Delta;
+  /** The document at `head`, as a tree so that a commit costs O(op · log n) whatever its size. */
+  private contents: DocumentTree;
   private head: number;
   /** The newest version announced to subscribers; trails `head` until the end of the current turn. */
   private visible: number;
@@ -130,9 +131,9 @@ export class DocumentSession {
   ) {
     this.id = snapshot.docId;
     this.feed = new ChangeFeed(this.id, changesPageSize);
-    let contents = new Delta([...snapshot.ops] as Op[]);
+    let contents = DocumentTree.fromDelta(new Delta([...snapshot.ops] as Op[]));
     for (const op of ops) {
-      if (op.version > snapshot.version) contents = applyChange(contents, new Delta([...op.ops] as Op[]));
+      if (op.version > snapshot.version) contents = contents.apply(new Delta([...op.ops] as Op[]));
     }
     this.contents = contents;
     this.snapshotVersion = snapshot.version;
@@ -150,9 +151,9 @@ export class DocumentSession {
     return this.head;
   }
 
-  /** The document at the head version. */
+  /** The document at the head version (serialised once per version, when first asked for). */
   get document(): Delta {
-    return this.contents;
+    return this.contents.toDelta();
   }
 
   /** Reports each op that becomes part of the document (local or from another instance). */
@@ -172,7 +173,7 @@ export class DocumentSession {
    */
   replace(next: Delta, clientId: string) {
     return this.commitWithRetry(() => {
-      const change = this.contents.diff(next);
+      const change = this.contents.toDelta().diff(next);
       if (isNoop(change)) return this.head;
       return { clientId, seq: 0, baseVersion: this.head, delta: change };
     });
@@ -259,7 +260,7 @@ export class DocumentSession {
       if (problem) return yield* self.answerCommitted(request, hash, `Invalid operation: ${problem}`);
       // [C9] committed ops never move the final "\n", so clients transform their edits over them safely.
       const change = keepFinalNewline(self.contents, rebased);
-      const next = applyChange(self.contents, change);
+      const next = self.contents.apply(change);
       yield* self.checkSize(change, next);
 
       const version = self.head + 1;
@@ -327,13 +328,12 @@ export class DocumentSession {
     );
   }
 
-  private checkSize(change: Delta, next: Delta) {
+  private checkSize(change: Delta, next: DocumentTree) {
     const grows = change.ops.some((op) => op.insert !== undefined || op.attributes !== undefined);
     if (!grows) return Effect.void;
     const max = this.deps.settings.limits.maxDocumentBytes;
-    // Characters are a lower bound of UTF-8 bytes: skip the exact measure for documents far below the limit.
-    if (next.length() * 4 < max && next.ops.length * 256 < max) return Effect.void;
-    const bytes = Buffer.byteLength(JSON.stringify(next.ops));
+    // The tree keeps the size of the document's JSON up to date: nothing is serialised to measure it.
+    const bytes = next.jsonBytes();
     if (bytes <= max) return Effect.void;
     return Effect.fail(
       new LimitExceeded({ message: `The document would be ${bytes} bytes, over the limit of ${max} bytes` }),
@@ -348,7 +348,7 @@ export class DocumentSession {
       for (const stored of missed) {
         if (stored.version !== self.head + 1) break;
         const op = toCommittedOp(stored);
-        self.integrate(op, applyChange(self.contents, new Delta(op.delta.ops)), stored.hash);
+        self.integrate(op, self.contents.apply(new Delta(op.delta.ops)), stored.hash);
       }
     });
   }
@@ -376,14 +376,14 @@ export class DocumentSession {
         const change = new Delta(op.delta.ops);
         // Redis is not trusted with content either: an op that does not apply is read from storage instead.
         if (validateChange(change, this.contents)) return this.catchUpLocked();
-        this.integrate(op, applyChange(this.contents, change));
+        this.integrate(op, this.contents.apply(change));
         return Effect.void;
       }),
     );
   }
 
   /** `hash`: the op's content hash when known (ops heard of from another instance come without it). */
-  private integrate(op: CommittedOp, next: Delta, hash?: string): void {
+  private integrate(op: CommittedOp, next: DocumentTree, hash?: string): void {
     this.contents = next;
     this.head = op.version;
     this.remember(op, hash);
@@ -497,7 +497,8 @@ export class DocumentSession {
       if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
       this.snapshotTimer = undefined;
       const version = this.head;
-      const ops = this.contents.ops as Op[];
+      // Serialised here, off the commit path, and kept for the version's readers.
+      const ops = this.contents.toDelta().ops as Op[];
       // [H1] history rebuilds any version from the kept snapshot before it, so at most about
       // `historySnapshotEveryOps + snapshotEveryOps` ops are replayed.
       const every = this.deps.settings.historySnapshotEveryOps;

@@ -1,0 +1,137 @@
+import { type AttributeMap, Delta, type Op } from '../delta.js';
+import { build, concat, type Node, runAt, runsOf, split, type Tree } from './nodes.js';
+import { appendRun, canonicalAttributes, composeAttributes, makeRun, type Run, textRuns } from './runs.js';
+
+/**
+ * [D1] A document as a balanced tree of runs, so that applying a change costs O(change · log n) rather
+ * than the size of the document: an open document on the server and each client's copy are held this
+ * way. Immutable: `apply` returns a new tree sharing all but the paths it touched, so keeping an older
+ * version costs nothing. The Delta (`toDelta`) is built when first asked for, then kept.
+ */
+export class DocumentTree {
+  readonly #root: Node;
+  #delta: Delta | undefined;
+
+  private constructor(root: Node, delta?: Delta) {
+    this.#root = root;
+    this.#delta = delta;
+  }
+
+  /** The tree of a document (see `validateDocument`); it need not be in canonical form. */
+  static fromDelta(document: Delta): DocumentTree {
+    const runs: Run[] = [];
+    for (const op of document.ops) {
+      if (op.insert === undefined || op.insert === '') continue;
+      const attributes = canonicalAttributes(op.attributes);
+      if (typeof op.insert === 'string')
+        for (const run of textRuns(op.insert, attributes)) appendRun(runs, run);
+      else runs.push(makeRun(op.insert, attributes));
+    }
+    const root = build(runs);
+    if (root === undefined) throw new Error('a document is never empty (it ends in "\\n")');
+    return new DocumentTree(root);
+  }
+
+  /** [D1] Every character and embed, the final "\n" too. */
+  length(): number {
+    return this.#root.length;
+  }
+
+  /**
+   * The result of a change that passed `validateChange`: exactly `normalizeDocument(doc.compose(change))`,
+   * in O(change · log n) (a format over a range also visits the runs in it).
+   */
+  apply(change: Delta): DocumentTree {
+    let rest: Tree = this.#root;
+    let done: Tree;
+    // Consecutive inserts (a paste is thousands of them) become one balanced tree, built in one pass.
+    let inserted: Run[] = [];
+    const flush = () => {
+      if (inserted.length === 0) return;
+      done = concat(done, build(inserted));
+      inserted = [];
+    };
+    for (const op of change.ops) {
+      if (op.insert !== undefined) {
+        const attributes = canonicalAttributes(op.attributes);
+        if (typeof op.insert !== 'string') appendRun(inserted, makeRun(op.insert, attributes));
+        else for (const run of textRuns(op.insert, attributes)) appendRun(inserted, run);
+        continue;
+      }
+      flush();
+      if (typeof op.delete === 'number') {
+        rest = split(rest, op.delete)[1];
+      } else if (typeof op.retain === 'number') {
+        const [retained, after] = split(rest, op.retain);
+        rest = after;
+        done = concat(done, op.attributes === undefined ? retained : format(retained, op.attributes));
+      }
+    }
+    flush();
+    const root = concat(done, rest);
+    if (root === undefined) throw new Error('the change would leave the document empty');
+    return new DocumentTree(root);
+  }
+
+  /** The canonical Delta of the document, as `normalizeDocument` writes it; built once, on first use. */
+  toDelta(): Delta {
+    this.#delta ??= toDelta(runsOf(this.#root));
+    return this.#delta;
+  }
+
+  /** The insert at `index` (0 <= index < length): a one-character string or an embed. */
+  insertAt(index: number): string | Record<string, unknown> {
+    const { run, offset } = runAt(this.#root, index);
+    return typeof run.insert === 'string' ? run.insert.charAt(offset) : run.insert;
+  }
+
+  /** The formats at `index` (0 <= index < length); undefined when plain. */
+  attributesAt(index: number): AttributeMap | undefined {
+    return runAt(this.#root, index).run.attributes;
+  }
+
+  /** UTF-8 bytes of `JSON.stringify(toDelta().ops)`, known without serialising. */
+  jsonBytes(): number {
+    const root = this.#root;
+    return 2 + root.bytes + root.overhead + (root.ops - 1);
+  }
+}
+
+/** The runs of `tree` with `change` composed into their formats. */
+function format(tree: Tree, change: AttributeMap): Tree {
+  const runs: Run[] = [];
+  for (const run of runsOf(tree)) {
+    appendRun(runs, makeRun(run.insert, composeAttributes(run.attributes, change)));
+  }
+  return build(runs);
+}
+
+function toDelta(runs: readonly Run[]): Delta {
+  const ops: Op[] = [];
+  let text: string[] = [];
+  let previous: Run | undefined;
+  const flush = () => {
+    if (previous === undefined || text.length === 0) return;
+    const insert = text.join('');
+    ops.push(previous.attributes ? { insert, attributes: previous.attributes } : { insert });
+    text = [];
+  };
+  for (const run of runs) {
+    if (typeof run.insert === 'string') {
+      if (previous !== undefined && (typeof previous.insert !== 'string' || previous.key !== run.key))
+        flush();
+      text.push(run.insert);
+    } else {
+      flush();
+      ops.push(run.attributes ? { insert: run.insert, attributes: run.attributes } : { insert: run.insert });
+    }
+    previous = run;
+  }
+  flush();
+  return new Delta(ops);
+}
+
+/** A document as a tree: itself when it is one, else built from the Delta (O(n)). */
+export function asTree(document: DocumentTree | Delta): DocumentTree {
+  return document instanceof DocumentTree ? document : DocumentTree.fromDelta(document);
+}
