@@ -36,7 +36,7 @@ export interface UnsavedEdits {
   readonly nextSeq: number;
 }
 
-export interface DocumentSessionOptions {
+export interface ClientSessionOptions {
   /**
    * The first seq to use, past every seq an earlier session of this clientId used on this document, since
    * the server remembers each `(clientId, seq)` for good [C3].
@@ -113,7 +113,7 @@ export interface SessionTransport {
  * stream (the single ordered truth, which also acknowledges our own ops [C2]), and edits made offline
  * are kept and sent on reconnect [C4].
  */
-export class DocumentSession {
+export class ClientSession {
   readonly id: string;
   /** The document and the share link key it was opened with, sent on every call [A2]. */
   readonly #ref: { readonly id: string; readonly key?: string };
@@ -137,7 +137,7 @@ export class DocumentSession {
   #resendAttempt = 0;
   readonly #stopConnection: () => void;
 
-  constructor(transport: SessionTransport, snapshot: DocumentSnapshot, options: DocumentSessionOptions = {}) {
+  constructor(transport: SessionTransport, snapshot: DocumentSnapshot, options: ClientSessionOptions = {}) {
     this.id = snapshot.id;
     this.#ref = options.key === undefined ? { id: snapshot.id } : { id: snapshot.id, key: options.key };
     this.#transport = transport;
@@ -473,7 +473,7 @@ const toJson = (delta: Delta): DeltaJson => ({ ops: delta.ops as DeltaJson['ops'
 function restoredDocument(
   clientId: string,
   snapshot: DocumentSnapshot,
-  { nextSeq = 0, restore }: DocumentSessionOptions,
+  { nextSeq = 0, restore }: ClientSessionOptions,
 ): ClientDocument {
   const fresh = () =>
     new ClientDocument({

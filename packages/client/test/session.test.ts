@@ -10,7 +10,7 @@ import { strictFake } from '@collab/server/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Api } from '../src/api.js';
 import { CollabError } from '../src/errors.js';
-import { DocumentSession, type SessionTransport } from '../src/session.js';
+import { ClientSession, type SessionTransport } from '../src/session.js';
 
 interface ChangesSubscription {
   readonly input: { id: string; sinceVersion: number };
@@ -77,7 +77,7 @@ function fakeServer(snapshot: DocumentSnapshot) {
       return () => connectionListeners.delete(listener);
     },
   };
-  const session = new DocumentSession(transport, snapshot);
+  const session = new ClientSession(transport, snapshot);
   const seen = { changes: [] as Delta[], resets: [] as Delta[], errors: [] as CollabError[] };
   session.on('change', (delta) => seen.changes.push(delta));
   session.on('reset', (contents) => seen.resets.push(contents));
@@ -103,7 +103,7 @@ function fakeServer(snapshot: DocumentSnapshot) {
   };
 }
 
-const text = (session: DocumentSession) =>
+const text = (session: ClientSession) =>
   session.contents.ops.map((op) => (typeof op.insert === 'string' ? op.insert : '')).join('');
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 const remote = (version: number, delta: Delta, author = 'other', seq = 0): CommittedOp => ({
