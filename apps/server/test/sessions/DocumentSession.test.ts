@@ -1,6 +1,6 @@
 import { Delta } from '@collab/ot';
 import type { Op } from '@collab/protocol';
-import { Cause, Effect, Exit, Fiber } from 'effect';
+import { Cause, Effect, Exit, Fiber, ManagedRuntime } from 'effect';
 import { TestClock } from 'effect/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import {
   quietSettings,
   request,
   type Store,
+  sessionDeps,
   textOf,
 } from './support.js';
 
@@ -224,7 +225,7 @@ describe('DocumentSession commit path [S1]', () => {
       readOps: () => Effect.succeed([]),
     });
     const session = new DocumentSession(
-      { store: busyStore, settings: quietSettings, publish: () => expect.unreachable('nothing commits') },
+      sessionDeps(busyStore, { publish: () => expect.unreachable('nothing commits') }),
       { docId: 'busy', version: 0, ops: [{ insert: 'hello\n' }], updatedAt: 0 },
       [],
     );
@@ -260,7 +261,7 @@ describe('DocumentSession commit path [S1]', () => {
     };
     const published: number[] = [];
     const session = new DocumentSession(
-      { store: flaky, settings: quietSettings, publish: (_id, op) => published.push(op.version) },
+      sessionDeps(flaky, { publish: (_id, op) => published.push(op.version) }),
       { docId: healthy.id, version: 0, ops: [{ insert: 'hello\n' }], updatedAt: 0 },
       [],
     );
@@ -287,7 +288,7 @@ describe('DocumentSession commit path [S1]', () => {
           : store.readOps(...args),
     };
     const session = new DocumentSession(
-      { store: flaky, settings: quietSettings, publish: () => {} },
+      sessionDeps(flaky),
       { docId: healthy.id, version: 0, ops: [{ insert: 'hello\n' }], updatedAt: 0 },
       [],
     );
@@ -402,5 +403,57 @@ describe('DocumentSession and other instances [S4]', () => {
       }),
     );
     expect(textOf(session.document)).toBe('abcd\n');
+  });
+});
+
+describe('DocumentSession snapshots [S2]', () => {
+  /** A session whose background fibers (the snapshot timer) run on a test clock. */
+  async function onTestClock(settings: Parameters<typeof openSession>[3]) {
+    const clock = ManagedRuntime.make(TestClock.layer());
+    const { session } = await fresh('\n', settings);
+    const timed = new DocumentSession(
+      sessionDeps(store, {
+        settings: { ...quietSettings, ...settings },
+        fork: (effect) => clock.runFork(effect),
+      }),
+      { docId: session.id, version: 0, ops: [{ insert: '\n' }], updatedAt: 0 },
+      [],
+    );
+    sessions.push(timed);
+    const commit = (seq: number) => run(timed.submit(request('w', seq, seq - 1, insertAt(0, 'x'))));
+    const snapshotVersion = async () => (await run(store.loadSnapshot(session.id)))?.version;
+    const advance = (ms: number) => clock.runPromise(TestClock.adjust(ms));
+    return { commit, snapshotVersion, advance, dispose: () => clock.dispose() };
+  }
+
+  it('[S2] a snapshot is written SNAPSHOT_INTERVAL_MS after the first op not in one, not on every op', async () => {
+    const t = await onTestClock({ snapshotIntervalMs: 10_000, snapshotEveryOps: 100 });
+    await t.commit(1);
+    await t.advance(5_000);
+    await t.commit(2);
+    await t.advance(4_999);
+    expect(await t.snapshotVersion()).toBe(0);
+    await t.advance(1);
+    expect(await t.snapshotVersion()).toBe(2);
+    // Nothing new: no snapshot however long.
+    await t.advance(60_000);
+    await t.commit(3);
+    await t.advance(9_999);
+    expect(await t.snapshotVersion()).toBe(2);
+    await t.advance(1);
+    expect(await t.snapshotVersion()).toBe(3);
+    await t.dispose();
+  });
+
+  it('[S2] a snapshot is written at once after SNAPSHOT_EVERY_OPS ops, without waiting for the interval', async () => {
+    const t = await onTestClock({ snapshotIntervalMs: 3_600_000, snapshotEveryOps: 3 });
+    await t.commit(1);
+    await t.commit(2);
+    expect(await t.snapshotVersion()).toBe(0);
+    await t.commit(3);
+    // The snapshot runs as a background fiber: let it run.
+    await t.advance(0);
+    expect(await t.snapshotVersion()).toBe(3);
+    await t.dispose();
   });
 });

@@ -1,9 +1,10 @@
 import { Delta } from '@collab/ot';
 import { type CommittedOp, limitDefaults, type Op } from '@collab/protocol';
-import { Effect } from 'effect';
+import { Effect, Exit, FiberSet, Scope } from 'effect';
 import {
   type CommitRequest,
   DocumentSession,
+  type SessionDeps,
   type SessionSettings,
 } from '../../src/sessions/DocumentSession.js';
 import * as SqliteStore from '../../src/storage/sqlite/SqliteStore.js';
@@ -20,6 +21,20 @@ export const quietSettings: SessionSettings = {
   historySnapshotEveryOps: 1_000_000,
   limits: { ...limitDefaults },
 };
+
+/** A scope for the sessions' background fibers, as the app's runtime gives them; `close` interrupts them. */
+export function backgroundFibers() {
+  const scope = Effect.runSync(Scope.make());
+  const fork = Effect.runSync(FiberSet.makeRuntime().pipe(Scope.provide(scope)));
+  return { fork, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) };
+}
+
+const background = backgroundFibers();
+
+/** What a session needs, with quiet settings and background fibers that live as long as the test file. */
+export function sessionDeps(store: Store, overrides: Partial<Omit<SessionDeps, 'store'>> = {}): SessionDeps {
+  return { store, settings: quietSettings, publish: () => {}, fork: background.fork, ...overrides };
+}
 
 /** A private in-memory SQLite database serving the real store. */
 export function openMemoryStore(): Promise<OpenStore> {
@@ -50,7 +65,7 @@ export async function openSession(
       if (!snapshot) throw new Error(`${docId} was not created`);
       const ops = yield* store.readOps(docId, Math.max(0, snapshot.version - full.recentOpsWindow));
       return new DocumentSession(
-        { store, settings: full, publish: (_docId, op) => published.push(op) },
+        sessionDeps(store, { settings: full, publish: (_docId, op) => published.push(op) }),
         snapshot,
         ops,
       );
