@@ -22,6 +22,7 @@ import {
   SqliteStore,
   type StorageFailure,
 } from './storage/index.js';
+import { makeSettle, type Settle } from './transport/settle.js';
 
 /** The services the transports (tRPC, REST, legacy socket) call. */
 export interface AppServices {
@@ -31,6 +32,8 @@ export interface AppServices {
   readonly history: History['Service'];
   readonly authors: Authors['Service'];
   readonly home: Home['Service'];
+  /** Runs an effect for a transport on the app's runtime (see `transport/settle.ts`): the one runtime of all. */
+  readonly settle: Settle;
 }
 
 function storageLayer(config: AppConfig): Layer.Layer<DocumentStore, StorageFailure | DynamoTableError> {
@@ -76,6 +79,7 @@ export function makeApp(
     Layer.provideMerge(Layer.succeed(Config, config)),
   );
   const runtime = ManagedRuntime.make(layer);
+  const settle = makeSettle(runtime);
   const started = runtime.runPromise(
     Effect.gen(function* () {
       const sessions = instrumentedSessions(yield* DocumentSessions, metrics);
@@ -88,7 +92,7 @@ export function makeApp(
       metrics.readFrom({ openDocuments: sessions.loadedCount, redisUp });
       const readiness = makeReadiness(yield* DocumentStore, redisUp);
       return {
-        services: { sessions, presence, access, history, authors, home } satisfies AppServices,
+        services: { sessions, presence, access, history, authors, home, settle } satisfies AppServices,
         observability: { metrics, readiness } satisfies Observability,
       };
     }),

@@ -14,7 +14,7 @@ import { type Observability, observabilityRoute } from '../observability/index.j
 import { appRouter } from '../router/index.js';
 import { type Connection, httpConnection, type TrpcContext, websocketConnection } from '../trpc/context.js';
 import { tagByCode } from '../trpc/init.js';
-import { runEffect } from '../trpc/run.js';
+import { runEffectWith } from '../trpc/run.js';
 import { createExportHandler, isExportPath } from './exportRoute.js';
 import { sendJson } from './json.js';
 import { createRestHandler, isRestPath } from './rest.js';
@@ -37,6 +37,7 @@ export function createAppServer({ config, services, web, observability }: HttpSe
   const { limits } = config;
   const bounds = createBounds(config.bounds, limits, config.maxSocketBacklogBytes);
   let shuttingDown = false;
+  const runEffect = runEffectWith(services.settle);
 
   const baseContext = {
     run: runEffect,
