@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessInfo, GeneralAccess, LinkRole, Role } from '@collab/protocol';
-import { Context, Effect, Layer } from 'effect';
+import { Clock, Context, Effect, Exit, FiberSet, Layer } from 'effect';
 import { Config } from '../config.js';
 import { Forbidden, notFound, Unauthorized } from '../domain/errors.js';
 import type { AccessRecord } from '../storage/AccessRecords.js';
@@ -90,10 +90,13 @@ export class AccessControl extends Context.Service<
       const sessions = browserSessions(store);
       const bearer = bearerVerifier(config);
       const records = new Map<string, { record: AccessRecord; until: number }>();
+      const clock = yield* Clock.Clock;
+      // Stream watches run as fibers of this layer's scope: they end when the app shuts down.
+      const fork = yield* FiberSet.makeRuntime();
 
       const remember = (record: AccessRecord) => {
         if (records.size >= 50_000) records.delete(records.keys().next().value as string);
-        records.set(record.docId, { record, until: Date.now() + recordTtlMs });
+        records.set(record.docId, { record, until: clock.currentTimeMillisUnsafe() + recordTtlMs });
       };
 
       /**
@@ -103,7 +106,7 @@ export class AccessControl extends Context.Service<
       const recordOf = (docId: string): Effect.Effect<AccessRecord | undefined, StorageFailure> =>
         Effect.gen(function* () {
           const cached = records.get(docId);
-          if (cached && cached.until > Date.now()) return cached.record;
+          if (cached && cached.until > (yield* Clock.currentTimeMillis)) return cached.record;
           let record = yield* store.loadAccess(docId);
           if (!record && (yield* store.loadSnapshot(docId))) {
             const legacy: AccessRecord = {
@@ -112,7 +115,7 @@ export class AccessControl extends Context.Service<
               generalAccess: 'edit',
               viewerKey: null,
               editorKey: null,
-              updatedAt: Date.now(),
+              updatedAt: yield* Clock.currentTimeMillis,
             };
             yield* store.createAccess(legacy).pipe(Effect.catchTag('AccessAlreadyExists', () => Effect.void));
             record = yield* store.loadAccess(docId);
@@ -172,7 +175,7 @@ export class AccessControl extends Context.Service<
           yield* requireRole(principal, docId, undefined, 'owner');
           const current = yield* store.loadAccess(docId);
           if (!current) return yield* Effect.fail(notFound(docId));
-          const next = { ...change(current), updatedAt: Date.now() };
+          const next = { ...change(current), updatedAt: yield* Clock.currentTimeMillis };
           yield* store.saveAccess(next);
           remember(next);
           return infoOf(next, 'owner');
@@ -221,7 +224,7 @@ export class AccessControl extends Context.Service<
               generalAccess: anonymousCreator ? 'edit' : config.defaultGeneralAccess,
               viewerKey: null,
               editorKey: null,
-              updatedAt: Date.now(),
+              updatedAt: yield* Clock.currentTimeMillis,
             };
             yield* store.createAccess(record).pipe(
               Effect.tap(() => Effect.sync(() => remember(record))),
@@ -249,27 +252,29 @@ export class AccessControl extends Context.Service<
         watch: (principal, docId, key, need) => {
           const controller = new AbortController();
           let lost: ReturnType<AccessWatch['lost']>;
-          let checking = false;
-          const timer = setInterval(() => {
-            if (checking) return;
-            checking = true;
-            void Effect.runPromiseExit(requireRole(principal, docId, key, need)).then((exit) => {
-              checking = false;
-              if (exit._tag === 'Success' || controller.signal.aborted) return;
+          /** Whether access still holds: checks go on until it is lost. */
+          const check = Effect.exit(requireRole(principal, docId, key, need)).pipe(
+            Effect.map((exit) => {
+              if (Exit.isSuccess(exit)) return true;
               const failure = exit.cause.reasons.find((reason) => reason._tag === 'Fail');
               const error = failure?._tag === 'Fail' ? failure.error : undefined;
               // A storage hiccup is not a revocation: the stream keeps going and the next check decides.
-              if (error?._tag === 'Forbidden' || error?._tag === 'DocumentNotFound') {
-                lost = error;
-                controller.abort();
-              }
-            });
-          }, watchIntervalMs);
-          timer.unref();
+              if (error?._tag !== 'Forbidden' && error?._tag !== 'DocumentNotFound') return true;
+              lost = error;
+              controller.abort();
+              return false;
+            }),
+          );
+          const checks = fork(
+            Effect.sleep(watchIntervalMs).pipe(
+              Effect.andThen(check),
+              Effect.repeat({ while: (holds) => holds }),
+            ),
+          );
           return {
             signal: controller.signal,
             lost: () => lost,
-            stop: () => clearInterval(timer),
+            stop: () => checks.interruptUnsafe(),
           };
         },
       });
