@@ -48,15 +48,16 @@ export interface OpenedSession {
 }
 
 /** Creates `docId` with `text` in `store` (unless it exists) and loads it the way `DocumentSessions` does. */
-export async function openSession(
+export function openSession(
   store: Store,
   docId: string,
   text = 'hello world\n',
   settings: Partial<SessionSettings> = {},
-): Promise<OpenedSession> {
+): OpenedSession {
   const full = { ...quietSettings, ...settings };
   const published: CommittedOp[] = [];
-  const session = await Effect.runPromise(
+  // The SQLite store answers synchronously, so simulations can open sessions inside a property run.
+  const session = Effect.runSync(
     Effect.gen(function* () {
       if ((yield* store.loadSnapshot(docId)) === undefined) {
         yield* store.createDocument({ docId, version: 0, ops: [{ insert: text }], updatedAt: 0 });
