@@ -1,7 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Effect } from 'effect';
 import { type AuthorProfile, type NamedVersion, type Snapshot, StorageFailure } from '../DocumentStore.js';
-import { encodeDelta } from '../deltaJson.js';
 import { call, conditionalCall } from './errors.js';
 import {
   checkDocId,
@@ -19,18 +18,13 @@ import {
  * under `docId = "<docId>#archive"`, `version = <version>` (payload and chunks as an op's), version names
  * under `docId = "<docId>#names"`, and author profiles under `docId = "author#<authorId>"`, `version = 0`.
  */
-export function dynamoHistory({ client, tables, opChunks }: DynamoTables) {
+export function dynamoHistory(shared: DynamoTables) {
+  const { client, tables, opChunks } = shared;
   const archiveSnapshot = Effect.fnUntraced(function* (snapshot: Snapshot) {
     yield* checkDocId(snapshot.docId);
-    const options = {
-      operation: 'archiveSnapshot',
-      json: encodeDelta(snapshot.ops),
-      fields: opFields,
-      placement: opChunks,
-      chunkKey: (writeId: string) => `${snapshot.docId}#archive#${snapshot.version}#${writeId}`,
-    };
+    const item = { operation: 'archiveSnapshot', kind: 'archive', ...snapshot } as const;
     // A kept snapshot never changes: the first writer of a version keeps it, later ones drop their chunks.
-    yield* writePayloadItem(client, options, (write) =>
+    yield* writePayloadItem(shared, item, (write) =>
       conditionalCall('archiveSnapshot', (signal) =>
         client.send(
           new PutCommand({

@@ -8,7 +8,6 @@ import {
   type StoredOp,
   VersionTaken,
 } from '../DocumentStore.js';
-import { encodeDelta } from '../deltaJson.js';
 import { call, transactionCall } from './errors.js';
 import {
   checkDocId,
@@ -33,19 +32,14 @@ function opIdKey(docId: string, clientId: string, seq: number) {
  * The op log in the ops table: one item per op (`docId`, `version`, `delta` …), whose oversized delta
  * lives in chunk items `docId = "<docId>#op#<version>#<writeId>"`, `version = <n>` of the same table.
  */
-export function dynamoOps({ client, tables, opChunks }: DynamoTables) {
+export function dynamoOps(shared: DynamoTables) {
+  const { client, tables, opChunks } = shared;
   const appendOp = Effect.fnUntraced(function* (op: StoredOp) {
     yield* checkDocId(op.docId);
-    const options = {
-      operation: 'appendOp',
-      json: encodeDelta(op.ops),
-      fields: opFields,
-      placement: opChunks,
-      chunkKey: (writeId: string) => `${op.docId}#op#${op.version}#${writeId}`,
-    };
+    const item = { operation: 'appendOp', kind: 'op', ...op } as const;
     // One transaction writes the op item, the conditional write that orders commits across processes
     // [S1], and its id item, which exists once per (docId, clientId, seq) [C3].
-    yield* writePayloadItem(client, options, (write) =>
+    yield* writePayloadItem(shared, item, (write) =>
       transactionCall('appendOp', (signal) =>
         client.send(
           new TransactWriteCommand({

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Op } from '@collab/protocol';
 import { Effect, Predicate } from 'effect';
 import { StorageFailure } from '../DocumentStore.js';
-import { decodeDelta } from '../deltaJson.js';
+import { decodeDelta, encodeDelta } from '../deltaJson.js';
 import { type ChunkPlacement, deleteChunks, readChunks, writeChunks } from './chunks.js';
 import { decodeGzip, type EncodedPayload, encodePayload } from './payloadCodec.js';
 import type { TableNames } from './tables.js';
@@ -122,43 +123,43 @@ export interface PayloadWrite {
 }
 
 /**
- * Writes an item carrying `json` so that readers never see half a payload: the chunks first, under keys
+ * Writes an item carrying `item.ops` so that readers never see half a payload: the chunks first, under keys
  * no other writer uses (the write id), then `write`, the single conditional write that makes them
  * reachable. A writer whose conditional write loses drops its own chunks (`PayloadWrite.dropChunks`);
  * a crash between the chunk writes and the conditional write leaves unreachable chunks, never a broken item.
  */
 export const writePayloadItem = <A, E>(
-  client: DynamoDBDocumentClient,
-  options: {
+  { client, snapshotChunks, opChunks }: DynamoTables,
+  item: {
     readonly operation: string;
-    readonly json: string;
-    readonly fields: PayloadFields;
-    readonly placement: ChunkPlacement;
-    /** The chunk key of this write, from its write id. */
-    readonly chunkKey: (writeId: string) => string;
+    /**
+     * A document's snapshot (documents table), an op or a snapshot kept for history (ops table); it names
+     * the chunks: `<docId>#<kind>#<version>#<writeId>`.
+     */
+    readonly kind: 'snapshot' | 'op' | 'archive';
+    readonly docId: string;
+    readonly version: number;
+    readonly ops: readonly Op[];
   },
   write: (item: PayloadWrite) => Effect.Effect<A, E>,
 ): Effect.Effect<A, E | StorageFailure> =>
   Effect.gen(function* () {
+    const [fields, placement] =
+      item.kind === 'snapshot' ? [snapshotFields, snapshotChunks] : [opFields, opChunks];
     const writeId = randomBytes(9).toString('base64url');
-    const chunkKey = options.chunkKey(writeId);
+    const chunkKey = `${item.docId}#${item.kind}#${item.version}#${writeId}`;
     const payload = yield* Effect.tryPromise({
-      try: () => encodePayload(options.json),
-      catch: (cause) => new StorageFailure({ operation: options.operation, retryable: false, cause }),
+      try: () => encodePayload(encodeDelta(item.ops)),
+      catch: (cause) => new StorageFailure({ operation: item.operation, retryable: false, cause }),
     });
     if (payload.encoding === 'gzip-chunks') {
-      yield* writeChunks(client, options.placement, chunkKey, payload.chunks);
+      yield* writeChunks(client, placement, chunkKey, payload.chunks);
     }
     const dropChunks =
       payload.encoding === 'gzip-chunks'
-        ? deleteChunks(client, options.placement, chunkKey, payload.chunks.length)
+        ? deleteChunks(client, placement, chunkKey, payload.chunks.length)
         : Effect.void;
-    return yield* write({
-      writeId,
-      chunkKey,
-      ...payloadAttributes(options.fields, payload, chunkKey),
-      dropChunks,
-    });
+    return yield* write({ writeId, chunkKey, ...payloadAttributes(fields, payload, chunkKey), dropChunks });
   });
 
 /** Whether an item found by a failed condition is this writer's own, written by an attempt the SDK retried. */

@@ -26,21 +26,17 @@ const snapshotReadAttempts = 5;
  * The head item of each document in the documents table (`id`, `version`, `updatedAt`, `createdAt`,
  * `writeId` and the snapshot's payload), with its chunks `id = "<docId>#snapshot#<version>#<writeId>#<n>"`.
  */
-export function dynamoSnapshots({ client, tables, snapshotChunks }: DynamoTables) {
-  const snapshotWrite = (operation: string, snapshot: Snapshot) => ({
-    operation,
-    json: encodeDelta(snapshot.ops),
-    fields: snapshotFields,
-    placement: snapshotChunks,
-    chunkKey: (writeId: string) => `${snapshot.docId}#snapshot#${snapshot.version}#${writeId}`,
-  });
+export function dynamoSnapshots(shared: DynamoTables) {
+  const { client, tables, snapshotChunks } = shared;
+  const snapshotWrite = (operation: string, snapshot: Snapshot) =>
+    ({ operation, kind: 'snapshot', ...snapshot }) as const;
 
   const createDocument = Effect.fnUntraced(function* (snapshot: Snapshot) {
     yield* checkDocId(snapshot.docId);
     if (snapshot.version !== 0) {
       return yield* Effect.die(new Error(`createDocument expects version 0, got ${snapshot.version}`));
     }
-    yield* writePayloadItem(client, snapshotWrite('createDocument', snapshot), (write) =>
+    yield* writePayloadItem(shared, snapshotWrite('createDocument', snapshot), (write) =>
       conditionalCall('createDocument', (signal) =>
         client.send(
           new PutCommand({
@@ -106,7 +102,7 @@ export function dynamoSnapshots({ client, tables, snapshotChunks }: DynamoTables
 
   const saveSnapshot = Effect.fnUntraced(function* (snapshot: Snapshot) {
     yield* checkDocId(snapshot.docId);
-    yield* writePayloadItem(client, snapshotWrite('saveSnapshot', snapshot), (write) =>
+    yield* writePayloadItem(shared, snapshotWrite('saveSnapshot', snapshot), (write) =>
       Effect.gen(function* () {
         const names: Record<string, string> = {
           '#version': 'version',
