@@ -269,6 +269,20 @@ describe('[C5] client document session: every way back to the server copy', () =
     expect(submits[1]?.input).toMatchObject({ seq: 1, baseVersion: 4 });
   });
 
+  it.each(['InvalidInput', 'LimitExceeded', 'Forbidden'] as const)(
+    '[C8] an op refused with %s is not sent again: the error is told and the copy reset',
+    async (tag) => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const { session, seen, submits, gets } = started();
+      session.apply(new Delta().insert('x'));
+      submits[0]?.reject(new CollabError(tag, 'refused'));
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect(submits).toHaveLength(1);
+      expect(seen.errors.map((e) => e.tag)).toEqual([tag]);
+      expect(gets).toHaveLength(1);
+    },
+  );
+
   it('[C5] a socket closed for a message over the hard cap (1009): LimitExceeded, then the server copy, no endless resend', async () => {
     const { session, seen, submits, gets, setConnection } = started();
     session.apply(new Delta().insert('x'.repeat(100)));
