@@ -5,7 +5,7 @@
  * document exactly once and that every client shows the server's document. On SQLite and on DynamoDB
  * Local (CHAOS_STORAGE=sqlite,dynamodb). Prints cycles, edits and losses; exits 1 on any loss.
  */
-import { createCollabClient, Delta, type DocumentSession } from '@collab/client';
+import { type ClientSession, createCollabClient, Delta } from '@collab/client';
 import {
   dynamoDbServerEnv,
   freePort,
@@ -29,7 +29,7 @@ const between = (low: number, high: number) => low + Math.random() * (high - low
 interface Typist {
   readonly name: string;
   readonly docId: string;
-  readonly session: DocumentSession;
+  readonly session: ClientSession;
   readonly close: () => void;
   readonly typed: string[];
   acknowledged: number;

@@ -5,7 +5,7 @@
  *
  *   SOAK_MINUTES=10 SOAK_CLIENTS=100 SOAK_DOCUMENTS=40 npm run soak
  */
-import { createCollabClient, Delta, type DocumentSession } from '@collab/client';
+import { type ClientSession, createCollabClient, Delta } from '@collab/client';
 import { startServer, tempDir } from '@collab/server/testing';
 import WebSocket from 'ws';
 import { fmt, sleep } from './figures.js';
@@ -21,7 +21,7 @@ const maxGrowth = 0.1;
 const between = (low: number, high: number) => low + Math.random() * (high - low);
 
 /** Keeps a document short: inserts a few characters, or deletes some once it is long. */
-function randomEdit(session: DocumentSession): Delta {
+function randomEdit(session: ClientSession): Delta {
   const length = session.contents.length();
   const at = Math.floor(Math.random() * length);
   if (length > 3000) return new Delta().retain(Math.min(at, length - 41)).delete(40);

@@ -1,4 +1,4 @@
-import { createCollabClient, type DocumentSession } from '@collab/client';
+import { type ClientSession, createCollabClient } from '@collab/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { randomEdit, seededRandom, sleep } from '../support/editing.js';
@@ -29,7 +29,7 @@ describe.each(storageKinds)('crash safety on %s', (kind) => {
     const clients = Array.from({ length: 4 }, () =>
       createCollabClient({ url: server.wsUrl, WebSocket, retryDelayMs: () => 100 }),
     );
-    const sessions: DocumentSession[] = [];
+    const sessions: ClientSession[] = [];
     for (const client of clients) sessions.push(await client.openDocument(docId));
     // Every op the change stream delivered (the acknowledgement [C2]), right up to the kill: the server
     // must still have each one, at the same version, after the crash.

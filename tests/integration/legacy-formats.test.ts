@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type CollabClient, createCollabClient, Delta, type DocumentSession } from '@collab/client';
+import { type ClientSession, type CollabClient, createCollabClient, Delta } from '@collab/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { sleep, waitFor } from '../support/editing.js';
@@ -37,7 +37,7 @@ describe('[C11] Quill 1 and Quill 2 format spellings', () => {
   it('[C11] a code block from an old tab is stored as Quill 2 spells it, and sent back as Quill 1 spells it', async () => {
     const id = randomUUID();
     const tab = await LegacyClient.open(server.port, id, 100);
-    let session: DocumentSession | undefined;
+    let session: ClientSession | undefined;
     try {
       tab.edit(new Delta().insert('let x'));
       tab.edit(new Delta().retain(5).retain(1, { 'code-block': true }));

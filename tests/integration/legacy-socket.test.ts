@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type CollabClient, createCollabClient, Delta, type DocumentSession } from '@collab/client';
+import { type ClientSession, type CollabClient, createCollabClient, Delta } from '@collab/client';
 import { applyChange } from '@collab/ot';
 import type { CommittedOp } from '@collab/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -367,7 +367,7 @@ describe.each(storageKinds)('legacy socket on %s', (kind) => {
       const random = seededRandom(20261127);
       const links: Link[] = [];
       const legacies: LegacyClient[] = [];
-      const sessions: DocumentSession[] = [];
+      const sessions: ClientSession[] = [];
       const trpcClients: CollabClient[] = [];
       try {
         for (let i = 0; i < 3; i++) {

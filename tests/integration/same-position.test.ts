@@ -1,4 +1,4 @@
-import { type CollabClient, createCollabClient, Delta, type DocumentSession } from '@collab/client';
+import { type ClientSession, type CollabClient, createCollabClient, Delta } from '@collab/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { deltaText, seededRandom, sleep, waitFor } from '../support/editing.js';
@@ -24,7 +24,7 @@ afterAll(async () => {
 
 interface Typist {
   readonly client: CollabClient;
-  readonly session: DocumentSession;
+  readonly session: ClientSession;
   readonly run: string;
   caret: number;
   resets: number;

@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type ClientSession,
   type CollabClient,
   createCollabClient,
   Delta,
-  type DocumentSession,
   type ResetNotice,
 } from '@collab/client';
 import { type FaultyServer, startFaultyServer } from '@collab/server/testing';
@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 /** A client session that records every reset it goes through. */
-async function open(docId: string): Promise<{ session: DocumentSession; resets: ResetNotice[] }> {
+async function open(docId: string): Promise<{ session: ClientSession; resets: ResetNotice[] }> {
   const client = createCollabClient({ url: server.wsUrl, WebSocket, retryDelayMs: () => 50 });
   clients.push(client);
   const session = await client.openDocument(docId);
@@ -42,7 +42,7 @@ async function open(docId: string): Promise<{ session: DocumentSession; resets: 
   return { session, resets };
 }
 
-const saved = (session: DocumentSession) => session.status.pendingEdits === 0;
+const saved = (session: ClientSession) => session.status.pendingEdits === 0;
 
 describe('[C8] transient storage failures', () => {
   it('[C8] a busy store answers Unavailable (503) and changes nothing', async () => {

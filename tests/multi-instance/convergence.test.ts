@@ -2,7 +2,7 @@
  * Three server processes over one storage and one Redis [S4]: clients on different instances edit one
  * document at once and converge; a client whose instance is SIGKILLed moves to another and loses nothing.
  */
-import type { CollabClient, DocumentSession } from '@collab/client';
+import type { ClientSession, CollabClient } from '@collab/client';
 import { Delta } from '@collab/client';
 import { describe, expect, it } from 'vitest';
 import { randomEdit, seededRandom, sleep } from '../support/editing.js';
@@ -19,7 +19,7 @@ import { storageKinds } from '../support/storage.js';
 import { useCluster } from './support.js';
 
 /** Inserts a line `marker` at the start of a random line, so concurrent markers never split each other. */
-function insertLine(session: DocumentSession, random: () => number, marker: string): void {
+function insertLine(session: ClientSession, random: () => number, marker: string): void {
   const text = session.contents.ops.map((op) => (typeof op.insert === 'string' ? op.insert : ' ')).join('');
   const starts = [0];
   for (let i = 0; i < text.length - 1; i++) if (text[i] === '\n') starts.push(i + 1);

@@ -2,7 +2,7 @@
  * Presence crosses instances through Redis and still expires [C6] [S4]: a cursor set on instance A shows on
  * instance B, follows moves and departures, and vanishes from B when A dies without a word.
  */
-import { Delta, type DocumentSession, type RemotePresence } from '@collab/client';
+import { type ClientSession, Delta, type RemotePresence } from '@collab/client';
 import { type RedisServer, startRedis } from '@collab/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '../support/editing.js';
@@ -13,7 +13,7 @@ import { type Cluster, startCluster } from './support.js';
 const alice = { name: 'Alice', color: '#e60000' };
 
 /** The latest presence list a session reported. */
-function watchPresence(session: DocumentSession): () => readonly RemotePresence[] {
+function watchPresence(session: ClientSession): () => readonly RemotePresence[] {
   let others: readonly RemotePresence[] = [];
   session.on('presence', (list) => {
     others = list;

@@ -1,4 +1,4 @@
-import type { DocumentSession } from '@collab/client';
+import type { ClientSession } from '@collab/client';
 import { Delta } from '@collab/ot';
 
 /** A seeded pseudo-random generator (mulberry32), so a failing run can be replayed from its seed. */
@@ -22,7 +22,7 @@ const formatChanges = [...insertFormats, { bold: null }, { color: null }];
  * format change. `tag` marks inserted text so tests can tell whose text survived.
  */
 export function randomEdit(
-  session: Pick<DocumentSession, 'contents'>,
+  session: Pick<ClientSession, 'contents'>,
   random: () => number,
   tag: string,
 ): Delta {

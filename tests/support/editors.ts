@@ -1,4 +1,4 @@
-import { type CollabClient, createCollabClient, type DocumentSession } from '@collab/client';
+import { type ClientSession, type CollabClient, createCollabClient } from '@collab/client';
 import WebSocket from 'ws';
 import { type Link, startLink } from './proxy.js';
 import type { ServerProcess } from './server.js';
@@ -7,7 +7,7 @@ import type { ServerProcess } from './server.js';
 export interface Editor {
   readonly name: string;
   readonly client: CollabClient;
-  readonly session: DocumentSession;
+  readonly session: ClientSession;
   readonly link: Link;
   /** The server (instance) the link points at. */
   instance: ServerProcess;

@@ -1,4 +1,4 @@
-import type { DocumentSession } from '@collab/client';
+import type { ClientSession } from '@collab/client';
 import type { CommittedOp } from '@collab/protocol';
 import { expect } from 'vitest';
 import { deltaText, waitFor } from './editing.js';
@@ -54,7 +54,7 @@ export function expectAcknowledgedKept(history: readonly CommittedOp[], acknowle
 
 /** Something editing the document; `name` only labels it in failure messages. */
 export interface EditingSession {
-  readonly session: DocumentSession;
+  readonly session: ClientSession;
   readonly name?: string;
 }
 

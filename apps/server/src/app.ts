@@ -17,6 +17,7 @@ import { PresenceHub } from './presence/PresenceHub.js';
 import { DocumentSessions } from './sessions/DocumentSessions.js';
 import type { DynamoTableError } from './storage/dynamodb/tables.js';
 import { DocumentStore, SqliteStore, type StorageFailure } from './storage/index.js';
+import { makeSettle, type Settle } from './transport/settle.js';
 
 /** The services the transports (tRPC, REST, legacy socket) call. */
 export interface AppServices {
@@ -27,6 +28,8 @@ export interface AppServices {
   readonly authors: Authors['Service'];
   readonly home: Home['Service'];
   readonly images: Images['Service'];
+  /** Runs an effect for a transport on the app's runtime (see `transport/settle.ts`): the one runtime of all. */
+  readonly settle: Settle;
 }
 
 function storageLayer(config: AppConfig): Layer.Layer<DocumentStore, StorageFailure | DynamoTableError> {
@@ -85,6 +88,7 @@ export function makeApp(
     Layer.provideMerge(Layer.succeed(Config, config)),
   );
   const runtime = ManagedRuntime.make(layer);
+  const settle = makeSettle(runtime);
   const started = runtime.runPromise(
     Effect.gen(function* () {
       const sessions = instrumentedSessions(yield* DocumentSessions, metrics);
@@ -98,7 +102,16 @@ export function makeApp(
       metrics.readFrom({ openDocuments: sessions.loadedCount, redisUp });
       const readiness = makeReadiness(yield* DocumentStore, redisUp);
       return {
-        services: { sessions, presence, access, history, authors, home, images } satisfies AppServices,
+        services: {
+          sessions,
+          presence,
+          access,
+          history,
+          authors,
+          home,
+          images,
+          settle,
+        } satisfies AppServices,
         observability: { metrics, readiness } satisfies Observability,
       };
     }),

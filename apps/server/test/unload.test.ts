@@ -1,14 +1,15 @@
 import { join } from 'node:path';
 import { Delta } from '@collab/ot';
 import { Effect, Layer, ManagedRuntime } from 'effect';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TestClock } from 'effect/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Broadcast } from '../src/broadcast/Broadcast.js';
 import { Config, parseConfig } from '../src/config.js';
 import { Images } from '../src/images/Images.js';
 import { DocumentSessions } from '../src/sessions/DocumentSessions.js';
 import { DocumentStore } from '../src/storage/DocumentStore.js';
 import * as SqliteStore from '../src/storage/sqlite/SqliteStore.js';
-import { type TempDir, tempDir } from './support/index.js';
+import { strictFake, type TempDir, tempDir } from './support/index.js';
 
 let dir: TempDir;
 beforeAll(async () => {
@@ -18,11 +19,16 @@ afterAll(async () => {
   await dir?.remove();
 });
 
-/** The real session layer on a real SQLite file, wired as `makeApp` wires it, with a short idle time. */
-function makeRuntime(file: string, env: Record<string, string> = {}) {
+const idleMs = 60_000;
+
+/**
+ * The real session layer on a real SQLite file, wired as `makeApp` wires it, its time on a test clock:
+ * `advance` moves it, running whatever falls due (idle unloads) before it resolves.
+ */
+function makeRuntime(file: string, env: Record<string, string> = {}, broadcast = Broadcast.single) {
   const config = parseConfig({
     SQLITE_PATH: file,
-    IDLE_UNLOAD_MS: '50',
+    IDLE_UNLOAD_MS: String(idleMs),
     // Snapshots only when a document unloads, so an unload is visible in the stored snapshot.
     SNAPSHOT_EVERY_OPS: '100000',
     SNAPSHOT_INTERVAL_MS: '3600000',
@@ -31,8 +37,9 @@ function makeRuntime(file: string, env: Record<string, string> = {}) {
   if (config.storage.kind !== 'sqlite') throw new Error('expected SQLite storage');
   const layer = DocumentSessions.layer.pipe(
     Layer.provideMerge(Images.layer),
-    Layer.provideMerge(Layer.mergeAll(SqliteStore.layer({ path: config.storage.path }), Broadcast.single)),
+    Layer.provideMerge(Layer.mergeAll(SqliteStore.layer({ path: config.storage.path }), broadcast)),
     Layer.provideMerge(Layer.succeed(Config, config)),
+    Layer.provideMerge(TestClock.layer()),
   );
   const runtime = ManagedRuntime.make(layer);
   const services = runtime.runPromise(
@@ -54,16 +61,8 @@ async function open(name: string, env?: Record<string, string>) {
   runtimes.push(made);
   const services = await made.services;
   const run = <A, E>(effect: Effect.Effect<A, E>) => made.runtime.runPromise(effect);
-  return { ...services, run };
-}
-
-/** Resolves when `condition` holds, checking every 10 ms. */
-async function until(condition: () => boolean, message: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${message}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  const advance = (ms: number) => run(TestClock.adjust(ms));
+  return { ...services, run, advance };
 }
 
 const insert = (text: string, at = 0) =>
@@ -71,7 +70,7 @@ const insert = (text: string, at = 0) =>
 
 describe('[S3] documents nobody has open are unloaded', () => {
   it('[S3] a document used by a request is unloaded after IDLE_UNLOAD_MS, with its snapshot written [S2]', async () => {
-    const { sessions, store, run } = await open('idle');
+    const { sessions, store, run, advance } = await open('idle');
     await run(sessions.create('idle-doc', undefined));
     expect(sessions.loadedCount()).toBe(0);
     for (let seq = 1; seq <= 3; seq++) {
@@ -82,7 +81,10 @@ describe('[S3] documents nobody has open are unloaded', () => {
     expect(sessions.loadedCount()).toBe(1);
     expect((await run(store.loadSnapshot('idle-doc')))?.version).toBe(0);
 
-    await until(() => sessions.loadedCount() === 0, 'the idle document to unload');
+    await advance(idleMs - 1);
+    expect(sessions.loadedCount()).toBe(1);
+    await advance(1);
+    expect(sessions.loadedCount()).toBe(0);
     const snapshot = await run(store.loadSnapshot('idle-doc'));
     expect(snapshot?.version).toBe(3);
     expect(snapshot?.ops).toEqual([{ insert: '321\n' }]);
@@ -95,19 +97,21 @@ describe('[S3] documents nobody has open are unloaded', () => {
       sessions.submit('idle-doc', { clientId: 'c', seq: 4, baseVersion: 3, delta: insert('4') }),
     );
     expect(version).toBe(4);
-    await until(() => sessions.loadedCount() === 0, 'the document to unload again');
+    await advance(idleMs);
+    expect(sessions.loadedCount()).toBe(0);
   });
 
   it('[S3] a leased document (an open subscription) stays loaded however long; it unloads once released', async () => {
-    const { sessions, run } = await open('leased');
+    const { sessions, run, advance } = await open('leased');
     await run(sessions.create('leased-doc', undefined));
     const lease = await run(sessions.lease('leased-doc'));
-    // Other documents come and go meanwhile: their unloading proves idle time has passed.
+    // Another document comes and goes meanwhile: its unloading proves idle time has passed.
     await run(sessions.create('passer-by', undefined));
     await run(sessions.get('passer-by'));
     expect(sessions.loadedCount()).toBe(2);
-    await until(() => sessions.loadedCount() === 1, 'the unleased document to unload');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await advance(idleMs);
+    expect(sessions.loadedCount()).toBe(1);
+    await advance(10 * idleMs);
     expect(sessions.loadedCount()).toBe(1);
     // Still the same live session: a commit through it is seen by the lease holder.
     await run(sessions.submit('leased-doc', { clientId: 'c', seq: 1, baseVersion: 0, delta: insert('x') }));
@@ -115,11 +119,12 @@ describe('[S3] documents nobody has open are unloaded', () => {
 
     lease.release();
     lease.release(); // releasing twice is harmless
-    await until(() => sessions.loadedCount() === 0, 'the released document to unload');
+    await advance(idleMs);
+    expect(sessions.loadedCount()).toBe(0);
   });
 
   it('[S3] [L5] memory follows open documents: 200 documents opened and closed all unload; those still open stay', async () => {
-    const { sessions, store, run } = await open('many');
+    const { sessions, store, run, advance } = await open('many');
     const ids = Array.from({ length: 200 }, (_, i) => `many-${i}`);
     await run(Effect.forEach(ids, (id) => sessions.getOrCreate(id), { concurrency: 20, discard: true }));
     const leases = await run(Effect.forEach(ids.slice(0, 10), (id) => sessions.lease(id)));
@@ -132,27 +137,31 @@ describe('[S3] documents nobody has open are unloaded', () => {
     );
     expect(sessions.loadedCount()).toBeGreaterThan(10);
 
-    await until(() => sessions.loadedCount() === 10, 'every document not held open to unload');
+    await advance(idleMs);
+    expect(sessions.loadedCount()).toBe(10);
     for (const lease of leases) lease.release();
-    await until(() => sessions.loadedCount() === 0, 'the held documents to unload once released');
+    await advance(idleMs);
+    expect(sessions.loadedCount()).toBe(0);
 
     // Every one was snapshotted on unload and reloads intact.
     const snapshots = await run(Effect.forEach(ids, (id) => store.loadSnapshot(id)));
     expect(snapshots.map((s) => s?.version)).toEqual(ids.map(() => 1));
     const reloaded = await run(sessions.get('many-123'));
     expect(reloaded.delta.ops).toEqual([{ insert: 'many-123\n' }]);
-    await until(() => sessions.loadedCount() === 0, 'the reloaded document to unload');
+    await advance(idleMs);
+    expect(sessions.loadedCount()).toBe(0);
   });
 
   it('[S3] a document unloaded mid-way is reloaded by the next request without losing or repeating an op', async () => {
-    const { sessions, run } = await open('churn');
+    const { sessions, run, advance } = await open('churn');
     await run(sessions.create('churn-doc', undefined));
     let version = 0;
     for (let round = 0; round < 5; round++) {
       version = await run(
         sessions.submit('churn-doc', { clientId: 'c', seq: round, baseVersion: version, delta: insert('.') }),
       );
-      await until(() => sessions.loadedCount() === 0, `unload ${round}`);
+      await advance(idleMs);
+      expect(sessions.loadedCount(), `unload ${round}`).toBe(0);
     }
     // A resend of an op committed before several unloads is still recognised [C3].
     expect(
@@ -161,31 +170,43 @@ describe('[S3] documents nobody has open are unloaded', () => {
     const doc = await run(sessions.get('churn-doc'));
     expect(doc.version).toBe(5);
     expect(doc.delta.ops).toEqual([{ insert: '.....\n' }]);
-    await until(() => sessions.loadedCount() === 0, 'the document to unload');
+    await advance(idleMs);
+    expect(sessions.loadedCount()).toBe(0);
   });
 
-  it('[S3] disposing the layer stops its idle timers: no unload runs later against the closed store', async () => {
-    const made = makeRuntime(join(dir.path, 'disposed.sqlite'), { IDLE_UNLOAD_MS: '100' });
-    const { sessions } = await made.services;
-    await made.runtime.runPromise(sessions.create('disposed-doc', undefined));
-    await made.runtime.runPromise(
-      sessions.submit('disposed-doc', { clientId: 'c', seq: 1, baseVersion: 0, delta: insert('x') }),
-    );
+  it('[S3] a document used again before IDLE_UNLOAD_MS has passed starts its idle time over', async () => {
+    const { sessions, run, advance } = await open('again');
+    await run(sessions.create('again-doc', undefined));
+    await run(sessions.get('again-doc'));
+    await advance(idleMs - 1);
+    await run(sessions.get('again-doc'));
+    await advance(idleMs - 1);
     expect(sessions.loadedCount()).toBe(1);
-    const written: string[] = [];
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
-    try {
-      await made.runtime.dispose();
-      // Several idle periods: an armed timer would have fired by now.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    } finally {
-      stderr.mockRestore();
+    await advance(1);
+    expect(sessions.loadedCount()).toBe(0);
+  });
+
+  it("[S5] shutting down ends the sessions' background work: nothing runs detached from the app", async () => {
+    // Publishing to other instances never completes here: only interruption ends it.
+    const interrupted: number[] = [];
+    const hangingBroadcast = Layer.succeed(
+      Broadcast,
+      strictFake<Broadcast['Service']>('Broadcast', {
+        subscribe: () => Effect.succeed(() => {}),
+        publishOp: (_docId, op) =>
+          Effect.never.pipe(Effect.onInterrupt(() => Effect.sync(() => void interrupted.push(op.version)))),
+      }),
+    );
+    const made = makeRuntime(join(dir.path, 'shutdown.sqlite'), {}, hangingBroadcast);
+    const { sessions } = await made.services;
+    await made.runtime.runPromise(sessions.create('shutdown-doc', undefined));
+    for (let seq = 1; seq <= 2; seq++) {
+      await made.runtime.runPromise(
+        sessions.submit('shutdown-doc', { clientId: 'c', seq, baseVersion: seq - 1, delta: insert('x') }),
+      );
     }
-    expect(
-      written.filter((line) => line.includes('"level":"warn"') || line.includes('"level":"error"')),
-    ).toEqual([]);
+    expect(interrupted).toEqual([]);
+    await made.runtime.dispose();
+    expect(interrupted.sort()).toEqual([1, 2]);
   });
 });

@@ -2,7 +2,7 @@ import type { Me } from '@collab/protocol';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import type { Api } from './api.js';
 import { toCollabError } from './errors.js';
-import { DocumentSession, type SessionTransport, type UnsavedEdits } from './session.js';
+import { ClientSession, type SessionTransport, type UnsavedEdits } from './session.js';
 
 export interface CollabClientOptions {
   /** The tRPC WebSocket endpoint, e.g. `ws://localhost:8000/trpc` (in a browser: `wss://${location.host}/trpc`). */
@@ -38,7 +38,7 @@ export interface CollabClient {
   openDocument(
     id: string,
     options?: { create?: boolean; key?: string; restore?: UnsavedEdits },
-  ): Promise<DocumentSession>;
+  ): Promise<ClientSession>;
   /** Closes every session and the socket. */
   close(): void;
 }
@@ -78,7 +78,7 @@ export function createCollabClient(options: CollabClientOptions): CollabClient {
     ...(options.token !== undefined ? { connectionParams: { token: options.token } } : {}),
   });
   const api: Api = createTRPCClient({ links: [wsLink({ client: wsClient })] });
-  const sessions = new Set<DocumentSession>();
+  const sessions = new Set<ClientSession>();
   /** Per document, the seq after those used by closed sessions: a reopened document never reuses one [C3]. */
   const nextSeqs = new Map<string, number>();
 
@@ -122,7 +122,7 @@ export function createCollabClient(options: CollabClientOptions): CollabClient {
         const snapshot = create
           ? await api.documents.getOrCreate.mutate(ref)
           : await api.documents.get.query(ref);
-        const session = new DocumentSession(transport, snapshot, {
+        const session = new ClientSession(transport, snapshot, {
           nextSeq: nextSeqs.get(id) ?? 0,
           restore,
           key,

@@ -3,8 +3,8 @@ export type { Api, AppRouter } from './api.js';
 export { type CollabClient, type CollabClientOptions, createCollabClient } from './client.js';
 export { CollabError, toCollabError } from './errors.js';
 export {
+  ClientSession,
   type DocumentEvents,
-  DocumentSession,
   type DocumentStatus,
   type RemotePresence,
   type ResetNotice,

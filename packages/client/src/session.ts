@@ -36,7 +36,7 @@ export interface UnsavedEdits {
   readonly nextSeq: number;
 }
 
-export interface DocumentSessionOptions {
+export interface ClientSessionOptions {
   /**
    * The first seq to use, past every seq an earlier session of this clientId used on this document, since
    * the server remembers each `(clientId, seq)` for good [C3].
@@ -113,7 +113,7 @@ export interface SessionTransport {
  * stream (the single ordered truth, which also acknowledges our own ops [C2]), and edits made offline
  * are kept and sent on reconnect [C4].
  */
-export class DocumentSession {
+export class ClientSession {
   readonly id: string;
   /** The document and the share link key it was opened with, sent on every call [A2]. */
   readonly #ref: { readonly id: string; readonly key?: string };
@@ -137,7 +137,7 @@ export class DocumentSession {
   #resendAttempt = 0;
   readonly #stopConnection: () => void;
 
-  constructor(transport: SessionTransport, snapshot: DocumentSnapshot, options: DocumentSessionOptions = {}) {
+  constructor(transport: SessionTransport, snapshot: DocumentSnapshot, options: ClientSessionOptions = {}) {
     this.id = snapshot.id;
     this.#ref = options.key === undefined ? { id: snapshot.id } : { id: snapshot.id, key: options.key };
     this.#transport = transport;
@@ -327,12 +327,12 @@ export class DocumentSession {
 
   /**
    * Starts over from the server's current document and re-applies the local edits on it, rebased, so
-   * nothing typed is lost; edits made while the document is being fetched are kept too. `dropInFlight`
-   * [C8]: the server refused the in-flight op (or this copy fell out of step and its fate is unknown), so
-   * only the edits made after it are re-applied, and the person is told what was dropped (`reset`).
-   * Without it every pending edit is re-applied as a new op (for a refusal that did not judge the op).
+   * nothing typed is lost; edits made while the document is being fetched are kept too. `refusedSeq`
+   * [C8]: the op in flight when the trouble began, which the server refused (or whose fate is unknown when
+   * this copy fell out of step): only the edits made after it are re-applied, and the person is told what
+   * was dropped (`reset`). An edit typed while the server's copy was being read was never sent: it is kept.
    */
-  async #resync(reason: CollabError, dropInFlight = true): Promise<void> {
+  async #resync(reason: CollabError, refusedSeq = this.#doc.inFlight?.seq): Promise<void> {
     if (this.#closed) return;
     this.#changes?.unsubscribe();
     this.#subscribed = false;
@@ -341,8 +341,9 @@ export class DocumentSession {
       const snapshot = await this.#transport.api.documents.get.query(this.#ref);
       if (this.#closed) return;
       const old = this.#doc;
-      const dropped = dropInFlight ? old.inFlight?.delta : undefined;
-      const kept = dropInFlight ? old.pendingChangeWithoutInFlight : old.pendingChange;
+      const refused = old.inFlight?.seq === refusedSeq ? old.inFlight : undefined;
+      const dropped = refused?.delta;
+      const kept = refused ? old.pendingChangeWithoutInFlight : old.pendingChange;
       const next = new ClientDocument({
         clientId: old.clientId,
         version: snapshot.version,
@@ -358,7 +359,7 @@ export class DocumentSession {
       this.#subscribeChanges();
     } catch (error) {
       this.#events.emit('error', toCollabError(error));
-      if (!this.#closed) setTimeout(() => void this.#resync(reason, dropInFlight), retryDelayMs * 4);
+      if (!this.#closed) setTimeout(() => void this.#resync(reason, refusedSeq), retryDelayMs * 4);
     }
   }
 
@@ -473,7 +474,7 @@ const toJson = (delta: Delta): DeltaJson => ({ ops: delta.ops as DeltaJson['ops'
 function restoredDocument(
   clientId: string,
   snapshot: DocumentSnapshot,
-  { nextSeq = 0, restore }: DocumentSessionOptions,
+  { nextSeq = 0, restore }: ClientSessionOptions,
 ): ClientDocument {
   const fresh = () =>
     new ClientDocument({

@@ -10,7 +10,12 @@ import { strictFake } from '@collab/server/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Api } from '../src/api.js';
 import { CollabError } from '../src/errors.js';
-import { DocumentSession, type SessionTransport } from '../src/session.js';
+import {
+  ClientSession,
+  type ClientSessionOptions,
+  type ResetNotice,
+  type SessionTransport,
+} from '../src/session.js';
 
 interface ChangesSubscription {
   readonly input: { id: string; sinceVersion: number };
@@ -34,7 +39,7 @@ const docId = DocumentId.parse('doc');
  * The server as a document session sees it, driven step by step by the test: what the session sends is
  * recorded, and the test decides what comes back and when. Anything else the session touches fails loudly.
  */
-function fakeServer(snapshot: DocumentSnapshot) {
+function fakeServer(snapshot: DocumentSnapshot, options?: ClientSessionOptions) {
   const changes: ChangesSubscription[] = [];
   const submits: Pending<SubmitInput, { version: number }>[] = [];
   const gets: Pending<{ id: string }, DocumentSnapshot>[] = [];
@@ -77,10 +82,18 @@ function fakeServer(snapshot: DocumentSnapshot) {
       return () => connectionListeners.delete(listener);
     },
   };
-  const session = new DocumentSession(transport, snapshot);
-  const seen = { changes: [] as Delta[], resets: [] as Delta[], errors: [] as CollabError[] };
+  const session = new ClientSession(transport, snapshot, options);
+  const seen = {
+    changes: [] as Delta[],
+    resets: [] as Delta[],
+    notices: [] as ResetNotice[],
+    errors: [] as CollabError[],
+  };
   session.on('change', (delta) => seen.changes.push(delta));
-  session.on('reset', (contents) => seen.resets.push(contents));
+  session.on('reset', (contents, notice) => {
+    seen.resets.push(contents);
+    seen.notices.push(notice);
+  });
   session.on('error', (error) => seen.errors.push(error));
 
   return {
@@ -103,7 +116,7 @@ function fakeServer(snapshot: DocumentSnapshot) {
   };
 }
 
-const text = (session: DocumentSession) =>
+const text = (session: ClientSession) =>
   session.contents.ops.map((op) => (typeof op.insert === 'string' ? op.insert : '')).join('');
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 const remote = (version: number, delta: Delta, author = 'other', seq = 0): CommittedOp => ({
@@ -256,6 +269,20 @@ describe('[C5] client document session: every way back to the server copy', () =
     expect(submits[1]?.input).toMatchObject({ seq: 1, baseVersion: 4 });
   });
 
+  it.each(['InvalidInput', 'LimitExceeded', 'Forbidden'] as const)(
+    '[C8] an op refused with %s is not sent again: the error is told and the copy reset',
+    async (tag) => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const { session, seen, submits, gets } = started();
+      session.apply(new Delta().insert('x'));
+      submits[0]?.reject(new CollabError(tag, 'refused'));
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect(submits).toHaveLength(1);
+      expect(seen.errors.map((e) => e.tag)).toEqual([tag]);
+      expect(gets).toHaveLength(1);
+    },
+  );
+
   it('[C5] a socket closed for a message over the hard cap (1009): LimitExceeded, then the server copy, no endless resend', async () => {
     const { session, seen, submits, gets, setConnection } = started();
     session.apply(new Delta().insert('x'.repeat(100)));
@@ -288,5 +315,123 @@ describe('[C5] client document session: every way back to the server copy', () =
     await vi.advanceTimersByTimeAsync(1_000);
     expect(changes).toHaveLength(2);
     expect(changes[1]?.input).toEqual({ id: 'doc', sinceVersion: 1 });
+  });
+});
+
+describe('[C5] client document session: more ways back to the server copy', () => {
+  it('[L1] [C8] VersionTooOld: the op is sent again, rebased, once the stream has caught the copy up; nothing typed is lost', async () => {
+    const { session, seen, submits, gets, deliver } = started();
+    session.apply(new Delta().retain(5).insert('!'));
+    submits[0]?.reject(new CollabError('VersionTooOld', 'catch up'));
+    await settle();
+    // Nothing newer has arrived yet: the op waits for the stream instead of going out on the same version.
+    expect(submits).toHaveLength(1);
+    deliver(remote(1, new Delta().insert('>> ')));
+    expect(submits[1]?.input).toEqual({
+      id: 'doc',
+      clientId,
+      seq: 0,
+      baseVersion: 1,
+      delta: { ops: [{ retain: 8 }, { insert: '!' }] },
+    });
+    expect(text(session)).toBe('>> hello!\n');
+    expect(gets).toHaveLength(0);
+    expect(seen.resets).toEqual([]);
+  });
+
+  it('[L1] VersionTooOld after the stream has already moved on: the op goes out again at once from the newer version', async () => {
+    const { session, submits, deliver } = started();
+    session.apply(new Delta().retain(5).insert('!'));
+    deliver(remote(1, new Delta().insert('>> ')));
+    submits[0]?.reject(new CollabError('VersionTooOld', 'catch up'));
+    await settle();
+    expect(submits[1]?.input).toMatchObject({
+      seq: 0,
+      baseVersion: 1,
+      delta: { ops: [{ retain: 8 }, { insert: '!' }] },
+    });
+  });
+
+  it('[C3] [L1] VersionTooOld for an op that was committed after all: the stream acknowledges it and it is not sent again', async () => {
+    const { session, submits, deliver } = started();
+    session.apply(new Delta().retain(5).insert('!'));
+    const sent = submits[0]?.input as SubmitInput;
+    submits[0]?.reject(new CollabError('VersionTooOld', 'catch up'));
+    await settle();
+    deliver(
+      remote(1, new Delta().insert('>> ')),
+      own(2, { ...sent, delta: { ops: [{ retain: 8 }, { insert: '!' }] } }),
+    );
+    expect(submits).toHaveLength(1);
+    expect(session.status.pendingEdits).toBe(0);
+    expect(text(session)).toBe('>> hello!\n');
+  });
+
+  it('[C8] an op refused as invalid is dropped and said so; the edits buffered behind it are rebased onto the server copy and sent', async () => {
+    const { session, seen, submits, gets, changes } = started();
+    session.apply(new Delta().retain(5).insert('?'));
+    session.apply(new Delta().insert('A'));
+    submits[0]?.reject(new CollabError('InvalidOperation', 'does not apply'));
+    await settle();
+    gets[0]?.resolve({ id: docId, version: 2, delta: { ops: [{ insert: 'hi hello\n' }] } });
+    await settle();
+    expect(seen.notices).toEqual([
+      {
+        reason: expect.objectContaining({ tag: 'InvalidOperation' }),
+        dropped: new Delta().retain(5).insert('?'),
+        keptLaterEdits: true,
+      },
+    ]);
+    // Placed as the tie rule places an insert at the same spot as the server's.
+    expect(text(session)).toBe('hi Ahello\n');
+    changes.at(-1)?.handlers.onStarted();
+    expect(submits[1]?.input).toEqual({
+      id: 'doc',
+      clientId,
+      seq: 1,
+      baseVersion: 2,
+      delta: { ops: [{ retain: 3 }, { insert: 'A' }] },
+    });
+  });
+
+  it('[C4] edits made while the server copy is being read are kept on top of it', async () => {
+    const { session, seen, gets, deliver } = started();
+    deliver(remote(3, new Delta().insert('?')));
+    session.apply(new Delta().insert('typed meanwhile '));
+    gets[0]?.resolve({ id: docId, version: 3, delta: { ops: [{ insert: 'hello world\n' }] } });
+    await settle();
+    expect(text(session)).toBe('typed meanwhile hello world\n');
+    expect(seen.notices[0]).toMatchObject({ dropped: undefined, keptLaterEdits: true });
+    expect(session.status.pendingEdits).toBe(1);
+  });
+
+  it('[A3] a change stream ended because access is gone is told and not followed again', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { seen, changes, stream } = started();
+    stream().handlers.onError(new CollabError('DocumentNotFound', 'gone'));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(seen.errors.map((e) => e.tag)).toEqual(['DocumentNotFound']);
+    expect(changes).toHaveLength(1);
+  });
+
+  it('[C10] edits an earlier session left unacknowledged are restored on their version and sent with their seq', async () => {
+    const server = fakeServer(
+      { id: docId, version: 1, delta: { ops: [{ insert: '>> hello\n' }] } },
+      {
+        restore: {
+          version: 0,
+          confirmed: { ops: [{ insert: 'hello\n' }] },
+          inFlight: { seq: 7, delta: { ops: [{ retain: 5 }, { insert: '!' }] } },
+          buffer: undefined,
+          nextSeq: 8,
+        },
+      },
+    );
+    expect(server.changes[0]?.input).toEqual({ id: 'doc', sinceVersion: 0 });
+    server.stream().handlers.onStarted();
+    expect(server.submits[0]?.input).toMatchObject({ seq: 7, baseVersion: 0 });
+    server.deliver(remote(1, new Delta().insert('>> ')));
+    expect(text(server.session)).toBe('>> hello!\n');
+    expect(server.session.nextSeq).toBe(8);
   });
 });

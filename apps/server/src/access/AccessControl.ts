@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessInfo, GeneralAccess, LinkRole, Role } from '@collab/protocol';
-import { Context, Effect, Layer } from 'effect';
+import { Clock, Context, Effect, Exit, FiberSet, Layer } from 'effect';
 import { Config } from '../config.js';
 import { Forbidden, notFound, Unauthorized } from '../domain/errors.js';
 import type { AccessRecord } from '../storage/AccessRecords.js';
@@ -90,10 +90,13 @@ export class AccessControl extends Context.Service<
       const sessions = browserSessions(store);
       const bearer = bearerVerifier(config);
       const records = new Map<string, { record: AccessRecord; until: number }>();
+      const clock = yield* Clock.Clock;
+      // Stream watches run as fibers of this layer's scope: they end when the app shuts down.
+      const fork = yield* FiberSet.makeRuntime();
 
       const remember = (record: AccessRecord) => {
         if (records.size >= 50_000) records.delete(records.keys().next().value as string);
-        records.set(record.docId, { record, until: Date.now() + recordTtlMs });
+        records.set(record.docId, { record, until: clock.currentTimeMillisUnsafe() + recordTtlMs });
       };
 
       /**
@@ -103,7 +106,7 @@ export class AccessControl extends Context.Service<
       const recordOf = (docId: string): Effect.Effect<AccessRecord | undefined, StorageFailure> =>
         Effect.gen(function* () {
           const cached = records.get(docId);
-          if (cached && cached.until > Date.now()) return cached.record;
+          if (cached && cached.until > (yield* Clock.currentTimeMillis)) return cached.record;
           let record = yield* store.loadAccess(docId);
           if (!record && (yield* store.loadSnapshot(docId))) {
             const legacy: AccessRecord = {
@@ -112,7 +115,7 @@ export class AccessControl extends Context.Service<
               generalAccess: 'edit',
               viewerKey: null,
               editorKey: null,
-              updatedAt: Date.now(),
+              updatedAt: yield* Clock.currentTimeMillis,
             };
             yield* store.createAccess(legacy).pipe(Effect.catchTag('AccessAlreadyExists', () => Effect.void));
             record = yield* store.loadAccess(docId);
@@ -155,8 +158,8 @@ export class AccessControl extends Context.Service<
       };
 
       /**
-       * [A3] Every live stream's hold, by document: one timer checks them all, reading each document's
-       * record once per round for all the streams on it (no timer or effect per stream).
+       * [A3] Every live stream's hold, by document: one fiber checks them all, reading each document's
+       * record once per round for all the streams on it (no timer or fiber per stream).
        */
       interface Hold {
         readonly principal: Principal;
@@ -166,27 +169,21 @@ export class AccessControl extends Context.Service<
         lost: Denied | undefined;
       }
       const holds = new Map<string, Set<Hold>>();
-      let checking = false;
-      const checkHolds = async () => {
-        if (checking) return;
-        checking = true;
-        try {
-          for (const [docId, held] of holds) {
-            const exit = await Effect.runPromiseExit(recordOf(docId));
-            // A storage hiccup is not a revocation: the streams keep going and the next round decides.
-            if (exit._tag === 'Failure') continue;
-            for (const hold of held) {
-              const verdict = judge(docId, exit.value, hold.principal, hold.key, hold.need);
-              if (typeof verdict === 'string' || hold.controller.signal.aborted) continue;
-              hold.lost = verdict;
-              hold.controller.abort();
-            }
+      const checkHolds = Effect.gen(function* () {
+        for (const [docId, held] of holds) {
+          const exit = yield* Effect.exit(recordOf(docId));
+          // A storage hiccup is not a revocation: the streams keep going and the next round decides.
+          if (Exit.isFailure(exit)) continue;
+          for (const hold of held) {
+            const verdict = judge(docId, exit.value, hold.principal, hold.key, hold.need);
+            if (typeof verdict === 'string' || hold.controller.signal.aborted) continue;
+            hold.lost = verdict;
+            hold.controller.abort();
           }
-        } finally {
-          checking = false;
         }
-      };
-      let holdTimer: ReturnType<typeof setInterval> | undefined;
+      });
+      /** The checks, a fiber of this layer's scope while any stream is held (ended on shutdown). */
+      let holdChecks: ReturnType<typeof fork> | undefined;
 
       const requireRole = (
         principal: Principal,
@@ -213,7 +210,7 @@ export class AccessControl extends Context.Service<
           yield* requireRole(principal, docId, undefined, 'owner');
           const current = yield* store.loadAccess(docId);
           if (!current) return yield* Effect.fail(notFound(docId));
-          const next = { ...change(current), updatedAt: Date.now() };
+          const next = { ...change(current), updatedAt: yield* Clock.currentTimeMillis };
           yield* store.saveAccess(next);
           remember(next);
           return infoOf(next, 'owner');
@@ -262,7 +259,7 @@ export class AccessControl extends Context.Service<
               generalAccess: anonymousCreator ? 'edit' : config.defaultGeneralAccess,
               viewerKey: null,
               editorKey: null,
-              updatedAt: Date.now(),
+              updatedAt: yield* Clock.currentTimeMillis,
             };
             yield* store.createAccess(record).pipe(
               Effect.tap(() => Effect.sync(() => remember(record))),
@@ -292,19 +289,16 @@ export class AccessControl extends Context.Service<
           const held = holds.get(docId) ?? new Set();
           held.add(hold);
           holds.set(docId, held);
-          if (!holdTimer) {
-            holdTimer = setInterval(() => void checkHolds(), watchIntervalMs);
-            holdTimer.unref();
-          }
+          holdChecks ??= fork(Effect.sleep(watchIntervalMs).pipe(Effect.andThen(checkHolds), Effect.forever));
           return {
             signal: hold.controller.signal,
             lost: () => hold.lost,
             stop: () => {
               held.delete(hold);
               if (held.size === 0 && holds.get(docId) === held) holds.delete(docId);
-              if (holds.size === 0 && holdTimer) {
-                clearInterval(holdTimer);
-                holdTimer = undefined;
+              if (holds.size === 0 && holdChecks) {
+                holdChecks.interruptUnsafe();
+                holdChecks = undefined;
               }
             },
           };

@@ -1,5 +1,5 @@
 import type { HomeDocument, HomeList, HomeListInput, OpenedDocument, Role } from '@collab/protocol';
-import { Context, Effect, Layer } from 'effect';
+import { Clock, Context, Effect, FiberSet, Layer } from 'effect';
 import { AccessControl } from '../access/AccessControl.js';
 import type { Principal } from '../access/principal.js';
 import { Forbidden, notFound } from '../domain/errors.js';
@@ -67,6 +67,9 @@ export class Home extends Context.Service<
       const access = yield* AccessControl;
       const sessions = yield* DocumentSessions;
       const pendingEdits = new Map<string, { at: number; name: string | null }>();
+      const clock = yield* Clock.Clock;
+      // Delayed edit records run as fibers of this layer's scope: they end when the app shuts down.
+      const fork = yield* FiberSet.makeRuntime();
 
       const recordEdit = (docId: string) =>
         Effect.gen(function* () {
@@ -90,7 +93,7 @@ export class Home extends Context.Service<
           if (found) return found;
           const { delta } = yield* sessions.get(docId);
           const record = yield* store.loadAccess(docId);
-          const now = Date.now();
+          const now = yield* Clock.currentTimeMillis;
           const entry: DocumentEntry = {
             docId,
             ownerId: record?.ownerId ?? null,
@@ -148,12 +151,12 @@ export class Home extends Context.Service<
             const role = yield* access.require(principal, docId, key, 'viewer');
             const entry = yield* entryOf(docId);
             if (principal.kind !== 'anonymous')
-              yield* store.recordVisit(principal.authorId, docId, Date.now());
+              yield* store.recordVisit(principal.authorId, docId, yield* Clock.currentTimeMillis);
             return opened(principal, entry, role);
           }),
         created: (principal, docId, firstLine) =>
           Effect.gen(function* () {
-            const now = Date.now();
+            const now = yield* Clock.currentTimeMillis;
             const record = yield* store.loadAccess(docId);
             yield* store.createEntry({
               docId,
@@ -170,9 +173,9 @@ export class Home extends Context.Service<
           }),
         edited: (principal, docId) => {
           const scheduled = pendingEdits.has(docId);
-          pendingEdits.set(docId, { at: Date.now(), name: principal.name });
+          pendingEdits.set(docId, { at: clock.currentTimeMillisUnsafe(), name: principal.name });
           if (scheduled) return;
-          setTimeout(() => Effect.runFork(recordEdit(docId)), editRecordDelayMs).unref();
+          fork(Effect.sleep(editRecordDelayMs).pipe(Effect.andThen(recordEdit(docId))));
         },
         rename: (principal, docId, key, title) =>
           Effect.gen(function* () {
@@ -191,7 +194,7 @@ export class Home extends Context.Service<
               );
             }
             yield* entryOf(docId);
-            yield* store.updateEntry(docId, { trashedAt: Date.now() });
+            yield* store.updateEntry(docId, { trashedAt: yield* Clock.currentTimeMillis });
             access.forget(docId);
           }),
         restore: (principal, docId) =>
@@ -202,7 +205,8 @@ export class Home extends Context.Service<
         deleteForever: (principal, docId) =>
           trashedByOwner(principal, docId).pipe(
             // Marked first: should removing the contents fail half-way, the document stays gone.
-            Effect.andThen(store.updateEntry(docId, { deletedAt: Date.now() })),
+            Effect.andThen(Clock.currentTimeMillis),
+            Effect.flatMap((now) => store.updateEntry(docId, { deletedAt: now })),
             Effect.andThen(store.deleteContents(docId)),
             Effect.andThen(store.deleteImages(docId)),
           ),

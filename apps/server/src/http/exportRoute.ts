@@ -4,7 +4,6 @@ import { Effect } from 'effect';
 import type { AppServices } from '../app.js';
 import { exportFile } from '../export/exporter.js';
 import { ExportFormat } from '../export/formats.js';
-import { settle } from '../transport/settle.js';
 import { sendJson } from './json.js';
 
 const pattern = /^\/api\/documents\/([^/]+)\/export\/?$/;
@@ -53,7 +52,7 @@ export function createExportHandler(services: AppServices) {
       Effect.tap((principal) => access.require(principal, id.data, key.data, 'viewer')),
       Effect.andThen(exportFile(services, id.data, format.data)),
     );
-    void settle(download, { route: 'export', docId: id.data }).then((outcome) => {
+    void services.settle(download, { route: 'export', docId: id.data }).then((outcome) => {
       if (!outcome.ok) {
         const status = outcome.error ? errorCatalogue[outcome.error._tag].status : 500;
         sendJson(res, status, { detail: outcome.error?.message ?? errorCatalogue.Internal.message });

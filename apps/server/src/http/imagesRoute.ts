@@ -12,7 +12,6 @@ import type { AppServices } from '../app.js';
 import { type AppError, DocumentNotFound, RateLimited } from '../domain/errors.js';
 import { type Bounds, quotaKeyOf, retryAfterSeconds } from '../limits/index.js';
 import { log } from '../log.js';
-import { settle } from '../transport/settle.js';
 import { readBodyBytes } from './body.js';
 import { sendJson } from './json.js';
 
@@ -47,7 +46,7 @@ function refuse(res: ServerResponse, error: AppError | undefined): void {
  *   cached privately for a year (the id is the hash of the bytes), with an ETag.
  */
 export function createImagesHandler(services: AppServices, bounds: Bounds) {
-  const { access, images } = services;
+  const { access, images, settle } = services;
 
   const upload = async (
     req: IncomingMessage,

@@ -29,7 +29,6 @@ import {
 } from '../limits/index.js';
 import { log } from '../log.js';
 import type { StorageFailure } from '../storage/index.js';
-import { settle } from '../transport/settle.js';
 import { readBody } from './body.js';
 import { sendJson } from './json.js';
 
@@ -159,7 +158,7 @@ function isJson(req: IncomingMessage): boolean {
 
 /** The handler of every path under `/api/database`. */
 export function createRestHandler({ services, limits, access, bounds }: RestDeps) {
-  const { sessions } = services;
+  const { sessions, settle } = services;
 
   /**
    * [A3] [A8] the request's principal (a bearer token, a browser session, or anonymous) must hold `need` on

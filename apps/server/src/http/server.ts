@@ -15,7 +15,7 @@ import { appRouter } from '../router/index.js';
 import { trpcWsEncoder } from '../transport/trpcFrames.js';
 import { type Connection, httpConnection, type TrpcContext, websocketConnection } from '../trpc/context.js';
 import { tagByCode } from '../trpc/init.js';
-import { runEffect } from '../trpc/run.js';
+import { runEffectWith } from '../trpc/run.js';
 import { createExportHandler, isExportPath } from './exportRoute.js';
 import { createImagesHandler, isImagesPath } from './imagesRoute.js';
 import { sendJson } from './json.js';
@@ -39,6 +39,7 @@ export function createAppServer({ config, services, web, observability }: HttpSe
   const { limits } = config;
   const bounds = createBounds(config.bounds, limits, config.maxSocketBacklogBytes);
   let shuttingDown = false;
+  const runEffect = runEffectWith(services.settle);
 
   const baseContext = {
     run: runEffect,

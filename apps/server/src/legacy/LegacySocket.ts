@@ -19,7 +19,6 @@ import {
 import { log } from '../log.js';
 import { changesPageSize } from '../sessions/DocumentSession.js';
 import type { SessionLease } from '../sessions/DocumentSessions.js';
-import { settle } from '../transport/settle.js';
 import { dbDocumentFrame, errorFrame, parseClientFrame, updateDocumentFrame } from './frames.js';
 import { LegacyView } from './LegacyView.js';
 
@@ -294,7 +293,7 @@ class LegacyConnection {
     const { sessions, access } = this.#options.services;
     const context = { route: 'legacy.get-document', docId };
     // [A3] [A8] the seed's client acts for the anonymous principal: the document's general access decides.
-    const allowed = await settle(
+    const allowed = await this.#options.services.settle(
       access
         .claim(anonymous, docId)
         .pipe(Effect.andThen(access.require(anonymous, docId, undefined, 'viewer'))),
@@ -308,12 +307,12 @@ class LegacyConnection {
     this.#canEdit = allowed.value !== 'viewer';
     const { quotas } = this.#options.bounds;
     const admit = creationAdmission(quotas, quotaKeyOf(anonymous, this.#address), this.#address);
-    const created = await settle(sessions.getOrCreate(docId, admit), context);
+    const created = await this.#options.services.settle(sessions.getOrCreate(docId, admit), context);
     if (!created.ok) {
       this.#sendError(describe(created.error));
       return;
     }
-    const leased = await settle(sessions.lease(docId), context);
+    const leased = await this.#options.services.settle(sessions.lease(docId), context);
     if (!leased.ok) {
       if (leased.error?._tag === 'TooManyConnections') {
         this.#socket.close(LegacyCloseCode.tryAgainLater, 'too many connections to this document');
@@ -376,33 +375,35 @@ class LegacyConnection {
       baseVersion: op.baseVersion,
       delta: op.delta,
     };
-    void settle(this.#options.services.sessions.submit(docId, request), {
-      route: 'legacy.changes-received',
-      docId,
-    }).then((outcome) => {
-      // Success is seen in the committed ops, like any client's acknowledgement [C2].
-      if (outcome.ok || generation !== this.#view.generation) {
-        this.#resendAttempt = 0;
-        return;
-      }
-      if (!refusesTheOp(outcome.error)) {
-        // [C8] busy or failing for now: the same op again after a pause; the tab keeps every edit.
-        const delay = resendDelayMs(this.#resendAttempt++);
-        setTimeout(() => {
-          if (this.#finished || generation !== this.#view.generation) return;
-          this.#view.resend();
-          this.#flush();
-        }, delay).unref();
-        return;
-      }
-      if (this.#closed) {
-        this.#finish();
-        return;
-      }
-      this.#sendError(`Change refused: ${describe(outcome.error)}; the document was reloaded`);
-      this.#reload();
-      this.#flush();
-    });
+    void this.#options.services
+      .settle(this.#options.services.sessions.submit(docId, request), {
+        route: 'legacy.changes-received',
+        docId,
+      })
+      .then((outcome) => {
+        // Success is seen in the committed ops, like any client's acknowledgement [C2].
+        if (outcome.ok || generation !== this.#view.generation) {
+          this.#resendAttempt = 0;
+          return;
+        }
+        if (!refusesTheOp(outcome.error)) {
+          // [C8] busy or failing for now: the same op again after a pause; the tab keeps every edit.
+          const delay = resendDelayMs(this.#resendAttempt++);
+          setTimeout(() => {
+            if (this.#finished || generation !== this.#view.generation) return;
+            this.#view.resend();
+            this.#flush();
+          }, delay).unref();
+          return;
+        }
+        if (this.#closed) {
+          this.#finish();
+          return;
+        }
+        this.#sendError(`Change refused: ${describe(outcome.error)}; the document was reloaded`);
+        this.#reload();
+        this.#flush();
+      });
   }
 
   /**
@@ -425,7 +426,7 @@ class LegacyConnection {
         log.warn('slow legacy client disconnected', { docId });
         this.#socket.terminate();
       }
-      const read = await settle(session.opsBetween(from, visible, changesPageSize), {
+      const read = await this.#options.services.settle(session.opsBetween(from, visible, changesPageSize), {
         route: 'legacy.follow',
         docId,
       });

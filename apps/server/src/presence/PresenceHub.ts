@@ -1,6 +1,6 @@
 import { Delta, transformRange } from '@collab/ot';
 import type { PresenceEntry, PresenceEvent, PresenceUpdateInput } from '@collab/protocol';
-import { Context, Effect, Layer } from 'effect';
+import { Clock, Context, Effect, FiberSet, Layer, Schedule } from 'effect';
 import { Broadcast } from '../broadcast/Broadcast.js';
 import { Config } from '../config.js';
 import { LimitExceeded, VersionTooOld } from '../domain/errors.js';
@@ -56,6 +56,9 @@ export class PresenceHub extends Context.Service<
       const config = yield* Config;
       const broadcast = yield* Broadcast;
       const docs = new Map<string, DocPresence>();
+      // Publishing, remote subscriptions and the expiry sweep run as fibers of this layer's scope: they end
+      // when the app shuts down.
+      const fork = yield* FiberSet.makeRuntime();
 
       const emit = (doc: DocPresence, event: PresenceEvent) => {
         for (const listener of doc.listeners) listener(event);
@@ -75,7 +78,7 @@ export class PresenceHub extends Context.Service<
         if (!doc?.entries.delete(clientId)) return;
         const event: PresenceEvent = { type: 'leave', clientId };
         emit(doc, event);
-        if (publish) Effect.runFork(broadcast.publishPresence(docId, event, 0));
+        if (publish) fork(broadcast.publishPresence(docId, event, 0));
         dropIfUnused(docId, doc);
       };
 
@@ -128,7 +131,7 @@ export class PresenceHub extends Context.Service<
               for (const tracked of doc.entries.values()) {
                 if (tracked.source !== undefined) continue;
                 const event: PresenceEvent = { type: 'update', entry: tracked.entry };
-                Effect.runFork(broadcast.publishPresence(docId, event, tracked.expiresAt));
+                fork(broadcast.publishPresence(docId, event, tracked.expiresAt));
               }
             },
           })
@@ -143,19 +146,16 @@ export class PresenceHub extends Context.Service<
           );
       };
 
-      const sweep = setInterval(
-        () => {
-          const now = Date.now();
-          for (const [docId, doc] of docs) {
-            for (const [clientId, tracked] of doc.entries) {
-              if (tracked.expiresAt <= now) remove(docId, clientId, false);
-            }
+      // [C6] expiry runs on the app's `Clock`, so tests drive it with a test clock.
+      const sweep = Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis;
+        for (const [docId, doc] of docs) {
+          for (const [clientId, tracked] of doc.entries) {
+            if (tracked.expiresAt <= now) remove(docId, clientId, false);
           }
-        },
-        Math.max(250, Math.floor(config.presenceTtlMs / 4)),
-      );
-      sweep.unref();
-      yield* Effect.addFinalizer(() => Effect.sync(() => clearInterval(sweep)));
+        }
+      });
+      fork(Effect.repeat(sweep, Schedule.spaced(Math.max(250, Math.floor(config.presenceTtlMs / 4)))));
 
       return PresenceHub.of({
         update: (session, input, connectionId) =>
@@ -190,7 +190,7 @@ export class PresenceHub extends Context.Service<
               version = session.version;
             }
             const entry: PresenceEntry = { clientId: input.clientId, user: input.user, range, version };
-            const expiresAt = Date.now() + config.presenceTtlMs;
+            const expiresAt = (yield* Clock.currentTimeMillis) + config.presenceTtlMs;
             doc.entries.set(input.clientId, { entry, expiresAt, connectionId, source: undefined });
             const event: PresenceEvent = { type: 'update', entry };
             emit(doc, event);
@@ -199,7 +199,7 @@ export class PresenceHub extends Context.Service<
         listen: (session, listener) => {
           const doc = docFor(session.id);
           track(session, doc);
-          Effect.runFork(subscribeRemote(session.id, doc));
+          fork(subscribeRemote(session.id, doc));
           for (const tracked of doc.entries.values()) listener({ type: 'update', entry: tracked.entry });
           doc.listeners.add(listener);
           return () => {

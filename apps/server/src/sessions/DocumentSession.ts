@@ -8,7 +8,7 @@ import {
   validateChangeBounds,
 } from '@collab/ot';
 import { type CommittedOp, deltaContentProblem, type Limits, type Op } from '@collab/protocol';
-import { Clock, Effect, Semaphore } from 'effect';
+import { Clock, Effect, type Fiber, Semaphore } from 'effect';
 import {
   InvalidOperation,
   LimitExceeded,
@@ -43,6 +43,8 @@ export interface SessionDeps {
   readonly settings: SessionSettings;
   /** Called after an op committed here is durable, to tell other instances [S4]. */
   readonly publish: (docId: string, op: CommittedOp) => void;
+  /** Runs background work (snapshots and their timer) as a fiber of the app, interrupted when it shuts down. */
+  readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.Fiber<A, E>;
 }
 
 /** An op to commit: `delta` was made on version `baseVersion` by `(clientId, seq)` [C1] [C3]. */
@@ -112,7 +114,8 @@ export class DocumentSession {
   readonly feed: ChangeFeed;
   private flushScheduled = false;
   private snapshotVersion: number;
-  private snapshotTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Sleeps on the app's `Clock` until the next snapshot is due. */
+  private snapshotTimer: Fiber.Fiber<void> | undefined;
   private snapshotting = false;
   private disposed = false;
   /** Subscriptions and requests using the session; at 0 it may be unloaded [S3]. */
@@ -469,16 +472,26 @@ export class DocumentSession {
       return;
     }
     if (this.snapshotTimer) return;
-    this.snapshotTimer = setTimeout(() => {
-      this.snapshotTimer = undefined;
-      this.startSnapshot();
-    }, this.deps.settings.snapshotIntervalMs);
-    this.snapshotTimer.unref();
+    this.snapshotTimer = this.deps.fork(
+      Effect.sleep(this.deps.settings.snapshotIntervalMs).pipe(
+        Effect.andThen(
+          Effect.sync(() => {
+            this.snapshotTimer = undefined;
+            this.startSnapshot();
+          }),
+        ),
+      ),
+    );
+  }
+
+  private stopSnapshotTimer(): void {
+    this.snapshotTimer?.interruptUnsafe();
+    this.snapshotTimer = undefined;
   }
 
   private startSnapshot(): void {
     if (this.snapshotting) return;
-    Effect.runFork(
+    this.deps.fork(
       this.saveSnapshot().pipe(
         Effect.catch((error) =>
           Effect.sync(() =>
@@ -494,8 +507,7 @@ export class DocumentSession {
     return Effect.suspend(() => {
       if (this.snapshotting || this.head <= this.snapshotVersion) return Effect.void;
       this.snapshotting = true;
-      if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
-      this.snapshotTimer = undefined;
+      this.stopSnapshotTimer();
       const version = this.head;
       // Serialised here, off the commit path, and kept for the version's readers.
       const ops = this.contents.toDelta().ops as Op[];
@@ -527,8 +539,7 @@ export class DocumentSession {
   /** Stops timers; pending snapshots are the caller's to flush first. */
   dispose(): void {
     this.disposed = true;
-    if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
-    this.snapshotTimer = undefined;
+    this.stopSnapshotTimer();
     for (const wake of [...this.waiters]) wake();
     this.commitListeners.clear();
   }

@@ -1,6 +1,6 @@
 import { Delta, validateDocument } from '@collab/ot';
 import { type DeltaJson, type DocumentSnapshot, deltaContentProblem, type Op } from '@collab/protocol';
-import { Clock, Context, Effect, Layer } from 'effect';
+import { Clock, Context, Effect, type Fiber, FiberSet, Layer } from 'effect';
 import { Broadcast } from '../broadcast/Broadcast.js';
 import { Config } from '../config.js';
 import {
@@ -101,10 +101,14 @@ export class DocumentSessions extends Context.Service<
       interface Entry {
         readonly load: Effect.Effect<DocumentSession | undefined, StorageFailure>;
         session?: DocumentSession;
-        idleTimer?: ReturnType<typeof setTimeout>;
+        /** Sleeps on the app's `Clock` until the idle session is unloaded [S3]. */
+        idleTimer?: Fiber.Fiber<void>;
         unsubscribe?: () => void;
       }
       const entries = new Map<string, Entry>();
+      // Background work (publishing, catch-up, snapshots, idle unloads) runs as fibers of this layer's
+      // scope: interrupted when the app shuts down, after the finalizer below has flushed the snapshots.
+      const fork = yield* FiberSet.makeRuntime();
 
       const deps: SessionDeps = {
         store,
@@ -116,7 +120,8 @@ export class DocumentSessions extends Context.Service<
           historySnapshotEveryOps: config.historySnapshotEveryOps,
           limits,
         },
-        publish: (docId, op) => Effect.runFork(broadcast.publishOp(docId, op)),
+        publish: (docId, op) => fork(broadcast.publishOp(docId, op)),
+        fork,
       };
 
       const load = (id: string) =>
@@ -129,9 +134,9 @@ export class DocumentSessions extends Context.Service<
           if (entry) {
             entry.session = session;
             entry.unsubscribe = yield* broadcast.subscribe(id, {
-              onOp: (op) => Effect.runFork(logFailure(session.receiveRemote(op), id)),
+              onOp: (op) => fork(logFailure(session.receiveRemote(op), id)),
               onPresence: () => {},
-              onResync: () => Effect.runFork(logFailure(session.catchUp(), id)),
+              onResync: () => fork(logFailure(session.catchUp(), id)),
             });
             // Another instance may have committed between our read and the subscription.
             yield* session.catchUp();
@@ -161,7 +166,7 @@ export class DocumentSessions extends Context.Service<
             if (entries.get(id) === current) entries.delete(id);
             return yield* Effect.fail(notFound(id));
           }
-          if (current.idleTimer) clearTimeout(current.idleTimer);
+          current.idleTimer?.interruptUnsafe();
           current.idleTimer = undefined;
           session.users++;
           return session;
@@ -172,8 +177,12 @@ export class DocumentSessions extends Context.Service<
         if (session.users > 0) return;
         const entry = entries.get(session.id);
         if (!entry || entry.session !== session) return;
-        entry.idleTimer = setTimeout(() => Effect.runFork(unload(session.id, session)), config.idleUnloadMs);
-        entry.idleTimer.unref();
+        // Once the unload starts it finishes (its snapshot is written) even if the session is wanted again.
+        entry.idleTimer = fork(
+          Effect.sleep(config.idleUnloadMs).pipe(
+            Effect.andThen(Effect.uninterruptible(unload(session.id, session))),
+          ),
+        );
       };
 
       const unload = (id: string, session: DocumentSession) =>
@@ -277,7 +286,7 @@ export class DocumentSessions extends Context.Service<
           Effect.ensuring(
             Effect.sync(() => {
               for (const entry of entries.values()) {
-                if (entry.idleTimer) clearTimeout(entry.idleTimer);
+                entry.idleTimer?.interruptUnsafe();
                 entry.unsubscribe?.();
                 entry.session?.dispose();
               }

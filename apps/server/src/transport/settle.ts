@@ -1,5 +1,5 @@
 import { errorCatalogue } from '@collab/protocol';
-import { Cause, Effect, Exit } from 'effect';
+import { Cause, type Effect, Exit } from 'effect';
 import { type AppError, isAppError, Unavailable } from '../domain/errors.js';
 import { log } from '../log.js';
 import { StorageFailure } from '../storage/DocumentStore.js';
@@ -16,11 +16,23 @@ export type Settled<A> =
  * (busy, throttled, timed out) is answered `Unavailable` [C8], the one place that mapping is made, so
  * every client knows to keep its edits and try again.
  */
-export async function settle<A, E>(
+export type Settle = <A, E>(
   effect: Effect.Effect<A, E>,
   context: Record<string, unknown>,
-): Promise<Settled<A>> {
-  const exit = await Effect.runPromiseExit(effect);
+) => Promise<Settled<A>>;
+
+/** What effects run on: the app's runtime (its clock, scheduler and services), one for every transport. */
+export interface EffectRunner {
+  runPromiseExit<A, E>(effect: Effect.Effect<A, E>): Promise<Exit.Exit<A, unknown>>;
+}
+
+/** `Settle` on `runtime`. */
+export const makeSettle =
+  (runtime: EffectRunner): Settle =>
+  (effect, context) =>
+    runtime.runPromiseExit(effect).then((exit) => sortExit(exit, context));
+
+function sortExit<A>(exit: Exit.Exit<A, unknown>, context: Record<string, unknown>): Settled<A> {
   if (Exit.isSuccess(exit)) return { ok: true, value: exit.value };
   const failure = Cause.findErrorOption(exit.cause);
   if (failure._tag === 'Some' && isAppError(failure.value)) return { ok: false, error: failure.value };

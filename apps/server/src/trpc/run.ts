@@ -2,7 +2,7 @@ import { errorCatalogue } from '@collab/protocol';
 import { TRPCError } from '@trpc/server';
 import type { Effect } from 'effect';
 import type { AppError } from '../domain/errors.js';
-import { settle } from '../transport/settle.js';
+import type { Settle } from '../transport/settle.js';
 
 /** Runs an effect for a request and turns its failure into the one tRPC error the client sees. */
 export type RunEffect = <A, E>(effect: Effect.Effect<A, E>, context?: Record<string, unknown>) => Promise<A>;
@@ -14,13 +14,14 @@ export function toTrpcError(error: AppError): TRPCError {
 }
 
 /**
- * Effects reaching the transport have every service already provided, so running one needs no runtime:
- * expected failures become their catalogue's tRPC error; anything else was logged by `settle` and is
- * answered generically.
+ * Runs effects with the app's `settle` (on the app's runtime): expected failures become their catalogue's
+ * tRPC error; anything else was logged by `settle` and is answered generically.
  */
-export const runEffect: RunEffect = async (effect, context = {}) => {
-  const outcome = await settle(effect, context);
-  if (outcome.ok) return outcome.value;
-  if (outcome.error) throw toTrpcError(outcome.error);
-  throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: errorCatalogue.Internal.message });
-};
+export const runEffectWith =
+  (settle: Settle): RunEffect =>
+  async (effect, context = {}) => {
+    const outcome = await settle(effect, context);
+    if (outcome.ok) return outcome.value;
+    if (outcome.error) throw toTrpcError(outcome.error);
+    throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: errorCatalogue.Internal.message });
+  };

@@ -6,8 +6,9 @@ import {
   type PresenceEvent,
   type PresenceUpdateInput,
 } from '@collab/protocol';
-import { Effect, Layer, ManagedRuntime } from 'effect';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Clock, Effect, Layer, ManagedRuntime } from 'effect';
+import { TestClock } from 'effect/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Broadcast, type BroadcastHandlers } from '../../src/broadcast/Broadcast.js';
 import { type AppConfig, Config } from '../../src/config.js';
 import { PresenceHub } from '../../src/presence/PresenceHub.js';
@@ -33,9 +34,11 @@ function setup() {
       }),
   });
   const config = strictFake<AppConfig>('Config', { presenceTtlMs: ttlMs });
+  // The hub's expiry sweep and its timestamps run on a test clock, advanced by the tests.
   const runtime = ManagedRuntime.make(
     PresenceHub.layer.pipe(
       Layer.provide(Layer.mergeAll(Layer.succeed(Config, config), Layer.succeed(Broadcast, broadcast))),
+      Layer.provideMerge(TestClock.layer()),
     ),
   );
   const store = strictFake<DocumentStore['Service']>('DocumentStore', { appendOp: () => Effect.void });
@@ -51,6 +54,7 @@ function setup() {
         limits: strictFake<Limits>('Limits', { maxDocumentBytes: 1_000_000 }),
       },
       publish: () => {},
+      fork: (effect) => runtime.runFork(effect),
     },
     { docId: 'doc', version: 0, ops: [{ insert: 'hello world\n' }], updatedAt: 0 },
     [],
@@ -61,8 +65,6 @@ function setup() {
 let env: ReturnType<typeof setup>;
 let hub: PresenceHub['Service'];
 beforeEach(async () => {
-  // The hub's expiry sweep runs on an interval and reads the wall clock: both are driven by the test.
-  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
   env = setup();
   hub = await env.runtime.runPromise(
     Effect.gen(function* () {
@@ -73,8 +75,10 @@ beforeEach(async () => {
 afterEach(async () => {
   env.session.dispose();
   await env.runtime.dispose();
-  vi.useRealTimers();
 });
+
+const advance = (ms: number) => env.runtime.runPromise(TestClock.adjust(ms));
+const now = () => env.runtime.runSync(Clock.currentTimeMillis);
 
 const update = (
   { clientId, ...input }: Partial<Omit<PresenceUpdateInput, 'clientId'>> & { clientId: string },
@@ -157,12 +161,12 @@ describe('[C6] PresenceHub', () => {
     const stop = hub.listen(env.session, (event) => events.push(event));
     await update({ clientId: 'ada', range: { index: 1, length: 0 } });
     await update({ clientId: 'bob', range: { index: 2, length: 0 } });
-    vi.advanceTimersByTime(ttlMs - sweepMs);
+    await advance(ttlMs - sweepMs);
     await update({ clientId: 'bob', range: { index: 3, length: 0 } });
-    vi.advanceTimersByTime(2 * sweepMs);
+    await advance(2 * sweepMs);
     expect(events.filter((e) => e.type === 'leave')).toEqual([{ type: 'leave', clientId: 'ada' }]);
     expect(Object.keys(present())).toEqual(['bob']);
-    vi.advanceTimersByTime(ttlMs);
+    await advance(ttlMs);
     expect(Object.keys(present())).toEqual([]);
     stop();
   });
@@ -194,7 +198,7 @@ describe('[C6] PresenceHub', () => {
     const [handlers] = env.remote;
     if (!handlers) throw new Error('the hub did not listen to other instances');
     const entry = { clientId: 'zoe', user, range: { index: 0, length: 0 }, version: 0 };
-    handlers.onPresence({ type: 'update', entry }, Date.now() + ttlMs, 'instance-b');
+    handlers.onPresence({ type: 'update', entry }, now() + ttlMs, 'instance-b');
     expect(Object.keys(present()).sort()).toEqual(['ada', 'zoe']);
     handlers.onPresence({ type: 'leave', clientId: 'zoe' }, 0, 'instance-c');
     expect(Object.keys(present()).sort()).toEqual(['ada', 'zoe']);

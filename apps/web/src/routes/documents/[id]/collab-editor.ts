@@ -1,4 +1,4 @@
-import type { CollabClient, DocumentSession, DocumentStatus, RemotePresence } from '@collab/client';
+import type { ClientSession, CollabClient, DocumentStatus, RemotePresence } from '@collab/client';
 import {
   type AccessInfo,
   editorFormats,
@@ -104,7 +104,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
   let cursors: QuillCursors | undefined;
   let clientModule: ClientModule | undefined;
   let client: CollabClient | undefined;
-  let session: DocumentSession | undefined;
+  let session: ClientSession | undefined;
   let unbind: (() => void) | undefined;
   let attempt = 0;
   let slowTimer: ReturnType<typeof setTimeout> | undefined;
@@ -226,7 +226,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     }
   }
 
-  function bind(doc: DocumentSession, editable: boolean): () => void {
+  function bind(doc: ClientSession, editable: boolean): () => void {
     const ref = options.key === undefined ? { id: options.id } : { id: options.id, key: options.key };
     const editor = quill;
     if (!editor) throw new Error('the editor is not created');

@@ -1,7 +1,9 @@
+import { documentArb, primitivesArb } from '@collab/ot/testing';
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
-import { documentArb, primitivesArb } from './support/arbitraries.js';
-import { Simulation, type Step } from './support/simulation.js';
+import { afterAll, describe, it } from 'vitest';
+import { closeSimulations, Simulation, type Step } from './simulation.js';
+
+afterAll(closeSimulations);
 
 const client = fc.nat({ max: 5 });
 const count = fc.integer({ min: 1, max: 4 });

@@ -1,4 +1,3 @@
-import { expect } from 'vitest';
 import {
   applyChange,
   ClientDocument,
@@ -6,41 +5,74 @@ import {
   type IncomingOp,
   normalizeDocument,
   type OutgoingOp,
-  rebase,
-  validateChange,
   validateDocument,
-} from '../../src/index.js';
-import { buildChange, type Primitive } from './arbitraries.js';
+} from '@collab/ot';
+import { buildChange, type Primitive } from '@collab/ot/testing';
+import type { Op } from '@collab/protocol';
+import { Effect, Exit, Scope } from 'effect';
+import { expect } from 'vitest';
+import type { DocumentSession } from '../../src/sessions/DocumentSession.js';
+import * as SqliteStore from '../../src/storage/sqlite/SqliteStore.js';
+import { openSession } from './support.js';
 
 /*
- * A deterministic in-memory model of the whole system: one server with an op log, N clients, and a
- * network with one FIFO queue per client and direction. The test decides every delivery, so a
- * schedule (a list of steps) replays exactly. Disconnecting drops whatever is still in the queues;
- * reconnecting catches the client up from its version and resends its in-flight op [C3].
+ * A deterministic model of the whole system around the server's real `DocumentSession` (on an in-memory
+ * SQLite store): N clients running the real client state machine, and a network with one FIFO queue per
+ * client and direction. The test decides every delivery, so a schedule (a list of steps) replays exactly.
+ * Disconnecting drops whatever is still in the queues; reconnecting catches the client up from its version
+ * and resends its in-flight op [C3].
  */
 
 interface Submission extends OutgoingOp {
   readonly clientId: string;
 }
 
-/** The server's part: [C1] rebase + validate + commit, [C3] dedupe by (clientId, seq). */
-export class SimServer {
+/*
+ * One store for every simulation of a test file: the session and SQLite calls are synchronous, so a whole
+ * schedule runs inside one property run without awaiting anything.
+ */
+const storeScope = Scope.makeUnsafe();
+const store = Effect.runSync(SqliteStore.make({ path: ':memory:' }).pipe(Scope.provide(storeScope)));
+const opened = new Set<DocumentSession>();
+let documents = 0;
+
+/** Disposes every session the simulations opened and closes their store (call in `afterAll`). */
+export async function closeSimulations(): Promise<void> {
+  for (const session of opened) session.dispose();
+  opened.clear();
+  await Effect.runPromise(Scope.close(storeScope, Exit.void));
+}
+
+/** The server's part, by its real code: [C1] rebase + validate + commit, [C3] dedupe by (clientId, seq). */
+export class SessionServer {
   readonly log: IncomingOp[] = [];
   /** The document at every version, to check clients against the version they are at. */
   readonly documents: Delta[];
+  /** Submissions answered without a commit: resends of ops already committed [C3]. */
   duplicates = 0;
+  readonly #session: DocumentSession;
   #subscribers = new Set<(op: IncomingOp) => void>();
 
   constructor(initial: Delta) {
-    this.documents = [initial];
+    const docId = `sim-${++documents}`;
+    Effect.runSync(store.createDocument({ docId, version: 0, ops: initial.ops as Op[], updatedAt: 0 }));
+    this.#session = openSession(store, docId).session;
+    opened.add(this.#session);
+    this.documents = [this.#session.document];
+    this.#session.onCommit((committed) => {
+      const op: IncomingOp = { ...committed, delta: new Delta(committed.delta.ops) };
+      this.log.push(op);
+      this.documents.push(this.#session.document);
+      for (const listener of this.#subscribers) listener(op);
+    });
   }
 
   get version(): number {
-    return this.log.length;
+    return this.#session.version;
   }
 
   get document(): Delta {
-    return this.documents[this.log.length] as Delta;
+    return this.#session.document;
   }
 
   subscribe(listener: (op: IncomingOp) => void): () => void {
@@ -50,26 +82,18 @@ export class SimServer {
 
   /** Returns the version the submission was committed as (its original version for a duplicate). */
   submit(submission: Submission): number {
-    if (submission.baseVersion > this.version) throw new Error('baseVersion above the head');
-    const since = this.log.slice(submission.baseVersion);
-    const original = since.find((op) => op.clientId === submission.clientId && op.seq === submission.seq);
-    if (original) {
-      this.duplicates++;
-      return original.version;
-    }
-    const delta = rebase(submission.delta, since, submission.clientId);
-    const invalid = validateChange(delta, this.document);
-    if (invalid) throw new Error(`server refused a rebased op: ${invalid}`);
-    const op: IncomingOp = {
-      version: this.version + 1,
-      delta,
-      clientId: submission.clientId,
-      seq: submission.seq,
-    };
-    this.documents.push(applyChange(this.document, delta));
-    this.log.push(op);
-    for (const listener of this.#subscribers) listener(op);
-    return op.version;
+    const head = this.version;
+    // Throws when the session refuses the op: in a simulation every op is valid and must be committed.
+    const version = Effect.runSync(
+      this.#session.submit({
+        clientId: submission.clientId,
+        seq: submission.seq,
+        baseVersion: submission.baseVersion,
+        delta: submission.delta,
+      }),
+    );
+    if (this.version === head) this.duplicates++;
+    return version;
   }
 }
 
@@ -83,7 +107,7 @@ class SimClient {
   #unsubscribe: (() => void) | undefined;
 
   constructor(
-    readonly server: SimServer,
+    readonly server: SessionServer,
     clientId: string,
   ) {
     this.doc = new ClientDocument({ clientId, version: server.version, contents: server.document });
@@ -133,7 +157,7 @@ const FIRST_TOKEN = 0x4e00;
 const LAST_TOKEN = 0x9fff;
 
 export class Simulation {
-  readonly server: SimServer;
+  readonly server: SessionServer;
   readonly clients: SimClient[];
   /** Every token ever in the document, and every token some client deleted. */
   readonly inserted = new Set<string>();
@@ -143,7 +167,7 @@ export class Simulation {
   #nextToken = FIRST_TOKEN;
 
   constructor(initial: Delta, clientCount: number) {
-    this.server = new SimServer(this.#uniquify(initial));
+    this.server = new SessionServer(this.#uniquify(initial));
     this.clients = Array.from({ length: clientCount }, (_, i) => new SimClient(this.server, `client${i}`));
   }
 
@@ -276,7 +300,8 @@ export class Simulation {
 
   #freshEmbed(embed: Record<string, string>): Record<string, string> {
     const [key] = Object.keys(embed) as [string];
-    const fresh = { [key]: this.#token() };
+    // An https URL: an image source the allowlist accepts [A7].
+    const fresh = { [key]: `https://example.com/${this.#token()}` };
     this.inserted.add(JSON.stringify(fresh));
     return fresh;
   }

@@ -1,7 +1,9 @@
+import { ClientDocument, Delta, type IncomingOp, type OutgoingOp } from '@collab/ot';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { ClientDocument, Delta, type IncomingOp, type OutgoingOp } from '../src/index.js';
-import { SimServer } from './support/simulation.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { closeSimulations, SessionServer } from './simulation.js';
+
+afterAll(closeSimulations);
 
 /*
  * People typing at the same place at the same time. Each typist types a run of characters one per
@@ -24,7 +26,7 @@ class Typist {
   #typed = 0;
 
   constructor(
-    readonly server: SimServer,
+    readonly server: SessionServer,
     clientId: string,
     caret: number,
     readonly run: string,
@@ -89,7 +91,7 @@ function typeConcurrently(
   clientIds: readonly string[],
   runs: readonly string[],
 ) {
-  const server = new SimServer(new Delta().insert(initial));
+  const server = new SessionServer(new Delta().insert(initial));
   const typists = clientIds.map((clientId, i) => new Typist(server, clientId, at, runs[i] as string));
   const step = ({ kind, typist }: Step) => {
     const t = typists[typist % typists.length] as Typist;
@@ -116,7 +118,7 @@ function typeConcurrently(
 }
 
 /** [C5] converged, and [C1] every run contiguous, in typing order, with its typist's caret right after it. */
-function checkRuns(server: SimServer, typists: readonly Typist[], initial: string): void {
+function checkRuns(server: SessionServer, typists: readonly Typist[], initial: string): void {
   const text = plainText(server.document);
   for (const t of typists) {
     expect(t.doc.state, t.doc.clientId).toBe('synchronized');

@@ -1,0 +1,103 @@
+import { Delta } from '@collab/ot';
+import { type CommittedOp, limitDefaults, type Op } from '@collab/protocol';
+import { Effect, Exit, FiberSet, Scope } from 'effect';
+import {
+  type CommitRequest,
+  DocumentSession,
+  type SessionDeps,
+  type SessionSettings,
+} from '../../src/sessions/DocumentSession.js';
+import * as SqliteStore from '../../src/storage/sqlite/SqliteStore.js';
+import { type OpenStore, openStore } from '../storage/helpers.js';
+
+export type Store = OpenStore['store'];
+
+/** Settings that keep snapshots out of the way unless a test asks for them. */
+export const quietSettings: SessionSettings = {
+  recentOpsWindow: 1_000,
+  maxRebaseSteps: 1_000_000,
+  snapshotEveryOps: 1_000_000,
+  snapshotIntervalMs: 3_600_000,
+  historySnapshotEveryOps: 1_000_000,
+  limits: { ...limitDefaults },
+};
+
+/** A scope for the sessions' background fibers, as the app's runtime gives them; `close` interrupts them. */
+export function backgroundFibers() {
+  const scope = Effect.runSync(Scope.make());
+  const fork = Effect.runSync(FiberSet.makeRuntime().pipe(Scope.provide(scope)));
+  return { fork, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) };
+}
+
+const background = backgroundFibers();
+
+/** What a session needs, with quiet settings and background fibers that live as long as the test file. */
+export function sessionDeps(store: Store, overrides: Partial<Omit<SessionDeps, 'store'>> = {}): SessionDeps {
+  return { store, settings: quietSettings, publish: () => {}, fork: background.fork, ...overrides };
+}
+
+/** A private in-memory SQLite database serving the real store. */
+export function openMemoryStore(): Promise<OpenStore> {
+  return openStore(SqliteStore.layer({ path: ':memory:' }));
+}
+
+export interface OpenedSession {
+  readonly session: DocumentSession;
+  /** What the session published, in order [S4]. */
+  readonly published: CommittedOp[];
+}
+
+/** Creates `docId` with `text` in `store` (unless it exists) and loads it the way `DocumentSessions` does. */
+export function openSession(
+  store: Store,
+  docId: string,
+  text = 'hello world\n',
+  settings: Partial<SessionSettings> = {},
+): OpenedSession {
+  const full = { ...quietSettings, ...settings };
+  const published: CommittedOp[] = [];
+  // The SQLite store answers synchronously, so simulations can open sessions inside a property run.
+  const session = Effect.runSync(
+    Effect.gen(function* () {
+      if ((yield* store.loadSnapshot(docId)) === undefined) {
+        yield* store.createDocument({ docId, version: 0, ops: [{ insert: text }], updatedAt: 0 });
+      }
+      const snapshot = yield* store.loadSnapshot(docId);
+      if (!snapshot) throw new Error(`${docId} was not created`);
+      const ops = yield* store.readOps(docId, Math.max(0, snapshot.version - full.recentOpsWindow));
+      return new DocumentSession(
+        sessionDeps(store, { settings: full, publish: (_docId, op) => published.push(op) }),
+        snapshot,
+        ops,
+      );
+    }),
+  );
+  return { session, published };
+}
+
+/** Writes an op straight to storage, as another server instance sharing the database would [S1]. */
+export function commitElsewhere(
+  store: Store,
+  docId: string,
+  version: number,
+  delta: Delta,
+  clientId = 'other',
+) {
+  return Effect.runPromise(
+    store.appendOp({ docId, version, ops: delta.ops as Op[], clientId, seq: version, createdAt: 0 }),
+  );
+}
+
+export const request = (clientId: string, seq: number, baseVersion: number, delta: Delta): CommitRequest => ({
+  clientId,
+  seq,
+  baseVersion,
+  delta,
+});
+
+export const insertAt = (at: number, text: string) =>
+  at > 0 ? new Delta().retain(at).insert(text) : new Delta().insert(text);
+
+/** The plain text of a document made of text inserts. */
+export const textOf = (doc: Delta) =>
+  doc.ops.map((op) => (typeof op.insert === 'string' ? op.insert : '')).join('');
