@@ -124,6 +124,25 @@ describe('[L1] the work of one request is bounded, whatever its base version', (
     expect(health.failures).toBe(0);
   });
 
+  it('[L1] replacing a document with unrelated text is diffed at a bounded cost; the server answers meanwhile', async () => {
+    const id = 'replaced-whole';
+    // Two unrelated texts: a character diff of them would take seconds (about the product of their lengths).
+    const text = (step: number) =>
+      Array.from({ length: 60_000 }, (_, i) => 'abcdefgh \n'[(i * step + (i >> 3)) % 10]).join('');
+    await writer.api.documents.create.mutate({ id, delta: { ops: [{ insert: `${text(7)}\n` }] } });
+    const probe = probeHealth(server.httpUrl);
+    for (const step of [3, 9, 7]) {
+      await writer.api.documents.update.mutate({ id, delta: { ops: [{ insert: `${text(step)}\n` }] } });
+      const stored = await writer.api.documents.get.query({ id });
+      expect(deltaText(stored.delta)).toBe(`${text(step)}\n`);
+    }
+    const health = await probe.stop();
+    console.log(
+      `[L1] three replacements by unrelated 60,000-character texts: /healthz p99 ${health.p99Ms.toFixed(1)} ms, max ${health.maxMs.toFixed(1)} ms`,
+    );
+    expect(health.failures).toBe(0);
+  });
+
   it('[L1] ten sockets flooding stale submits and presence in batches do not stall the server; an honest editor commits every edit', async () => {
     const attackers = await Promise.all(Array.from({ length: 10 }, () => rawSocket(server.wsUrl)));
     const probe = probeHealth(server.httpUrl);

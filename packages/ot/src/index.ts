@@ -8,6 +8,7 @@ export {
   type ReceiveResult,
 } from './client.js';
 export { type AttributeMap, Delta, type Op } from './delta.js';
+export { diffDocuments, maxDiffMiddle } from './diff.js';
 export { applyChange, documentLength, isNoop, keepFinalNewline, normalizeDocument } from './document.js';
 export { type Range, transformRange, untransformPosition, untransformRange } from './presence.js';
 export { type CommittedChange, rebase, winsTie } from './rebase.js';

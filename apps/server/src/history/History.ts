@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Delta, DocumentTree, type Op } from '@collab/ot';
+import { Delta, DocumentTree, diffDocuments, type Op } from '@collab/ot';
 import type { Op as WireOp } from '@collab/protocol';
 import {
   authorIdOf,
@@ -194,7 +194,7 @@ export class History extends Context.Service<
             let marked: Delta;
             const authorIds = new Set<string>();
             if (version - sinceVersion > maxAttributedOps) {
-              marked = markChanges(base, [{ delta: base.diff(document), authorId: '' }]);
+              marked = markChanges(base, [{ delta: diffDocuments(base, document), authorId: '' }]);
             } else {
               const changes: AuthoredChange[] = [];
               let after = sinceVersion;

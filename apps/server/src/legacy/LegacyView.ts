@@ -2,6 +2,7 @@ import {
   ClientDocument,
   Delta,
   DocumentTree,
+  diffDocuments,
   isNoop,
   keepFinalNewline,
   type OutgoingOp,
@@ -340,8 +341,9 @@ export class LegacyView {
     this.#beforeAck = undefined;
     if (lagging && !this.#uncertain) return 'differs';
     const actual = this.#actual.toDelta();
-    this.#prependCorrection(contents.diff(actual));
-    if (this.#caret !== undefined) this.#caret = actual.diff(contents).transformPosition(this.#caret);
+    this.#prependCorrection(diffDocuments(contents, actual));
+    if (this.#caret !== undefined)
+      this.#caret = diffDocuments(actual, contents).transformPosition(this.#caret);
     this.#actual = DocumentTree.fromDelta(contents);
     this.#uncertain = false;
     this.#flush();

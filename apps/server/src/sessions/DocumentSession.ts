@@ -1,6 +1,7 @@
 import {
   Delta,
   DocumentTree,
+  diffDocuments,
   isNoop,
   keepFinalNewline,
   rebase,
@@ -54,6 +55,16 @@ export interface CommitRequest {
   readonly baseVersion: number;
   readonly delta: Delta;
 }
+
+/**
+ * [L1] A change with more ops than this (a large paste) lets the event loop answer other requests between
+ * the steps of its commit: each step costs tens of milliseconds at most, the whole a few hundred.
+ */
+const yieldAboveOps = 1_000;
+
+/** Yields to the event loop when `change` is large [L1]. */
+const pauseFor = (change: Delta): Effect.Effect<void> =>
+  change.ops.length > yieldAboveOps ? Effect.yieldNow : Effect.void;
 
 /** Listener told of every op that becomes part of the document, in version order. */
 export type CommitListener = (op: CommittedOp) => void;
@@ -176,7 +187,7 @@ export class DocumentSession {
    */
   replace(next: Delta, clientId: string) {
     return this.commitWithRetry(() => {
-      const change = this.contents.toDelta().diff(next);
+      const change = diffDocuments(this.contents.toDelta(), next);
       if (isNoop(change)) return this.head;
       return { clientId, seq: 0, baseVersion: this.head, delta: change };
     });
@@ -218,6 +229,8 @@ export class DocumentSession {
           message: `baseVersion ${request.baseVersion} is ahead of the document's version ${self.head}`,
         });
       }
+      // [L1] parsing the request took the turn so far.
+      yield* pauseFor(request.delta);
       // [C3] an op already committed (its ack was lost) answers with its original version.
       const hash = contentHash(request.delta);
       const known = self.recentIds.get(opId(request.clientId, request.seq));
@@ -258,6 +271,7 @@ export class DocumentSession {
       const invalid =
         validateChangeBounds(request.delta, lengthAtBase) ?? deltaContentProblem(request.delta.ops);
       if (invalid) return yield* self.answerCommitted(request, hash, `Invalid operation: ${invalid}`);
+      yield* pauseFor(request.delta);
       const rebased = rebase(request.delta, committedSince, request.clientId);
       const problem = validateChange(rebased, self.contents);
       if (problem) return yield* self.answerCommitted(request, hash, `Invalid operation: ${problem}`);
@@ -265,6 +279,7 @@ export class DocumentSession {
       const change = keepFinalNewline(self.contents, rebased);
       const next = self.contents.apply(change);
       yield* self.checkSize(change, next);
+      yield* pauseFor(change);
 
       const version = self.head + 1;
       const createdAt = yield* Clock.currentTimeMillis;
@@ -515,7 +530,9 @@ export class DocumentSession {
       // `historySnapshotEveryOps + snapshotEveryOps` ops are replayed.
       const every = this.deps.settings.historySnapshotEveryOps;
       const keep = Math.floor(version / every) > Math.floor(this.snapshotVersion / every);
-      return Clock.currentTimeMillis.pipe(
+      // [L1] serialising a large document took this turn; writing it takes the next.
+      return Effect.yieldNow.pipe(
+        Effect.andThen(Clock.currentTimeMillis),
         Effect.flatMap((updatedAt) => {
           const snapshot = { docId: this.id, version, ops, updatedAt };
           const saved = this.deps.store.saveSnapshot(snapshot);
