@@ -66,6 +66,9 @@ const yieldAboveOps = 1_000;
 const pauseFor = (change: Delta): Effect.Effect<void> =>
   change.ops.length > yieldAboveOps ? Effect.yieldNow : Effect.void;
 
+/** [S2] Bytes of a document's JSON per op it waits for between snapshots, at least. */
+const snapshotBytesPerOp = 1024;
+
 /** Listener told of every op that becomes part of the document, in version order. */
 export type CommitListener = (op: CommittedOp) => void;
 
@@ -478,11 +481,19 @@ export class DocumentSession {
       .pipe(Effect.map((ops) => ops.map(toCommittedOp)));
   }
 
-  /** [S2] snapshots every N ops or T ms after the first op not in one, never on every keystroke. */
+  /**
+   * [S2] snapshots every N ops or T ms after the first op not in one, never on every keystroke. A snapshot
+   * costs the document's size, so a large document waits for more ops (one per KB of its JSON): the
+   * snapshots' share of each keystroke stays the same whatever the size [P2].
+   */
   private scheduleSnapshot(): void {
     const behind = this.head - this.snapshotVersion;
     if (behind <= 0) return;
-    if (behind >= this.deps.settings.snapshotEveryOps) {
+    const every = Math.max(
+      this.deps.settings.snapshotEveryOps,
+      Math.floor(this.contents.jsonBytes() / snapshotBytesPerOp),
+    );
+    if (behind >= every) {
       this.startSnapshot();
       return;
     }
