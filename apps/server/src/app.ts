@@ -1,4 +1,6 @@
-import { Effect, Layer, ManagedRuntime } from 'effect';
+import * as Effect from 'effect/Effect';
+import * as Layer from 'effect/Layer';
+import * as ManagedRuntime from 'effect/ManagedRuntime';
 import { AccessControl } from './access/AccessControl.js';
 import { Broadcast } from './broadcast/Broadcast.js';
 import { type AppConfig, Config } from './config.js';

@@ -1,5 +1,5 @@
 import { type Limits, limitsFromEnv } from '@collab/protocol';
-import { Context } from 'effect';
+import * as Context from 'effect/Context';
 import { z } from 'zod';
 import { type AccessConfig, accessConfigFrom, accessEnvSchema } from './access/config.js';
 import { type BoundsSettings, boundsFromEnv } from './limits/settings.js';

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessInfo, GeneralAccess, LinkRole, Role } from '@collab/protocol';
-import { Clock, Context, Effect, Exit, FiberSet, Layer } from 'effect';
+import * as Clock from 'effect/Clock';
+import * as Context from 'effect/Context';
+import * as Effect from 'effect/Effect';
+import * as Exit from 'effect/Exit';
+import * as FiberSet from 'effect/FiberSet';
+import * as Layer from 'effect/Layer';
 import { Config } from '../config.js';
 import { Forbidden, notFound, Unauthorized } from '../domain/errors.js';
 import type { AccessRecord } from '../storage/AccessRecords.js';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Effect } from 'effect';
+import * as Effect from 'effect/Effect';
 import type { BrowserSessionRecord } from '../storage/AccessRecords.js';
 import type { DocumentStore, StorageFailure } from '../storage/DocumentStore.js';
 import { cameOverTls } from './origins.js';

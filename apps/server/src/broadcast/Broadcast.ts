@@ -1,5 +1,7 @@
 import type { CommittedOp, PresenceEvent } from '@collab/protocol';
-import { Context, Effect, Layer } from 'effect';
+import * as Context from 'effect/Context';
+import * as Effect from 'effect/Effect';
+import * as Layer from 'effect/Layer';
 
 /** What another instance tells this one about a document. */
 export interface BroadcastHandlers {

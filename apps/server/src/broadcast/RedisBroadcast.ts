@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Effect, Layer } from 'effect';
+import * as Effect from 'effect/Effect';
+import * as Layer from 'effect/Layer';
 import { log } from '../log.js';
 import { Broadcast, type BroadcastHandlers } from './Broadcast.js';
 import { type Channel, claimDueCheck, newChannel } from './redis/channel.js';

@@ -1,5 +1,5 @@
 import { errorCatalogue } from '@collab/protocol';
-import { Schema } from 'effect';
+import * as Schema from 'effect/Schema';
 
 /**
  * The server's expected failures, one class per tag of the protocol's error catalogue, which holds their

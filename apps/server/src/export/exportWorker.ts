@@ -7,10 +7,13 @@ import type { ExportRequest, ExportResponse } from './worker.js';
 /**
  * Conversions run in one worker thread, one at a time: turning a multi-megabyte document into DOCX takes
  * seconds of CPU, which on the main thread would stall every document's edits [L1]. The worker starts on
- * the first export, does not keep the process alive, and is started again if it dies.
+ * the first export, does not keep the process alive, ends when idle and is started again when needed.
  */
 let worker: Worker | undefined;
 let nextId = 0;
+/** The worker ends this long after its last conversion, giving its memory back [L5]. */
+const workerIdleMs = 30_000;
+let idleTimer: ReturnType<typeof setTimeout> | undefined;
 const pending = new Map<number, { resolve: (file: ExportedFile) => void; reject: (error: Error) => void }>();
 
 // From the build the worker is `worker.js`; running from source (tsx) it is `worker.ts`, which the worker
@@ -37,6 +40,14 @@ function start(): Worker {
     const waiting = pending.get(response.id);
     if (!waiting) return;
     pending.delete(response.id);
+    if (pending.size === 0) {
+      idleTimer = setTimeout(() => {
+        if (pending.size > 0 || worker !== started) return;
+        // Forgotten first, so that an export asked for meanwhile starts a new worker.
+        worker = undefined;
+        void started.terminate();
+      }, workerIdleMs).unref();
+    }
     if (response.ok) {
       waiting.resolve({
         body: Buffer.from(response.body),
@@ -47,8 +58,12 @@ function start(): Worker {
       waiting.reject(new Error(`export failed: ${response.message}`));
     }
   });
-  started.on('error', (error) => failAll(error));
-  started.on('exit', (code) => failAll(new Error(`the export worker exited with code ${code}`)));
+  started.on('error', (error) => {
+    if (worker === started) failAll(error);
+  });
+  started.on('exit', (code) => {
+    if (worker === started) failAll(new Error(`the export worker exited with code ${code}`));
+  });
   return started;
 }
 
@@ -66,6 +81,7 @@ export function convertInWorker(
   format: ExportFormat,
   images: EmbeddedImages,
 ): Promise<ExportedFile> {
+  clearTimeout(idleTimer);
   worker ??= start();
   const id = ++nextId;
   const request: ExportRequest = { id, docId, ops, format, images };

@@ -1,5 +1,5 @@
 import type { Op } from '@collab/protocol';
-import { Effect } from 'effect';
+import * as Effect from 'effect/Effect';
 import type { AppServices } from '../app.js';
 import { Unavailable } from '../domain/errors.js';
 import { convertInWorker, exportQueueFull } from './exportWorker.js';

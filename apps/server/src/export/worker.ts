@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { Op } from '@collab/protocol';
-import { type ExportFormat, exportDocument } from './formats.js';
+import { exportDocument } from './convert.js';
+import type { ExportFormat } from './formats.js';
 import type { EmbeddedImages } from './images.js';
 
 /** A conversion asked of the export worker. */

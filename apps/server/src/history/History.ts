@@ -7,7 +7,10 @@ import {
   type HistorySession,
   type HistorySessionsOutput,
 } from '@collab/protocol';
-import { Clock, Context, Effect, Layer } from 'effect';
+import * as Clock from 'effect/Clock';
+import * as Context from 'effect/Context';
+import * as Effect from 'effect/Effect';
+import * as Layer from 'effect/Layer';
 import { Config } from '../config.js';
 import { InvalidInput, type notFound } from '../domain/errors.js';
 import {

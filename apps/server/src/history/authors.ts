@@ -1,5 +1,8 @@
 import { authorIdOf, type HistoryAuthor, type PresenceUser } from '@collab/protocol';
-import { Clock, Context, Effect, Layer } from 'effect';
+import * as Clock from 'effect/Clock';
+import * as Context from 'effect/Context';
+import * as Effect from 'effect/Effect';
+import * as Layer from 'effect/Layer';
 import { log } from '../log.js';
 import { DocumentStore, type StorageFailure } from '../storage/DocumentStore.js';
 

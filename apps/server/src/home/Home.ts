@@ -1,5 +1,9 @@
 import type { HomeDocument, HomeList, HomeListInput, OpenedDocument, Role } from '@collab/protocol';
-import { Clock, Context, Effect, FiberSet, Layer } from 'effect';
+import * as Clock from 'effect/Clock';
+import * as Context from 'effect/Context';
+import * as Effect from 'effect/Effect';
+import * as FiberSet from 'effect/FiberSet';
+import * as Layer from 'effect/Layer';
 import { AccessControl } from '../access/AccessControl.js';
 import type { Principal } from '../access/principal.js';
 import { Forbidden, notFound } from '../domain/errors.js';

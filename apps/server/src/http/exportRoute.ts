@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DocumentId, describeIssues, errorCatalogue, LinkKey } from '@collab/protocol';
-import { Effect } from 'effect';
+import * as Effect from 'effect/Effect';
 import type { AppServices } from '../app.js';
 import { exportFile } from '../export/exporter.js';
 import { ExportFormat } from '../export/formats.js';

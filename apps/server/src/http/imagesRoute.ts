@@ -7,7 +7,7 @@ import {
   imageIdPattern,
   LinkKey,
 } from '@collab/protocol';
-import { Effect } from 'effect';
+import * as Effect from 'effect/Effect';
 import type { AppServices } from '../app.js';
 import { type AppError, DocumentNotFound, RateLimited } from '../domain/errors.js';
 import { type Bounds, quotaKeyOf, retryAfterSeconds } from '../limits/index.js';

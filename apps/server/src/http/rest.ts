@@ -14,7 +14,7 @@ import {
   type Limits,
   parseJsonText,
 } from '@collab/protocol';
-import { Effect } from 'effect';
+import * as Effect from 'effect/Effect';
 import type { z } from 'zod';
 import type { AccessConfig } from '../access/config.js';
 import type { Principal } from '../access/principal.js';

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { imagePath, type Op } from '@collab/protocol';
-import { Clock, Context, Effect, Layer } from 'effect';
+import * as Clock from 'effect/Clock';
+import * as Context from 'effect/Context';
+import * as Effect from 'effect/Effect';
+import * as Layer from 'effect/Layer';
 import { Config } from '../config.js';
 import { InvalidInput, InvalidOperation, LimitExceeded } from '../domain/errors.js';
 import { DocumentStore, type StorageFailure } from '../storage/DocumentStore.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Delta, OutgoingOp } from '@collab/ot';
 import { DocumentId, errorCatalogue, type Limits } from '@collab/protocol';
-import { Effect } from 'effect';
+import * as Effect from 'effect/Effect';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { AccessWatch } from '../access/AccessControl.js';
 import { anonymous } from '../access/principal.js';

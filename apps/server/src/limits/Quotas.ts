@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { KeyedBuckets } from './KeyedBuckets.js';
+import { boundedKeys, KeyedBuckets } from './KeyedBuckets.js';
 import type { BoundsSettings } from './settings.js';
 
 /** A refusal: why, and when trying again may succeed. */
@@ -38,7 +38,7 @@ export class Quotas {
       burst: settings.maxCreatesPerMinutePerAddress,
       maxKeys,
     });
-    this.#usage = new LRUCache({ max: maxKeys, ttl: day });
+    this.#usage = new LRUCache({ ...boundedKeys(maxKeys), ttl: day });
   }
 
   #usageOf(principal: string): Usage {

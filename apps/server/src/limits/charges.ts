@@ -1,4 +1,4 @@
-import { Effect } from 'effect';
+import * as Effect from 'effect/Effect';
 import { RateLimited } from '../domain/errors.js';
 import type { AdmitCreation } from '../sessions/DocumentSessions.js';
 import type { Quotas } from './Quotas.js';

@@ -1,4 +1,4 @@
-import { Effect } from 'effect';
+import * as Effect from 'effect/Effect';
 import type { DocumentSessions } from '../sessions/DocumentSessions.js';
 import type { Metrics } from './metrics.js';
 

@@ -1,4 +1,5 @@
-import { Effect, Layer } from 'effect';
+import * as Effect from 'effect/Effect';
+import * as Layer from 'effect/Layer';
 import { DocumentStore } from '../storage/DocumentStore.js';
 import type { Metrics } from './metrics.js';
 

@@ -1,6 +1,11 @@
 import { Delta, transformRange } from '@collab/ot';
 import type { PresenceEntry, PresenceEvent, PresenceUpdateInput } from '@collab/protocol';
-import { Clock, Context, Effect, FiberSet, Layer, Schedule } from 'effect';
+import * as Clock from 'effect/Clock';
+import * as Context from 'effect/Context';
+import * as Effect from 'effect/Effect';
+import * as FiberSet from 'effect/FiberSet';
+import * as Layer from 'effect/Layer';
+import * as Schedule from 'effect/Schedule';
 import { Broadcast } from '../broadcast/Broadcast.js';
 import { Config } from '../config.js';
 import { LimitExceeded, VersionTooOld } from '../domain/errors.js';

@@ -10,7 +10,7 @@ import {
   UpdateInput,
 } from '@collab/protocol';
 import { tracked } from '@trpc/server';
-import { Effect } from 'effect';
+import * as Effect from 'effect/Effect';
 import { LimitExceeded, VersionAhead } from '../domain/errors.js';
 import { firstLineOf } from '../home/firstLine.js';
 import { answerBytes, chargeWrite, creationAdmission, quotaKeyOf } from '../limits/index.js';

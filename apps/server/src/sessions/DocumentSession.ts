@@ -9,7 +9,10 @@ import {
   validateChangeBounds,
 } from '@collab/ot';
 import { type CommittedOp, deltaContentProblem, type Limits, type Op } from '@collab/protocol';
-import { Clock, Effect, type Fiber, Semaphore } from 'effect';
+import * as Clock from 'effect/Clock';
+import * as Effect from 'effect/Effect';
+import type * as Fiber from 'effect/Fiber';
+import * as Semaphore from 'effect/Semaphore';
 import {
   InvalidOperation,
   LimitExceeded,

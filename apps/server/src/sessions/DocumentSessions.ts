@@ -1,6 +1,11 @@
 import { Delta, validateDocument } from '@collab/ot';
 import { type DeltaJson, type DocumentSnapshot, deltaContentProblem, type Op } from '@collab/protocol';
-import { Clock, Context, Effect, type Fiber, FiberSet, Layer } from 'effect';
+import * as Clock from 'effect/Clock';
+import * as Context from 'effect/Context';
+import * as Effect from 'effect/Effect';
+import type * as Fiber from 'effect/Fiber';
+import * as FiberSet from 'effect/FiberSet';
+import * as Layer from 'effect/Layer';
 import { Broadcast } from '../broadcast/Broadcast.js';
 import { Config } from '../config.js';
 import {

@@ -1,5 +1,6 @@
 import type { GeneralAccess } from '@collab/protocol';
-import { type Effect, Schema } from 'effect';
+import type * as Effect from 'effect/Effect';
+import * as Schema from 'effect/Schema';
 import type { StorageFailure } from './DocumentStore.js';
 
 /**

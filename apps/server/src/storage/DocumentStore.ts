@@ -1,5 +1,7 @@
 import type { Op } from '@collab/protocol';
-import { Context, type Effect, Schema } from 'effect';
+import * as Context from 'effect/Context';
+import type * as Effect from 'effect/Effect';
+import * as Schema from 'effect/Schema';
 import type { AccessRecordStore } from './AccessRecords.js';
 import type { HomeRecordStore } from './HomeRecords.js';
 import type { ImageRecordStore } from './ImageRecords.js';

@@ -1,5 +1,5 @@
 import type { Op } from '@collab/protocol';
-import { Predicate } from 'effect';
+import * as Predicate from 'effect/Predicate';
 
 /**
  * Deltas are stored as the JSON of a Quill delta, `{"ops":[...]}`: the shape the seed wrote into

@@ -1,5 +1,7 @@
 import { errorCatalogue } from '@collab/protocol';
-import { Cause, type Effect, Exit } from 'effect';
+import * as Cause from 'effect/Cause';
+import type * as Effect from 'effect/Effect';
+import * as Exit from 'effect/Exit';
 import { type AppError, isAppError, Unavailable } from '../domain/errors.js';
 import { log } from '../log.js';
 import { StorageFailure } from '../storage/DocumentStore.js';

@@ -1,6 +1,6 @@
 import { errorCatalogue } from '@collab/protocol';
 import { TRPCError } from '@trpc/server';
-import type { Effect } from 'effect';
+import type * as Effect from 'effect/Effect';
 import type { AppError } from '../domain/errors.js';
 import type { Settle } from '../transport/settle.js';
 

@@ -1,6 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Effect, Layer, type Scope } from 'effect';
+import * as Effect from 'effect/Effect';
+import * as Layer from 'effect/Layer';
+import type * as Scope from 'effect/Scope';
 import { DocumentStore, type Snapshot, type StorageFailure } from '../DocumentStore.js';
 import { dynamoAccessRecords } from './accessRecords.js';
 import { dynamoHistory } from './history.js';

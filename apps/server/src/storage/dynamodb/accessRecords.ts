@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { GeneralAccess } from '@collab/protocol';
-import { Effect, Predicate } from 'effect';
+import * as Effect from 'effect/Effect';
+import * as Predicate from 'effect/Predicate';
 import {
   AccessAlreadyExists,
   type AccessRecord,

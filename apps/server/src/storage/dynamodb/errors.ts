@@ -3,7 +3,9 @@ import {
   ConditionalCheckFailedException,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { Data, Effect, Predicate } from 'effect';
+import * as Data from 'effect/Data';
+import * as Effect from 'effect/Effect';
+import * as Predicate from 'effect/Predicate';
 import { StorageFailure } from '../DocumentStore.js';
 
 /** Error names DynamoDB uses when it is overloaded or throttling us: waiting and retrying helps. */

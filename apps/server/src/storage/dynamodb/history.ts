@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { Effect } from 'effect';
+import * as Effect from 'effect/Effect';
 import { type AuthorProfile, type NamedVersion, type Snapshot, StorageFailure } from '../DocumentStore.js';
 import { call, conditionalCall } from './errors.js';
 import {

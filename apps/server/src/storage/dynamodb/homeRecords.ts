@@ -7,7 +7,8 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { Effect, Predicate } from 'effect';
+import * as Effect from 'effect/Effect';
+import * as Predicate from 'effect/Predicate';
 import type { StorageFailure } from '../DocumentStore.js';
 import type { DocumentEntry, EntryChange, HomeRecordStore } from '../HomeRecords.js';
 import { type ChunkPlacement, deleteChunks } from './chunks.js';

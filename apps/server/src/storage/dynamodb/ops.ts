@@ -1,5 +1,6 @@
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { Effect, Predicate } from 'effect';
+import * as Effect from 'effect/Effect';
+import * as Predicate from 'effect/Predicate';
 import {
   type CommittedOpId,
   OpIdTaken,

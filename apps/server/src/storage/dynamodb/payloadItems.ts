@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Op } from '@collab/protocol';
-import { Effect, Predicate } from 'effect';
+import * as Effect from 'effect/Effect';
+import * as Predicate from 'effect/Predicate';
 import { StorageFailure } from '../DocumentStore.js';
 import { decodeDelta, encodeDelta } from '../deltaJson.js';
 import { type ChunkPlacement, deleteChunks, readChunks, writeChunks } from './chunks.js';

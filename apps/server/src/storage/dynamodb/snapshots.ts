@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { Effect, Predicate } from 'effect';
+import * as Effect from 'effect/Effect';
+import * as Predicate from 'effect/Predicate';
 import { DocumentAlreadyExists, type Snapshot, StorageFailure } from '../DocumentStore.js';
 import { encodeDelta } from '../deltaJson.js';
 import { deleteChunks } from './chunks.js';

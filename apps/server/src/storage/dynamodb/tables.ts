@@ -11,7 +11,8 @@ import {
   UpdateTableCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { Effect, Schema } from 'effect';
+import * as Effect from 'effect/Effect';
+import * as Schema from 'effect/Schema';
 import type { StorageFailure } from '../DocumentStore.js';
 import { storageFailure } from './errors.js';
 

@@ -5,7 +5,9 @@ import Database from 'better-sqlite3';
 import { and, asc, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { Effect, Layer, type Scope } from 'effect';
+import * as Effect from 'effect/Effect';
+import * as Layer from 'effect/Layer';
+import type * as Scope from 'effect/Scope';
 import {
   type AuthorProfile,
   DocumentAlreadyExists,

@@ -1,7 +1,7 @@
 import { GeneralAccess } from '@collab/protocol';
 import { eq } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { Effect } from 'effect';
+import * as Effect from 'effect/Effect';
 import { AccessAlreadyExists, type AccessRecord, type AccessRecordStore } from '../AccessRecords.js';
 import { StorageFailure } from '../DocumentStore.js';
 import * as schema from './schema.js';

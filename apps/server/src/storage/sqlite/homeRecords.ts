@@ -1,6 +1,6 @@
 import { eq, inArray, or } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { Effect } from 'effect';
+import * as Effect from 'effect/Effect';
 import { StorageFailure } from '../DocumentStore.js';
 import type { HomeRecordStore } from '../HomeRecords.js';
 import * as schema from './schema.js';

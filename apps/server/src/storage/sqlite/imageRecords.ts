@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { Effect } from 'effect';
+import * as Effect from 'effect/Effect';
 import { StorageFailure } from '../DocumentStore.js';
 import type { ImageRecordStore } from '../ImageRecords.js';
 import * as schema from './schema.js';
