@@ -69,6 +69,16 @@ const yieldAboveOps = 1_000;
 const pauseFor = (change: Delta): Effect.Effect<void> =>
   change.ops.length > yieldAboveOps ? Effect.yieldNow : Effect.void;
 
+/**
+ * [P1] The pause after a flush before the next one, by the number of followers: a frame costs a system
+ * call per follower, so a busy document with many followers sends each at most one frame per pause
+ * (1,000 followers: 10 ms), with every op committed meanwhile; a few followers are sent each turn's ops
+ * at once.
+ */
+export function flushSpacingMs(followers: number): number {
+  return Math.min(20, Math.floor(followers / 100));
+}
+
 /** [S2] Bytes of a document's JSON per op it waits for between snapshots, at least. */
 const snapshotBytesPerOp = 1024;
 
@@ -130,6 +140,8 @@ export class DocumentSession {
   /** [P1] The subscribers that have every visible op: sent each flush's event, serialised once. */
   readonly feed: ChangeFeed;
   private flushScheduled = false;
+  /** Set for `flushSpacingMs` after a flush to many followers [P1]. */
+  private coolingDown = false;
   private snapshotVersion: number;
   /** Sleeps on the app's `Clock` until the next snapshot is due. */
   private snapshotTimer: Fiber.Fiber<void> | undefined;
@@ -432,15 +444,32 @@ export class DocumentSession {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      const from = this.visible;
-      this.visible = this.head;
-      this.feed.deliver(from, this.visible, this.recent);
-      const waiting = [...this.waiters];
-      this.waiters.clear();
-      for (const wake of waiting) wake();
-    });
+    // While cooling down after a flush to many followers, the end of the pause flushes.
+    if (!this.coolingDown) setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.disposed) return;
+    const from = this.visible;
+    this.visible = this.head;
+    this.feed.deliver(from, this.visible, this.recent);
+    const waiting = [...this.waiters];
+    this.waiters.clear();
+    for (const wake of waiting) wake();
+    const pause = flushSpacingMs(this.feed.size);
+    if (pause === 0) return;
+    this.coolingDown = true;
+    this.deps.fork(
+      Effect.sleep(pause).pipe(
+        Effect.andThen(
+          Effect.sync(() => {
+            this.coolingDown = false;
+            if (this.flushScheduled) this.flush();
+          }),
+        ),
+      ),
+    );
   }
 
   /** The newest version subscribers may see. */
