@@ -49,6 +49,9 @@ export const tagByCode: Partial<Record<string, ErrorTag>> = {
 
 export const router = t.router;
 
+/** Inputs larger than this (a large paste) let other requests run between their parse and validation [L1]. */
+const largeInputBytes = 256 * 1024;
+
 /**
  * Every input is measured before it is validated or touches state (docs/SPEC.md §7): its size against the
  * message limit (WebSocket frames are capped by the socket at twice that, so this answer can be given)
@@ -80,6 +83,8 @@ const inputGuard = t.middleware(async ({ ctx, next, getRawInput }) => {
         }),
       );
     }
+    // [L1] Parsing and measuring a large input took this turn; validating it waits for the next.
+    if (bytes > largeInputBytes) await new Promise((resolve) => setImmediate(resolve));
   }
   return next();
 });
