@@ -1,6 +1,7 @@
 import type { Me } from '@collab/protocol';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import type { Api } from './api.js';
+import { reconnectDelayMs } from './backoff.js';
 import { toCollabError } from './errors.js';
 import { ClientSession, type SessionTransport, type UnsavedEdits } from './session.js';
 
@@ -49,9 +50,6 @@ export interface CollabClient {
  */
 const heartbeatMs = 1_000;
 
-const defaultRetryDelay = (attempt: number) =>
-  Math.min(5000, 250 * 2 ** attempt) * (0.75 + Math.random() / 2);
-
 function randomClientId(): string {
   const bytes = new Uint8Array(12);
   globalThis.crypto.getRandomValues(bytes);
@@ -71,7 +69,7 @@ export function createCollabClient(options: CollabClientOptions): CollabClient {
   const wsClient = createWSClient({
     url: options.url,
     ...(options.WebSocket ? { WebSocket: options.WebSocket as typeof globalThis.WebSocket } : {}),
-    retryDelayMs: options.retryDelayMs ?? defaultRetryDelay,
+    retryDelayMs: options.retryDelayMs ?? reconnectDelayMs,
     keepAlive: { enabled: true, intervalMs: heartbeatMs, pongTimeoutMs: heartbeatMs },
     onOpen: () => setOpen(true),
     onClose: (cause) => setOpen(false, cause?.code),

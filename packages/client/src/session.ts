@@ -9,6 +9,7 @@ import {
   type PresenceUser,
 } from '@collab/protocol';
 import type { Api } from './api.js';
+import { resendDelayMs } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { CollabError, toCollabError } from './errors.js';
 
@@ -87,12 +88,6 @@ const presenceThrottleMs = 50;
 const messageTooBig = 1009;
 /** Delay before resubscribing or reloading after a failure. */
 const retryDelayMs = 500;
-/**
- * [C8] Delay before resending an op the server could not take right now (busy, throttled, rate limited):
- * doubling from 250 ms up to 10 s, with jitter so that many clients do not come back at once.
- */
-const resendDelayMs = (attempt: number) => Math.min(10_000, 250 * 2 ** attempt) * (0.5 + Math.random());
-
 /**
  * [C8] Refusals of the op itself: sending it again can never succeed. Every other failure (busy, throttled,
  * rate limited, an unexpected server error) is retried with the same `(clientId, seq)`.
