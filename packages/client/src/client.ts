@@ -60,6 +60,7 @@ function randomClientId(): string {
 export function createCollabClient(options: CollabClientOptions): CollabClient {
   let clientId = '';
   const connectionListeners = new Set<(open: boolean, closeCode?: number) => void>();
+  // Stryker disable next-line BooleanLiteral: no session exists before `me()` has answered on an open socket.
   let open = false;
   const setOpen = (value: boolean, closeCode?: number) => {
     if (open === value) return;
@@ -72,6 +73,7 @@ export function createCollabClient(options: CollabClientOptions): CollabClient {
     retryDelayMs: options.retryDelayMs ?? reconnectDelayMs,
     keepAlive: { enabled: true, intervalMs: heartbeatMs, pongTimeoutMs: heartbeatMs },
     onOpen: () => setOpen(true),
+    // Stryker disable next-line OptionalChaining: tRPC always passes the close event; its type says optional.
     onClose: (cause) => setOpen(false, cause?.code),
     ...(options.token !== undefined ? { connectionParams: { token: options.token } } : {}),
   });

@@ -117,6 +117,7 @@ export class ClientSession {
   #doc: ClientDocument;
   #connection: DocumentStatus['connection'] = 'connecting';
   #everConnected = false;
+  // Stryker disable next-line BooleanLiteral: the constructor's #subscribeChanges sets it before any use.
   #subscribed = false;
   #closed = false;
   #changes: { unsubscribe(): void } | undefined;
@@ -127,6 +128,7 @@ export class ClientSession {
   #presenceSentAt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** The server refused our op as made on too old a version [L1]: it waits for the change stream. */
+  // Stryker disable next-line BooleanLiteral: onStarted clears it, and tRPC starts a stream before its data.
   #awaitingCatchUp = false;
   /** Failed attempts to send the current in-flight op, for the backoff. */
   #resendAttempt = 0;
@@ -206,7 +208,9 @@ export class ClientSession {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // Stryker disable next-line OptionalChaining: both streams are opened by the constructor.
     this.#changes?.unsubscribe();
+    // Stryker disable next-line OptionalChaining: both streams are opened by the constructor.
     this.#presenceStream?.unsubscribe();
     this.#stopConnection();
     clearTimeout(this.#presenceTimer);
@@ -329,6 +333,7 @@ export class ClientSession {
    */
   async #resync(reason: CollabError, refusedSeq = this.#doc.inFlight?.seq): Promise<void> {
     if (this.#closed) return;
+    // Stryker disable next-line OptionalChaining: the change stream is opened by the constructor.
     this.#changes?.unsubscribe();
     this.#subscribed = false;
     clearTimeout(this.#retryTimer);

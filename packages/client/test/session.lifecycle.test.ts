@@ -209,4 +209,13 @@ describe('[C10] restoring unsaved edits', () => {
       delta: { ops: [{ retain: 3 }, { insert: '>' }, { retain: 5 }, { insert: '!' }] },
     });
   });
+
+  it('[C10] saved edits that do not fit the document they were made on are dropped, not fatal', () => {
+    const server = fakeServer(
+      { id: docId, version: 1, delta: { ops: [{ insert: 'hi\n' }] } },
+      { restore: { ...restore, inFlight: { seq: 7, delta: { ops: [{ retain: 50 }, { insert: '!' }] } } } },
+    );
+    expect(text(server.session)).toBe('hi\n');
+    expect(server.session.status.pendingEdits).toBe(0);
+  });
 });
