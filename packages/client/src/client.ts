@@ -1,6 +1,7 @@
 import type { Me } from '@collab/protocol';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import type { Api } from './api.js';
+import { reconnectDelayMs } from './backoff.js';
 import { toCollabError } from './errors.js';
 import { ClientSession, type SessionTransport, type UnsavedEdits } from './session.js';
 
@@ -49,9 +50,6 @@ export interface CollabClient {
  */
 const heartbeatMs = 1_000;
 
-const defaultRetryDelay = (attempt: number) =>
-  Math.min(5000, 250 * 2 ** attempt) * (0.75 + Math.random() / 2);
-
 function randomClientId(): string {
   const bytes = new Uint8Array(12);
   globalThis.crypto.getRandomValues(bytes);
@@ -62,6 +60,7 @@ function randomClientId(): string {
 export function createCollabClient(options: CollabClientOptions): CollabClient {
   let clientId = '';
   const connectionListeners = new Set<(open: boolean, closeCode?: number) => void>();
+  // Stryker disable next-line BooleanLiteral: no session exists before `me()` has answered on an open socket.
   let open = false;
   const setOpen = (value: boolean, closeCode?: number) => {
     if (open === value) return;
@@ -71,9 +70,10 @@ export function createCollabClient(options: CollabClientOptions): CollabClient {
   const wsClient = createWSClient({
     url: options.url,
     ...(options.WebSocket ? { WebSocket: options.WebSocket as typeof globalThis.WebSocket } : {}),
-    retryDelayMs: options.retryDelayMs ?? defaultRetryDelay,
+    retryDelayMs: options.retryDelayMs ?? reconnectDelayMs,
     keepAlive: { enabled: true, intervalMs: heartbeatMs, pongTimeoutMs: heartbeatMs },
     onOpen: () => setOpen(true),
+    // Stryker disable next-line OptionalChaining: tRPC always passes the close event; its type says optional.
     onClose: (cause) => setOpen(false, cause?.code),
     ...(options.token !== undefined ? { connectionParams: { token: options.token } } : {}),
   });

@@ -9,6 +9,7 @@ import {
   type PresenceUser,
 } from '@collab/protocol';
 import type { Api } from './api.js';
+import { resendDelayMs } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { CollabError, toCollabError } from './errors.js';
 
@@ -88,12 +89,6 @@ const messageTooBig = 1009;
 /** Delay before resubscribing or reloading after a failure. */
 const retryDelayMs = 500;
 /**
- * [C8] Delay before resending an op the server could not take right now (busy, throttled, rate limited):
- * doubling from 250 ms up to 10 s, with jitter so that many clients do not come back at once.
- */
-const resendDelayMs = (attempt: number) => Math.min(10_000, 250 * 2 ** attempt) * (0.5 + Math.random());
-
-/**
  * [C8] Refusals of the op itself: sending it again can never succeed. Every other failure (busy, throttled,
  * rate limited, an unexpected server error) is retried with the same `(clientId, seq)`.
  */
@@ -122,6 +117,7 @@ export class ClientSession {
   #doc: ClientDocument;
   #connection: DocumentStatus['connection'] = 'connecting';
   #everConnected = false;
+  // Stryker disable next-line BooleanLiteral: the constructor's #subscribeChanges sets it before any use.
   #subscribed = false;
   #closed = false;
   #changes: { unsubscribe(): void } | undefined;
@@ -132,6 +128,7 @@ export class ClientSession {
   #presenceSentAt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** The server refused our op as made on too old a version [L1]: it waits for the change stream. */
+  // Stryker disable next-line BooleanLiteral: onStarted clears it, and tRPC starts a stream before its data.
   #awaitingCatchUp = false;
   /** Failed attempts to send the current in-flight op, for the backoff. */
   #resendAttempt = 0;
@@ -211,7 +208,9 @@ export class ClientSession {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // Stryker disable next-line OptionalChaining: both streams are opened by the constructor.
     this.#changes?.unsubscribe();
+    // Stryker disable next-line OptionalChaining: both streams are opened by the constructor.
     this.#presenceStream?.unsubscribe();
     this.#stopConnection();
     clearTimeout(this.#presenceTimer);
@@ -334,6 +333,7 @@ export class ClientSession {
    */
   async #resync(reason: CollabError, refusedSeq = this.#doc.inFlight?.seq): Promise<void> {
     if (this.#closed) return;
+    // Stryker disable next-line OptionalChaining: the change stream is opened by the constructor.
     this.#changes?.unsubscribe();
     this.#subscribed = false;
     clearTimeout(this.#retryTimer);

@@ -16,6 +16,27 @@ describe('toCollabError', () => {
     expect(error.tag).toBe('InvalidOperation');
     expect(error.message).toBe('refused');
     expect(error.retryable).toBe(false);
+    expect(error.name).toBe('CollabError');
+  });
+
+  it('keeps what it was made from as the cause, and a CollabError as it is', () => {
+    const tagged = serverError({ code: 'BAD_REQUEST', tag: 'InvalidOperation' });
+    const untagged = serverError({ code: 'INTERNAL_SERVER_ERROR' });
+    const unanswered = new TRPCClientError('WebSocket closed');
+    const thrown = new Error('socket hang up');
+    for (const cause of [tagged, untagged, unanswered, thrown])
+      expect(toCollabError(cause).cause).toBe(cause);
+    const error = new CollabError('Forbidden', 'no');
+    expect(toCollabError(error)).toBe(error);
+  });
+
+  it('words a lost connection for people, and keeps the text of anything else thrown', () => {
+    expect(toCollabError(new TRPCClientError('WebSocket closed')).message).toBe(
+      'The server cannot be reached',
+    );
+    expect(toCollabError(serverError({ code: 'INTERNAL_SERVER_ERROR' }, 'oops')).message).toBe('oops');
+    expect(toCollabError(new Error('socket hang up')).message).toBe('socket hang up');
+    expect(toCollabError('gone')).toMatchObject({ tag: 'Disconnected', message: 'gone' });
   });
 
   it('treats an answer without a known tag as internal, and no answer at all as a lost connection', () => {
@@ -44,5 +65,14 @@ describe('Emitter', () => {
     off();
     emitter.emit('change', 2);
     expect(seen).toEqual(['a1', 'b1', 'b2']);
+  });
+
+  it('forgets every listener when cleared', () => {
+    const emitter = new Emitter<{ change: (value: number) => void }>();
+    const seen: number[] = [];
+    emitter.on('change', (value) => seen.push(value));
+    emitter.clear();
+    emitter.emit('change', 1);
+    expect(seen).toEqual([]);
   });
 });
