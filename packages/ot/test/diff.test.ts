@@ -6,7 +6,7 @@ import { documentArb } from './support/arbitraries.js';
 /** Two documents that share a start and an end, as successive versions of one document do. */
 const relatedDocumentsArb = fc
   .tuple(documentArb, documentArb, documentArb, documentArb)
-  .map(([start, middleA, middleB, end]) => [
+  .map(([start, middleA, middleB, end]): [Delta, Delta] => [
     normalizeDocument(start.concat(middleA).concat(end)),
     normalizeDocument(start.concat(middleB).concat(end)),
   ]);
