@@ -148,7 +148,10 @@ describe('DocumentSessions creation [D1]', () => {
       message: 'The document is 101 bytes, over the limit of 100 bytes',
     });
     const invalid = await t.failure(sessions.create('invalid', doc('no final newline'), admit));
-    expect(invalid._tag).toBe('InvalidOperation');
+    expect(invalid).toMatchObject({
+      _tag: 'InvalidOperation',
+      message: expect.stringMatching(/^Invalid document: ./),
+    });
     expect(admit.asked).toEqual([100]);
     expect(await t.run(store.loadSnapshot('over'))).toBeUndefined();
     expect(await t.run(store.loadSnapshot('invalid'))).toBeUndefined();
@@ -422,7 +425,11 @@ describe('DocumentSessions leases [L3] [S3]', () => {
     expect(second.session).toBe(first.session);
     expect(first.session.streams).toBe(2);
     const refused = await t.failure(sessions.lease('busy'));
-    expect(refused).toMatchObject({ _tag: 'TooManyConnections', retryAfterMs: 5_000 });
+    expect(refused).toMatchObject({
+      _tag: 'TooManyConnections',
+      message: 'Document "busy" already has 2 connections (streams) open; try again later',
+      retryAfterMs: 5_000,
+    });
     expect(first.session.users).toBe(2);
 
     first.release();

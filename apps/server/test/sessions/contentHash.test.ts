@@ -71,6 +71,15 @@ describe('[C3] contentHash tells a resubmit from a different op', () => {
     expect(new Set(hashes).size).toBe(1);
   });
 
+  it('[C3] the hash of an op does not change between releases: stored hashes are compared with new ones', () => {
+    const op = hashOf(
+      { insert: 'hello', attributes: { italic: true, bold: true } },
+      { retain: 3 },
+      { insert: { image: 'a.png' } },
+    );
+    expect(op).toBe('GD_CXo01Vsq9BhympBIQvt');
+  });
+
   it('[C3] the hash is a short fixed-size string, whatever the size of the op', () => {
     expect(hashOf({ insert: 'x' })).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(hashOf({ insert: 'x'.repeat(10_000) })).toMatch(/^[A-Za-z0-9_-]{22}$/);
