@@ -19,6 +19,7 @@ import { describeReset } from '$lib/reset-notice';
 import { fetchMe } from '$lib/server-session';
 import { cursorFlags } from './cursor-flags';
 import { showDocument } from './document-dom';
+import { buildDocumentDeltaInOnePass } from './editor-delta';
 import { imageUploads, registerKeyedImages } from './images';
 import { registerSchemeLinks } from './links';
 import { shortcutBindings } from './shortcuts';
@@ -162,6 +163,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
         cursors: { transformOnTextChange: false, selectionChangeSource: null },
       },
     });
+    buildDocumentDeltaInOnePass(quill, QuillClass);
     cursors = quill.getModule('cursors') as QuillCursors;
     uploads.attach(quill);
     // Screen readers name the editing area [H5].
