@@ -21,9 +21,9 @@
  *
  * Knobs: BENCH_BROWSER_OPENS (5 opens measured), BENCH_BROWSER_KEYSTROKES (60), BENCH_BROWSER_KEY_GAP_MS
  * (250: a typist's pace, longer than the editor's own short delays, so each keystroke's work is counted
- * once), BENCH_BROWSER_PROFILE_DIR (CPU profiles of the page while it opens and while it is typed into;
- * read them with `node --import tsx cpuProfile.ts <file>`), WEB_BUILD_DIR (another build of the web app
- * to serve, to compare two versions).
+ * once), BENCH_BROWSER_PROFILE_DIR (CPU profiles of the page while it opens, of the page typed into and of
+ * the other one; read them with `node --import tsx cpuProfile.ts <file>`), WEB_BUILD_DIR (another build of
+ * the web app to serve, to compare two versions).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -133,7 +133,9 @@ async function typeAndMeasure(writer: Page, reader: Page) {
 
   const cdp = await writer.context().newCDPSession(writer);
   await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
-  const profiling = profileDir ? await startProfile(writer) : undefined;
+  const profiling = profileDir
+    ? { writer: await startProfile(writer), reader: await startProfile(reader) }
+    : undefined;
   await probeOf(writer, (probe) => probe.recordFrames(true));
   const perKey: number[] = [];
   const parts = { script: [] as number[], layout: [] as number[], style: [] as number[] };
@@ -167,7 +169,10 @@ async function typeAndMeasure(writer: Page, reader: Page) {
   const beforePause = await mainThread(cdp);
   await sleep(2000);
   const pauseMs = (await mainThread(cdp)).task - beforePause.task;
-  if (profiling) await stopProfile(profiling, 'typing');
+  if (profiling) {
+    await stopProfile(profiling.writer, 'typing');
+    await stopProfile(profiling.reader, 'receiving');
+  }
 
   const keys = await probeOf(writer, (probe) => probe.keys);
   const frames = await probeOf(writer, (probe) => probe.frames);

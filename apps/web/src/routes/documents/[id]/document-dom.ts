@@ -140,24 +140,29 @@ function buildDocument(QuillClass: typeof Quill, ops: readonly Op[]): DocumentFr
   return line.length === 0 ? fragment : undefined;
 }
 
-/** Whether two lists of insert ops are the same document (attribute order aside). */
-function sameOps(a: readonly Op[], b: readonly Op[]): boolean {
+/** Whether two lists of ops are the same (the order of attributes aside). */
+export function sameOps(a: readonly Op[], b: readonly Op[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const [x, y] = [a[i], b[i]];
     if (!x || !y) return false;
-    if (typeof x.insert === 'string' || typeof y.insert === 'string') {
-      if (x.insert !== y.insert) return false;
-    } else if (JSON.stringify(x.insert) !== JSON.stringify(y.insert)) {
+    if (!sameValue(x.insert, y.insert) || !sameValue(x.retain, y.retain) || x.delete !== y.delete)
       return false;
-    }
     if (!sameAttributes(x.attributes, y.attributes)) return false;
   }
   return true;
 }
 
-function sameAttributes(a: Attributes | undefined, b: Attributes | undefined): boolean {
-  const aKeys = Object.keys(a ?? {});
-  if (aKeys.length !== Object.keys(b ?? {}).length) return false;
-  return aKeys.every((key) => JSON.stringify(a?.[key]) === JSON.stringify(b?.[key]));
+/** Equal values; embeds and attribute values that are objects compare by their JSON. */
+function sameValue(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  return typeof x === 'object' && x !== null && typeof y === 'object' && y !== null
+    ? JSON.stringify(x) === JSON.stringify(y)
+    : false;
+}
+
+function sameAttributes(a: Op['attributes'], b: Op['attributes']): boolean {
+  const keys = Object.keys(a ?? {});
+  if (keys.length !== Object.keys(b ?? {}).length) return false;
+  return keys.every((key) => b !== undefined && Object.hasOwn(b, key) && sameValue(a?.[key], b[key]));
 }
