@@ -272,7 +272,9 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       editor.history.clear();
       textChanged = true;
       publishTitle();
-      publishText();
+      // After the document shows: counting a megabyte's words need not delay it.
+      clearTimeout(textTimer);
+      textTimer = setTimeout(publishText, 0);
     };
     const publishTitle = () => {
       clearTimeout(titleTimer);
