@@ -30,7 +30,12 @@ export interface DocumentStatus {
 export interface UnsavedEdits {
   /** The server version `confirmed` is at. */
   readonly version: number;
-  readonly confirmed: DeltaJson;
+  /**
+   * The server's document at `version`. `unsavedEdits()` gives it as JSON text: it is the large part (a
+   * megabyte for a long document), text is what storage copies fastest, and the session makes it once
+   * per version. Earlier sessions kept it as a delta; both are restored.
+   */
+  readonly confirmed: DeltaJson | string;
   readonly inFlight: { readonly seq: number; readonly delta: DeltaJson };
   readonly buffer?: DeltaJson | undefined;
   /** The seq after every seq this session used. */
@@ -132,6 +137,10 @@ export class ClientSession {
   #awaitingCatchUp = false;
   /** Failed attempts to send the current in-flight op, for the backoff. */
   #resendAttempt = 0;
+  /** [C10] `confirmed` of `unsavedEdits()` as JSON text, for the copy and version it was made from. */
+  #confirmedText:
+    | { readonly doc: ClientDocument; readonly version: number; readonly text: string }
+    | undefined;
   readonly #stopConnection: () => void;
 
   constructor(transport: SessionTransport, snapshot: DocumentSnapshot, options: ClientSessionOptions = {}) {
@@ -154,18 +163,34 @@ export class ClientSession {
     return this.#doc.nextSeq;
   }
 
-  /** [C10] The edits not acknowledged yet, to keep somewhere safe; undefined when everything is saved. */
+  /**
+   * [C10] The edits not acknowledged yet, to keep somewhere safe; undefined when everything is saved. The
+   * server's document they were made on is written out once per version (the first call after the version
+   * changed costs a pass over the whole document; later ones only the edits).
+   */
   unsavedEdits(): UnsavedEdits | undefined {
     const doc = this.#doc;
     const inFlight = doc.inFlight;
     if (inFlight === undefined) return undefined;
+    const cached = this.#confirmedText;
+    // The copy is replaced on a resync (possibly at the same version number): the cache is per copy.
+    const text =
+      cached?.doc === doc && cached.version === doc.version
+        ? cached.text
+        : JSON.stringify(toJson(doc.confirmed));
+    this.#confirmedText = { doc, version: doc.version, text };
     return {
       version: doc.version,
-      confirmed: toJson(doc.confirmed),
+      confirmed: text,
       inFlight: { seq: inFlight.seq, delta: toJson(inFlight.delta) },
       buffer: doc.buffer && toJson(doc.buffer),
       nextSeq: doc.nextSeq,
     };
+  }
+
+  /** The seq of the op sent and not acknowledged yet (undefined when none): it moves on with each acknowledgement. */
+  get inFlightSeq(): number | undefined {
+    return this.#doc.inFlight?.seq;
   }
 
   /** The last server version this copy has integrated. */
@@ -484,7 +509,9 @@ function restoredDocument(
       nextSeq,
     });
   if (restore === undefined) return fresh();
-  const confirmed = new Delta(restore.confirmed.ops);
+  const confirmedJson: DeltaJson =
+    typeof restore.confirmed === 'string' ? JSON.parse(restore.confirmed) : restore.confirmed;
+  const confirmed = new Delta(confirmedJson.ops);
   const inFlight = { seq: restore.inFlight.seq, delta: new Delta(restore.inFlight.delta.ops) };
   const buffer = restore.buffer && new Delta(restore.buffer.ops);
   const seqs = Math.max(nextSeq, restore.nextSeq);

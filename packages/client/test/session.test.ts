@@ -299,4 +299,39 @@ describe('[C5] client document session: more ways back to the server copy', () =
     expect(text(server.session)).toBe('>> hello!\n');
     expect(server.session.nextSeq).toBe(8);
   });
+
+  it('[C10] unsaved edits carry the server document of their version, written out again once it moves on', () => {
+    const { session, submits, deliver } = started();
+    session.apply(new Delta().retain(5).insert('!'));
+    expect(session.inFlightSeq).toBe(0);
+    const first = session.unsavedEdits();
+    expect(first?.version).toBe(0);
+    expect(JSON.parse(first?.confirmed as string)).toEqual({ ops: [{ insert: 'hello\n' }] });
+    deliver(remote(1, new Delta().insert('> ')));
+    const second = session.unsavedEdits();
+    expect(second?.version).toBe(1);
+    expect(JSON.parse(second?.confirmed as string)).toEqual({ ops: [{ insert: '> hello\n' }] });
+    expect(second?.inFlight).toEqual({ seq: 0, delta: { ops: [{ retain: 7 }, { insert: '!' }] } });
+    deliver(own(2, submits[0]?.input as SubmitInput));
+    expect(session.inFlightSeq).toBeUndefined();
+    expect(session.unsavedEdits()).toBeUndefined();
+  });
+
+  it('[C10] unsaved edits as a session gives them restore in a later session', () => {
+    const earlier = started();
+    earlier.session.apply(new Delta().retain(5).insert('!'));
+    earlier.session.apply(new Delta().retain(6).insert('?'));
+    const later = fakeServer(
+      { id: docId, version: 0, delta: { ops: [{ insert: 'hello\n' }] } },
+      { restore: earlier.session.unsavedEdits() },
+    );
+    expect(text(later.session)).toBe('hello!?\n');
+    later.stream().handlers.onStarted();
+    expect(later.submits[0]?.input).toMatchObject({
+      seq: 0,
+      baseVersion: 0,
+      delta: { ops: [{ retain: 5 }, { insert: '!' }] },
+    });
+    expect(later.session.status.pendingEdits).toBe(2);
+  });
 });

@@ -18,6 +18,8 @@ import { type DrawnCursor, planCursors } from '$lib/presence';
 import { describeReset } from '$lib/reset-notice';
 import { fetchMe } from '$lib/server-session';
 import { cursorFlags } from './cursor-flags';
+import { showDocument } from './document-dom';
+import { buildDocumentDeltaInOnePass } from './editor-delta';
 import { imageUploads, registerKeyedImages } from './images';
 import { registerSchemeLinks } from './links';
 import { shortcutBindings } from './shortcuts';
@@ -82,8 +84,18 @@ const UNREACHABLE_AFTER_MS = 5_000;
 /** Delay before opening again after the server could not be reached. */
 const REOPEN_AFTER_MS = 3_000;
 const TITLE_DEBOUNCE_MS = 250;
-/** Unacknowledged edits are written to the device this long after a change, and at once when the page hides [C10]. */
+/**
+ * The whole text (word count) is read this long after typing pauses: reading and counting a megabyte takes
+ * tens of milliseconds, which must not fall between two keystrokes.
+ */
+const TEXT_DEBOUNCE_MS = 1_000;
+/**
+ * [C10] Unacknowledged edits are written to the device this long after a change while the server cannot take
+ * them (offline, connecting), and at once when the page hides or goes away.
+ */
 const OFFLINE_SAVE_DELAY_MS = 200;
+/** [C10] Online, they are written only when the server has left the op in flight unacknowledged this long. */
+const UNACKNOWLEDGED_SAVE_DELAY_MS = 1_000;
 /** The name of the CSS highlight that paints the current find match (see editor.css). */
 const FIND_MATCH_HIGHLIGHT = 'find-match';
 /** The title is the first line: reading this much text always covers it (titles are cut at 80). */
@@ -101,6 +113,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
   let destroyed = false;
   let identity = options.identity;
   let quill: Quill | undefined;
+  let QuillClass: typeof Quill | undefined;
   let cursors: QuillCursors | undefined;
   let clientModule: ClientModule | undefined;
   let client: CollabClient | undefined;
@@ -121,12 +134,13 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
 
   async function load(): Promise<void> {
     setPhase({ kind: 'loading' });
-    const [{ default: QuillClass }, { default: Cursors }, collab] = await Promise.all([
+    const [{ default: LoadedQuill }, { default: Cursors }, collab] = await Promise.all([
       import('quill'),
       import('quill-cursors'),
       import('@collab/client'),
     ]);
     if (destroyed) return;
+    QuillClass = LoadedQuill;
     if (!QuillClass.imports['modules/cursors']) QuillClass.register('modules/cursors', Cursors);
     registerSchemeLinks(QuillClass);
     registerKeyedImages(QuillClass, options.key);
@@ -143,10 +157,13 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
         uploader: uploads.uploader,
         history: { userOnly: true, delay: 1000, maxStack: 500 },
         keyboard: { bindings: shortcutBindings },
-        // The client re-sends everyone's cursor after every change, already moved through it.
-        cursors: { transformOnTextChange: false },
+        // The client re-sends everyone's cursor after every change, already moved through it; so
+        // quill-cursors neither moves them nor redraws them all and re-reads the selection after each
+        // change itself (a forced layout of the document per keystroke).
+        cursors: { transformOnTextChange: false, selectionChangeSource: null },
       },
     });
+    buildDocumentDeltaInOnePass(quill, QuillClass);
     cursors = quill.getModule('cursors') as QuillCursors;
     uploads.attach(quill);
     // Screen readers name the editing area [H5].
@@ -233,19 +250,38 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     const drawn = new Map<string, DrawnCursor>();
     const flags = cursors && cursorFlags(cursors);
     let titleTimer: ReturnType<typeof setTimeout> | undefined;
+    let textTimer: ReturnType<typeof setTimeout> | undefined;
+    /** Whether the text changed since the cursors were placed (they may have moved on the page). */
+    let textChanged = true;
 
     const showContents = (contents: Delta) => {
       // A document stored before the content allowlist may hold what the editor cannot render [A7].
       const { ops, dropped } = sanitizeDocumentOps(contents.ops as Parameters<typeof sanitizeDocumentOps>[0]);
       if (dropped > 0) console.warn(`${dropped} unsupported formats or embeds are shown as plain text`);
-      editor.setContents(ops as Delta['ops'], 'silent');
+      // Out of the layout while Quill builds it: Quill reads the selection after its steps, and each read
+      // made the browser lay out the document so far (seconds for a megabyte).
+      const display = editor.root.style.display;
+      editor.root.style.display = 'none';
+      try {
+        const shown = QuillClass !== undefined && showDocument(editor, QuillClass, ops as Delta['ops']);
+        if (!shown) editor.setContents(ops as Delta['ops'], 'silent');
+      } finally {
+        editor.root.style.display = display;
+      }
       // Opening or reloading is not something to undo.
       editor.history.clear();
+      textChanged = true;
       publishTitle();
+      // After the document shows: counting a megabyte's words need not delay it.
+      clearTimeout(textTimer);
+      textTimer = setTimeout(publishText, 0);
     };
     const publishTitle = () => {
       clearTimeout(titleTimer);
       options.onTitle(titleFromText(editor.getText(0, TITLE_SCAN_LENGTH)));
+    };
+    const publishText = () => {
+      clearTimeout(textTimer);
       options.onText(editor.getText());
     };
     const sendPresence = (range: Range | null) => {
@@ -253,6 +289,7 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     };
 
     const onTextChange = (delta: Delta, _old: Delta, source: EmitterSource) => {
+      textChanged = true;
       if (source === 'user') {
         try {
           doc.apply(delta);
@@ -264,21 +301,52 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       }
       clearTimeout(titleTimer);
       titleTimer = setTimeout(publishTitle, TITLE_DEBOUNCE_MS);
+      clearTimeout(textTimer);
+      textTimer = setTimeout(publishText, TEXT_DEBOUNCE_MS);
     };
     const onSelectionChange = (range: Range | null) => sendPresence(range);
 
+    // [C10] What the device keeps follows where the edits are. Writing them costs a copy of the whole
+    // document they were made on (a megabyte for a long one), made again for every version: online, each
+    // acknowledgement is a new version, so writing after every keystroke cost a long frame each time.
+    // Online, the server acknowledges within moments and the edits are safe there: they are written only
+    // when the op in flight stays unacknowledged for a while (a connection that died unnoticed). Offline or
+    // connecting, no version comes in, so each write after the first copies only the edits. Hiding or
+    // leaving the page writes at once, and the record goes once everything is acknowledged.
     let saveTimer: ReturnType<typeof setTimeout> | undefined;
+    /** The in-flight op the pending online write waits on. */
+    let waitingOnSeq: number | undefined;
+    /** Whether the device may hold a record for this page (one claimed from an earlier page counts). */
+    let stored = true;
     const saveOffline = () => {
       clearTimeout(saveTimer);
       saveTimer = undefined;
-      offline?.save(doc.id, client?.clientId ?? '', doc.unsavedEdits()).catch(() => {
+      const edits = doc.unsavedEdits();
+      if (edits === undefined && !stored) return;
+      stored = edits !== undefined;
+      offline?.save(doc.id, client?.clientId ?? '', edits).catch(() => {
         options.onNotice(
           'Your edits could not be kept on this device: keep this page open until they are saved.',
         );
       });
     };
+    const cancelSave = () => {
+      clearTimeout(saveTimer);
+      saveTimer = undefined;
+      waitingOnSeq = undefined;
+    };
     const scheduleOfflineSave = () => {
-      saveTimer ??= setTimeout(saveOffline, OFFLINE_SAVE_DELAY_MS);
+      const { pendingEdits, connection } = doc.status;
+      if (pendingEdits === 0 && !stored) {
+        cancelSave();
+      } else if (pendingEdits === 0 || connection !== 'online') {
+        if (waitingOnSeq !== undefined) cancelSave();
+        saveTimer ??= setTimeout(saveOffline, OFFLINE_SAVE_DELAY_MS);
+      } else if (saveTimer === undefined || waitingOnSeq !== doc.inFlightSeq) {
+        cancelSave();
+        waitingOnSeq = doc.inFlightSeq;
+        saveTimer = setTimeout(saveOffline, UNACKNOWLEDGED_SAVE_DELAY_MS);
+      }
     };
     const onPageHide = () => saveOffline();
     const onVisibilityChange = () => {
@@ -290,18 +358,28 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
     // While disconnected nobody's whereabouts are known: their cursors and avatars would be stale.
     let online = doc.status.connection === 'online';
     let latestOthers: readonly RemotePresence[] = [];
+    // Presence comes with every local edit and every op received: it is shown once per frame, since
+    // placing a cursor lays out the document.
+    let presenceFrame: number | undefined;
     const showPresence = () => {
-      const others = online ? latestOthers : [];
-      drawCursors(others);
-      options.onPresence(others);
+      presenceFrame ??= requestAnimationFrame(() => {
+        presenceFrame = undefined;
+        const others = online ? latestOthers : [];
+        drawCursors(others);
+        options.onPresence(others);
+      });
     };
+    const placedAt = new Map<string, string>();
 
     const drawCursors = (others: readonly RemotePresence[]) => {
+      const moved = textChanged;
+      textChanged = false;
       const plan = planCursors(drawn, others);
       for (const id of plan.remove) {
         cursors?.removeCursor(id);
         flags?.removed(id);
         drawn.delete(id);
+        placedAt.delete(id);
       }
       for (const cursor of plan.show) {
         if (cursor.create) {
@@ -309,8 +387,11 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
           drawn.set(cursor.clientId, { name: cursor.name, color: cursor.color });
           styleCursorFlag(editor.container, cursor.clientId, cursor.color);
         }
+        const at = `${cursor.range.index}:${cursor.range.length}`;
+        if (!cursor.create && !moved && placedAt.get(cursor.clientId) === at) continue;
         // Quill has no position for a range in a line it has not laid out yet; drawing one there throws.
-        if (cursor.range && !editor.getBounds(cursor.range.index, cursor.range.length)) continue;
+        if (!editor.getBounds(cursor.range.index, cursor.range.length)) continue;
+        placedAt.set(cursor.clientId, at);
         cursors?.moveCursor(cursor.clientId, cursor.range);
         flags?.placed(cursor.clientId, cursor.range);
       }
@@ -364,9 +445,11 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
       window.removeEventListener('pagehide', onPageHide);
       document.removeEventListener('visibilitychange', onVisibilityChange);
       clearTimeout(titleTimer);
+      clearTimeout(textTimer);
       editor.off('text-change', onTextChange);
       editor.off('selection-change', onSelectionChange);
       for (const stop of stops) stop();
+      if (presenceFrame !== undefined) cancelAnimationFrame(presenceFrame);
       flags?.clear();
       cursors?.clearCursors();
     };
