@@ -133,7 +133,7 @@ describe('[C10] unsaved edits', () => {
     session.apply(new Delta().retain(5).insert('!'));
     expect(session.unsavedEdits()).toEqual({
       version: 0,
-      confirmed: { ops: [{ insert: 'hello\n' }] },
+      confirmed: JSON.stringify({ ops: [{ insert: 'hello\n' }] }),
       inFlight: { seq: 0, delta: { ops: [{ retain: 5 }, { insert: '!' }] } },
       buffer: undefined,
       nextSeq: 1,
@@ -142,7 +142,7 @@ describe('[C10] unsaved edits', () => {
     deliver(remote(1, new Delta().insert('x')));
     expect(session.unsavedEdits()).toEqual({
       version: 1,
-      confirmed: { ops: [{ insert: 'xhello\n' }] },
+      confirmed: JSON.stringify({ ops: [{ insert: 'xhello\n' }] }),
       inFlight: { seq: 0, delta: { ops: [{ retain: 6 }, { insert: '!' }] } },
       buffer: { ops: [{ insert: '>' }] },
       nextSeq: 1,
