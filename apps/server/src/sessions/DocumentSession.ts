@@ -146,6 +146,8 @@ export class DocumentSession {
   /** Sleeps on the app's `Clock` until the next snapshot is due. */
   private snapshotTimer: Fiber.Fiber<void> | undefined;
   private snapshotting = false;
+  /** The last snapshot write failed [S2]. */
+  private snapshotFailed = false;
   private disposed = false;
   /** Subscriptions and requests using the session; at 0 it may be unloaded [S3]. */
   users = 0;
@@ -525,7 +527,9 @@ export class DocumentSession {
       this.deps.settings.snapshotEveryOps,
       Math.floor(this.contents.jsonBytes() / snapshotBytesPerOp),
     );
-    if (behind >= every) {
+    // After a failed write, the next attempt waits for the interval: storage that keeps failing is not
+    // asked again in a loop.
+    if (behind >= every && !this.snapshotFailed) {
       this.startSnapshot();
       return;
     }
@@ -584,6 +588,12 @@ export class DocumentSession {
         Effect.tap(() =>
           Effect.sync(() => {
             this.snapshotVersion = Math.max(this.snapshotVersion, version);
+            this.snapshotFailed = false;
+          }),
+        ),
+        Effect.tapError(() =>
+          Effect.sync(() => {
+            this.snapshotFailed = true;
           }),
         ),
         Effect.ensuring(

@@ -5,7 +5,7 @@ import { TestClock } from 'effect/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChangeFeed } from '../../src/sessions/ChangeFeed.js';
 import { DocumentSession, type SessionSettings } from '../../src/sessions/DocumentSession.js';
-import type { Snapshot, StoredOp } from '../../src/storage/DocumentStore.js';
+import { type Snapshot, StorageFailure, type StoredOp } from '../../src/storage/DocumentStore.js';
 import { subscriptionHead } from '../../src/transport/trpcFrames.js';
 import type { OpenStore } from '../storage/helpers.js';
 import { strictFake } from '../support/strictFake.js';
@@ -268,10 +268,17 @@ describe('DocumentSession snapshots [S2] [H1]', () => {
     const saved: number[] = [];
     const archived: number[] = [];
     let gate: Promise<void> | undefined;
+    const storage = { failing: false, attempts: 0 };
     const recording: Store = {
       ...store,
       saveSnapshot: (snapshot) =>
         Effect.promise(() => gate ?? Promise.resolve()).pipe(
+          Effect.tap(() => {
+            storage.attempts++;
+            return storage.failing
+              ? Effect.fail(new StorageFailure({ operation: 'saveSnapshot', retryable: true, cause: 'busy' }))
+              : Effect.void;
+          }),
           Effect.tap(() => Effect.sync(() => void saved.push(snapshot.version))),
           Effect.andThen(store.saveSnapshot(snapshot)),
         ),
@@ -303,7 +310,7 @@ describe('DocumentSession snapshots [S2] [H1]', () => {
         await advance(0);
       };
     };
-    return { session, saved, archived, commit, advance, hold, dispose: () => clock.dispose() };
+    return { session, saved, archived, storage, commit, advance, hold, dispose: () => clock.dispose() };
   }
 
   it('[S2] the interval counts from the first op not in a snapshot, once, not from every op', async () => {
@@ -323,6 +330,26 @@ describe('DocumentSession snapshots [S2] [H1]', () => {
     // Nothing new: nothing more, however long.
     await t.advance(100_000);
     expect(t.saved).toEqual([2, 3]);
+    await t.dispose();
+  });
+
+  it('[S2] a snapshot that failed is tried again after SNAPSHOT_INTERVAL_MS, not at once in a loop', async () => {
+    const t = await recorded({ snapshotIntervalMs: 10_000, snapshotEveryOps: 2 });
+    t.storage.failing = true;
+    await t.commit();
+    await t.commit();
+    for (let i = 0; i < 5; i++) await t.advance(0);
+    expect(t.storage.attempts).toBe(1);
+    await t.advance(10_000);
+    expect(t.storage.attempts).toBe(2);
+    t.storage.failing = false;
+    await t.advance(10_000);
+    expect(t.saved).toEqual([2]);
+    // Working again: the next SNAPSHOT_EVERY_OPS ops are snapshotted at once.
+    await t.commit();
+    await t.commit();
+    await t.advance(0);
+    expect(t.saved).toEqual([2, 4]);
     await t.dispose();
   });
 
