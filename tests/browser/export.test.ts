@@ -9,6 +9,15 @@ import { dataUrl, gifPixel } from '../support/images.js';
 import { answerNamePrompt, openDocument, screenshot, waitUntilEditable } from './support/browser.js';
 import { useBrowserSuite } from './support/suite.js';
 
+/**
+ * The home page, once its script runs: the server renders the import button before the page's script
+ * attaches its handler, so a file chosen earlier would be ignored. The documents list loads only then.
+ */
+async function openHome(page: Page) {
+  await page.goto('/');
+  await page.locator('.recent .placeholder').waitFor({ state: 'detached' });
+}
+
 const suite = useBrowserSuite();
 
 /** A 1×1 GIF, given as a data URL: the server stores it as an upload of the document [H4]. */
@@ -191,7 +200,7 @@ describe('[H2] export, import and print in the browser', () => {
     ];
     const ada = await suite.person('Ada Lovelace');
     for (const file of files) {
-      await ada.page.goto('/');
+      await openHome(ada.page);
       await ada.page.getByTestId('import-file').setInputFiles(file);
       await ada.page.waitForURL(/\/documents\//);
       await answerNamePrompt(ada);
@@ -210,7 +219,7 @@ describe('[H2] export, import and print in the browser', () => {
 
   it('[H2] import refuses files over 5 MB and files of other kinds, and creates nothing', async () => {
     const ada = await suite.person('Ada Lovelace');
-    await ada.page.goto('/');
+    await openHome(ada.page);
     const input = ada.page.getByTestId('import-file');
     await input.setInputFiles({
       name: 'huge.md',
