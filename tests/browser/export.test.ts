@@ -9,13 +9,10 @@ import { dataUrl, gifPixel } from '../support/images.js';
 import { answerNamePrompt, openDocument, screenshot, waitUntilEditable } from './support/browser.js';
 import { useBrowserSuite } from './support/suite.js';
 
-/**
- * The home page, once its script runs: the server renders the import button before the page's script
- * attaches its handler, so a file chosen earlier would be ignored. The documents list loads only then.
- */
+/** The home page, once its script runs: until then the import button is disabled. */
 async function openHome(page: Page) {
   await page.goto('/');
-  await page.locator('.recent .placeholder').waitFor({ state: 'detached' });
+  await expect.poll(() => page.getByTestId('import-file').isEnabled()).toBe(true);
 }
 
 const suite = useBrowserSuite();
