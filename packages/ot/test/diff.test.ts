@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyChange, Delta, diffDocuments, normalizeDocument } from '../src/index.js';
 import { documentArb } from './support/arbitraries.js';
+import { runs } from './support/runs.js';
 
 /** Two documents that share a start and an end, as successive versions of one document do. */
 const relatedDocumentsArb = fc
@@ -21,7 +22,7 @@ describe('diffDocuments [L1]', () => {
           expect(applyChange(from, diffDocuments(from, to, maxMiddle))).toEqual(normalizeDocument(to));
         },
       ),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 

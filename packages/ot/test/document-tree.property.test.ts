@@ -19,6 +19,7 @@ import {
   type Primitive,
   primitivesArb,
 } from './support/arbitraries.js';
+import { runs } from './support/runs.js';
 
 /*
  * The tree is checked against the flat Delta it replaces: `normalizeDocument(doc.compose(change))` is the
@@ -135,7 +136,7 @@ describe('DocumentTree', () => {
       fc.assert(
         fc.property(documentArb, fc.array(primitivesArb, { minLength: 1, maxLength: 8 }), checkEdits),
         {
-          numRuns: 1500,
+          numRuns: runs(1500),
         },
       );
     },
@@ -149,7 +150,7 @@ describe('DocumentTree', () => {
         minLength: 1,
         maxLength: 5,
       });
-      fc.assert(fc.property(longDocumentArb, stepsArb, checkEdits), { numRuns: 150 });
+      fc.assert(fc.property(longDocumentArb, stepsArb, checkEdits), { numRuns: runs(150) });
     },
     slow,
   );
@@ -170,7 +171,7 @@ describe('DocumentTree', () => {
             }
           },
         ),
-        { numRuns: 1000 },
+        { numRuns: runs(1000) },
       );
     },
     slow,
@@ -208,7 +209,7 @@ describe('DocumentTree', () => {
         expect(tree.insertAt(index)).toEqual(op.insert);
         expect(tree.attributesAt(index)).toEqual(op.attributes);
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 });
@@ -245,7 +246,7 @@ describe('validateChange on a DocumentTree', () => {
           const isDocument = typeof last === 'string' && last.endsWith('\n');
           expect(answer === undefined).toBe(isDocument);
         }),
-        { numRuns: 3000 },
+        { numRuns: runs(3000) },
       );
     },
     slow,
@@ -286,7 +287,7 @@ describe('keepFinalNewline', () => {
             }
           },
         ),
-        { numRuns: 1500 },
+        { numRuns: runs(1500) },
       );
     },
     slow,

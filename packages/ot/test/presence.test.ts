@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Delta, type Range, transformRange, untransformPosition, untransformRange } from '../src/index.js';
 import { concurrentChangesArb } from './support/arbitraries.js';
+import { runs } from './support/runs.js';
 
 // On "abcdef\n".
 const insertAt = (index: number, text: string) => new Delta().retain(index).insert(text);
@@ -107,7 +108,7 @@ describe('transformRange', () => {
           expect(range.index + range.length).toBeLessThanOrEqual(after);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 });
@@ -132,7 +133,7 @@ describe('untransformPosition', () => {
         const index = position % doc.length();
         expect(untransformPosition(inserts, inserts.transformPosition(index, true))).toBe(index);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 

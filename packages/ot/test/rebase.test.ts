@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyChange, Delta, type Op, rebase, winsTie } from '../src/index.js';
 import { deepFreeze } from './support/freeze.js';
+import { runs } from './support/runs.js';
 
 const doc = new Delta().insert('abcd\n');
 const bold = { bold: true };
@@ -230,7 +231,7 @@ describe('winsTie', () => {
         fc.pre(a !== b);
         expect(winsTie(a, b)).toBe(!winsTie(b, a));
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 });

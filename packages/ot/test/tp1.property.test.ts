@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyChange, rebase, validateChange, validateDocument, winsTie } from '../src/index.js';
 import { buildChange, concurrentChangesArb, documentArb, primitivesArb } from './support/arbitraries.js';
+import { runs } from './support/runs.js';
 
 describe('TP1 (convergence of two concurrent changes)', () => {
   it('[C5] generated changes are valid for their document', () => {
@@ -12,7 +13,7 @@ describe('TP1 (convergence of two concurrent changes)', () => {
         expect(validateChange(change, doc)).toBeUndefined();
         expect(validateDocument(applyChange(doc, change))).toBeUndefined();
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -34,7 +35,7 @@ describe('TP1 (convergence of two concurrent changes)', () => {
         expect(a.transform(b, aWins)).toEqual(rebase(b, [{ delta: a, clientId: authorA }], authorB));
         expect(applyChange(applyChange(doc, b), b.transform(a, !aWins))).toEqual(viaA);
       }),
-      { numRuns: 1000 },
+      { numRuns: runs(1000) },
     );
   });
 
@@ -46,7 +47,7 @@ describe('TP1 (convergence of two concurrent changes)', () => {
         expect(viaA).toEqual(viaB);
         expect(JSON.stringify(viaA)).toBe(JSON.stringify(viaB));
       }),
-      { numRuns: 1000 },
+      { numRuns: runs(1000) },
     );
   });
 
@@ -58,7 +59,7 @@ describe('TP1 (convergence of two concurrent changes)', () => {
         expect(validateChange(b2, afterA)).toBeUndefined();
         expect(validateDocument(applyChange(afterA, b2))).toBeUndefined();
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 });
