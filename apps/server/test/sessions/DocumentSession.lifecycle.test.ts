@@ -15,6 +15,7 @@ import {
   openMemoryStore,
   quietSettings,
   request,
+  run,
   type Store,
   sessionDeps,
   textOf,
@@ -34,7 +35,6 @@ afterAll(async () => {
   await opened?.dispose();
 });
 
-const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect);
 /** Lets the end of the current event-loop turn pass, where subscribers are woken [P1]. */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 

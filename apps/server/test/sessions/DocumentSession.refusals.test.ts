@@ -9,11 +9,13 @@ import { type Snapshot, type StoredOp, VersionTaken } from '../../src/storage/Do
 import type { OpenStore } from '../storage/helpers.js';
 import { strictFake } from '../support/strictFake.js';
 import {
+  failure,
   insertAt,
   openMemoryStore,
   openSession,
   quietSettings,
   request,
+  run,
   type Store,
   sessionDeps,
   textOf,
@@ -61,14 +63,6 @@ function onStrictStore(
   return session;
 }
 
-const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect);
-const failure = async <A, E>(effect: Effect.Effect<A, E>): Promise<E> => {
-  const exit = await Effect.runPromiseExit(effect);
-  if (Exit.isSuccess(exit)) throw new Error(`expected a failure, got ${JSON.stringify(exit.value)}`);
-  const error = Cause.findErrorOption(exit.cause);
-  if (error._tag === 'None') throw Cause.squash(exit.cause);
-  return error.value;
-};
 const committed = (version: number, delta: Delta, clientId = 'other', seq = version): CommittedOp => ({
   version,
   delta: { ops: delta.ops as Op[] },

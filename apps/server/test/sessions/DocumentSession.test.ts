@@ -10,12 +10,14 @@ import type { OpenStore } from '../storage/helpers.js';
 import { strictFake } from '../support/strictFake.js';
 import {
   commitElsewhere,
+  failure,
   insertAt,
   type OpenedSession,
   openMemoryStore,
   openSession,
   quietSettings,
   request,
+  run,
   type Store,
   sessionDeps,
   textOf,
@@ -42,14 +44,6 @@ async function fresh(text?: string, settings?: Parameters<typeof openSession>[3]
   return result;
 }
 
-const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect);
-const failure = async <A, E>(effect: Effect.Effect<A, E>): Promise<E> => {
-  const exit = await Effect.runPromiseExit(effect);
-  if (Exit.isSuccess(exit)) throw new Error(`expected a failure, got ${JSON.stringify(exit.value)}`);
-  const error = Cause.findErrorOption(exit.cause);
-  if (error._tag === 'None') throw Cause.squash(exit.cause);
-  return error.value;
-};
 const storedOps = (docId: string) => run(store.readOps(docId, 0));
 
 /*

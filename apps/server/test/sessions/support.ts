@@ -1,6 +1,6 @@
 import { Delta } from '@collab/ot';
 import { type CommittedOp, limitDefaults, type Op } from '@collab/protocol';
-import { Effect, Exit, FiberSet, Scope } from 'effect';
+import { Cause, Effect, Exit, FiberSet, Scope } from 'effect';
 import {
   type CommitRequest,
   DocumentSession,
@@ -101,3 +101,15 @@ export const insertAt = (at: number, text: string) =>
 /** The plain text of a document made of text inserts. */
 export const textOf = (doc: Delta) =>
   doc.ops.map((op) => (typeof op.insert === 'string' ? op.insert : '')).join('');
+
+/** Runs a session effect to its value. */
+export const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect);
+
+/** Runs a session effect that must fail, to its typed error (a defect or a success fails the test). */
+export async function failure<A, E>(effect: Effect.Effect<A, E>): Promise<E> {
+  const exit = await Effect.runPromiseExit(effect);
+  if (Exit.isSuccess(exit)) throw new Error(`expected a failure, got ${JSON.stringify(exit.value)}`);
+  const error = Cause.findErrorOption(exit.cause);
+  if (error._tag === 'None') throw Cause.squash(exit.cause);
+  return error.value;
+}
