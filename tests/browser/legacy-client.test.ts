@@ -4,12 +4,7 @@ import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { deltaText } from '../support/editing.js';
 import { startLink } from '../support/proxy.js';
 import { editorText, openDocument, withoutNetworkErrors } from './support/browser.js';
-import {
-  type LegacyPageServer,
-  legacyText,
-  openLegacyTab,
-  startLegacyPageServer,
-} from './support/legacyTab.js';
+import { legacyText, openLegacyTab, startLegacyPageServer } from './support/legacyTab.js';
 import { useBrowserSuite } from './support/suite.js';
 
 /*
@@ -17,25 +12,16 @@ import { useBrowserSuite } from './support/suite.js';
  * two old tabs, or an old and a new tab, typing at once at the same spot or at different spots, with and
  * without 400 ms of latency on one socket. Every character typed arrives exactly once, each person's in
  * the order typed, and every tab ends equal to the server. `LEGACY_REPEAT=20` runs each case 20 times.
- *
- * It runs with `LEGACY_CLIENT=1` (and the 400 ms cases with `LEGACY_LATENCY=1` too) because typed order
- * does not always hold yet: in about a third of the runs, one or two of the old tab's keystrokes end up
- * swapped with a neighbour (nothing is lost and every tab converges). The seed's page answers WebSocket
- * pings from the browser's network stack, before its script has applied the frames ahead of the ping.
- * The server holds each pong for the change right behind it and reads a keystroke at the caret the tab
- * had before those frames as made before them (LegacyView); a keystroke it cannot place that way (the
- * first one, or one after a correction) can still be taken in the wrong order.
  */
-const enabled = Boolean(process.env.LEGACY_CLIENT);
 // The old page is served from a site of its own, as the seed's dev server did: the server lets that origin
 // open sockets (ALLOWED_ORIGINS), as an operator keeping the old client running would [A5].
-const pages = enabled ? await startLegacyPageServer() : undefined;
+const pages = await startLegacyPageServer();
 const suite = useBrowserSuite({
   countedErrors: withoutNetworkErrors,
-  env: pages ? { ALLOWED_ORIGINS: pages.baseURL } : {},
+  env: { ALLOWED_ORIGINS: pages.baseURL },
 });
 afterAll(async () => {
-  await pages?.stop();
+  await pages.stop();
 });
 
 const repeat = Number(process.env.LEGACY_REPEAT ?? 1);
@@ -58,10 +44,9 @@ async function run(pair: Pair, spot: Spot, latencyMs: number): Promise<void> {
   link.delay(latencyMs);
 
   const first = await suite.person('Old tab');
-  await openLegacyTab(first.page, pages as LegacyPageServer, id, link.port);
+  await openLegacyTab(first.page, pages, id, link.port);
   const second = await suite.person(pair === 'two old tabs' ? 'Other old tab' : 'New tab');
-  if (pair === 'two old tabs')
-    await openLegacyTab(second.page, pages as LegacyPageServer, id, suite.app.server.port);
+  if (pair === 'two old tabs') await openLegacyTab(second.page, pages, id, suite.app.server.port);
   else await openDocument(second, id);
 
   // "Notes" is one line: typing at its end is the same spot; the other person at its start is another.
@@ -90,12 +75,11 @@ async function run(pair: Pair, spot: Spot, latencyMs: number): Promise<void> {
   expect(stored.replace(/[^A-Z]/g, '')).toBe(spot === 'same spot' ? `N${upper}` : `${upper}N`);
 }
 
-describe.runIf(enabled)('[C11] the seed’s client next to this server', () => {
+describe('[C11] the seed’s client next to this server', () => {
   const cases: [Pair, Spot, number][] = [];
   for (const pair of ['two old tabs', 'an old and a new tab'] as const)
     for (const spot of ['same spot', 'different spots'] as const)
-      for (const latency of process.env.LEGACY_LATENCY ? [0, 400] : [0])
-        for (let i = 0; i < repeat; i++) cases.push([pair, spot, latency]);
+      for (const latency of [0, 400]) for (let i = 0; i < repeat; i++) cases.push([pair, spot, latency]);
   it.each(cases)(
     '[C11] %s typing at the %s, %i ms latency on the old tab: nothing lost, typed order kept',
     async (pair, spot, latency) => {

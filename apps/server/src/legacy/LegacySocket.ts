@@ -20,7 +20,7 @@ import { log } from '../log.js';
 import { changesPageSize } from '../sessions/DocumentSession.js';
 import type { SessionLease } from '../sessions/DocumentSessions.js';
 import { dbDocumentFrame, errorFrame, parseClientFrame, updateDocumentFrame } from './frames.js';
-import { LegacyView } from './LegacyView.js';
+import { type ChangeOutcome, LegacyView } from './LegacyView.js';
 
 /** The seed's WebSocket endpoint: `/api/socket/ws/{documentId}` (docs/SPEC.md §6). */
 export const legacySocketPrefix = '/api/socket/ws/';
@@ -48,6 +48,11 @@ const closeGraceMs = 30_000;
  * pong acknowledges is sent at once, so it arrives within moments of the pong.
  */
 const acknowledgementHoldMs = 50;
+/**
+ * How long a keystroke whose place is in doubt waits for the next one to tell it (LegacyView): about the
+ * pause between two keystrokes of someone typing.
+ */
+const decisionHoldMs = 250;
 
 export interface LegacySocketOptions {
   readonly services: AppServices;
@@ -133,6 +138,7 @@ class LegacyConnection {
   #finished = false;
   #awaitingPong = false;
   #settleTimer: ReturnType<typeof setTimeout> | undefined;
+  #decideTimer: ReturnType<typeof setTimeout> | undefined;
   /** Failed attempts to commit the current op, for the backoff. */
   #resendAttempt = 0;
 
@@ -233,8 +239,26 @@ class LegacyConnection {
       if (!this.#loading) this.#sendError('Send "get-document" first: no document is loaded on this socket');
       return;
     }
-    const outcome = this.#view.change(delta, refusal === undefined);
-    switch (outcome.kind) {
+    this.#onOutcome(this.#view.change(delta, refusal === undefined), refusal);
+    this.#flush();
+  }
+
+  /** Acts on what became of a change. */
+  #onOutcome(outcome: ChangeOutcome | undefined, refusal?: string): void {
+    switch (outcome?.kind) {
+      case 'undecided':
+        // [C11] Its place waits for the next change; without one soon, it is placed as typed after.
+        clearTimeout(this.#decideTimer);
+        this.#decideTimer = setTimeout(
+          () =>
+            this.#guard(() => {
+              if (this.#finished) return;
+              this.#onOutcome(this.#view.decide());
+              this.#flush();
+            }),
+          decisionHoldMs,
+        ).unref();
+        break;
       case 'invalid':
         this.#sendError(`Change refused: ${outcome.reason}`);
         break;
@@ -249,7 +273,6 @@ class LegacyConnection {
         this.#reload();
         break;
     }
-    this.#flush();
   }
 
   #onPong(data: Buffer): void {
@@ -455,6 +478,9 @@ class LegacyConnection {
    */
   #onClose(): void {
     this.#closed = true;
+    // A keystroke still waiting for its place is the tab's last one: placed now and committed.
+    this.#onOutcome(this.#view.decide());
+    this.#flush();
     if (!this.#lease || this.#view.pendingEdits === 0) {
       this.#finish();
       return;
@@ -466,6 +492,7 @@ class LegacyConnection {
     if (this.#finished) return;
     this.#finished = true;
     clearTimeout(this.#settleTimer);
+    clearTimeout(this.#decideTimer);
     this.#watch?.stop();
     this.#stop.abort();
     this.#lease?.release();

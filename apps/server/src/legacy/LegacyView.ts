@@ -33,8 +33,11 @@ import { type CommittedOp, toQuill1 } from '@collab/protocol';
  *    change comes right after the pong. So a pong is held until the next change, or briefly when none
  *    comes (`settleAcknowledgement`): a change that continues the typing at the caret the client had
  *    before those frames, and not at the caret they would have moved it to, was made before them, and is
- *    taken so. That keeps each person's keystrokes in the order typed [C11]. (Other misreadings are healed
- *    by the save-changes check below.)
+ *    taken so. When the caret is not known (the first keystroke after a load, or after a change that was
+ *    not a keystroke) and the held frames would have moved it, the keystroke waits (`#undecided`): the
+ *    next one continues the typing at the caret one reading leaves and not the other, which places both;
+ *    without a telling next keystroke soon, it counts as made after the frames. That keeps each person's
+ *    keystrokes in the order typed [C11]. (Other misreadings are healed by the save-changes check below.)
  *
  * `path` is the list of changes leading from `actual` to `mirror.contents`: frames sent but not yet
  * acknowledged, and corrections not yet sent. Invariant: `actual` ∘ `path` = `mirror.contents`.
@@ -81,7 +84,15 @@ export type ChangeOutcome =
   /** Not accepted (rate limit): a correction that undoes it on the client is on its way. */
   | { readonly kind: 'reverted' }
   /** The mirror refused it: the client must be reloaded. */
-  | { readonly kind: 'diverged'; readonly reason: string };
+  | { readonly kind: 'diverged'; readonly reason: string }
+  /** A keystroke held until the next change tells where it was made, or `decide` is called [C11]. */
+  | { readonly kind: 'undecided' };
+
+/** A keystroke waiting for its place; `later`: the last pong that arrived after it. */
+interface Undecided {
+  readonly delta: Delta;
+  later?: number;
+}
 
 export type ReportOutcome = 'ignored' | 'matches' | 'differs' | 'corrected';
 
@@ -142,6 +153,11 @@ export class LegacyView {
   #heldAck: number | undefined;
   /** The client's caret after its last keystroke, in the coordinates of `actual`; undefined when unknown. */
   #caret: number | undefined;
+  /**
+   * A keystroke right behind a held pong, with the caret unknown (the first one after a load, say), that the
+   * held frames would move: whether it was made before them is decided by the next change (`#decide`).
+   */
+  #undecided: Undecided | undefined;
 
   constructor(clientId: string) {
     this.clientId = clientId;
@@ -182,7 +198,8 @@ export class LegacyView {
 
   /** (Re)loads the client with the document at `version`: queues a `db-document` frame. */
   reset(version: number, contents: Delta): void {
-    this.settleAcknowledgement();
+    this.decide();
+    this.#settle();
     this.#caret = undefined;
     const reload = this.#mirror !== undefined;
     this.#mirror = new ClientDocument({
@@ -203,14 +220,74 @@ export class LegacyView {
     this.#uncertain = false;
   }
 
-  /** A `changes-received` delta. `accepted` false: refused for the connection's own reasons, so undone. */
+  /**
+   * A `changes-received` delta. `accepted` false: refused for the connection's own reasons, so undone.
+   */
   change(delta: Delta, accepted = true): ChangeOutcome {
-    if (this.#heldAck === undefined || !this.#typedBeforeHeldFrames(delta)) {
-      this.settleAcknowledgement();
-      return this.#change(delta, accepted);
+    const undecided = this.#undecided;
+    if (undecided) {
+      const first = this.#decide(undecided, typingIndex(delta));
+      const next = this.change(delta, accepted);
+      return first.kind === 'diverged' ? first : next;
     }
-    const outcome = this.#change(delta, accepted);
-    this.settleAcknowledgement();
+    if (this.#heldAck === undefined) return this.#change(delta, accepted);
+    const at = typingIndex(delta);
+    if (
+      at !== undefined &&
+      at === this.#caret &&
+      this.#acked >= this.#reloadFrame &&
+      this.#movedByHeld(at) !== at
+    ) {
+      // Typed at the caret the held frames would have moved: made before them.
+      const outcome = this.#change(delta, accepted);
+      this.#settle();
+      return outcome;
+    }
+    if (
+      accepted &&
+      at !== undefined &&
+      this.#caret === undefined &&
+      this.#acked >= this.#reloadFrame &&
+      this.#movedByHeld(at) !== at &&
+      this.#fitsEitherSide(delta)
+    ) {
+      this.#undecided = { delta };
+      return { kind: 'undecided' };
+    }
+    this.#settle();
+    return this.#change(delta, accepted);
+  }
+
+  /** Decides an undecided keystroke without a next change: as made after the held frames. */
+  decide(): ChangeOutcome | undefined {
+    const undecided = this.#undecided;
+    return undecided && this.#decide(undecided, undefined);
+  }
+
+  /**
+   * [C11] Places the undecided keystroke before or after the held frames: the next keystroke continues the
+   * typing at the caret one of the two readings leaves (with the frames acknowledged since applied or not),
+   * and when it tells nothing, the keystroke counts as made after them.
+   */
+  #decide(undecided: Undecided, nextAt: number | undefined): ChangeOutcome {
+    this.#undecided = undefined;
+    const caret = caretAfter(undecided.delta) as number;
+    const later = (position: number) => [
+      position,
+      this.#movedBy(position, this.#heldAck ?? 0, undecided.later ?? 0),
+    ];
+    const before = later(this.#movedByHeld(caret));
+    const after = later(caret);
+    const madeBefore = nextAt !== undefined && before.includes(nextAt) && !after.includes(nextAt);
+    let outcome: ChangeOutcome;
+    if (madeBefore) {
+      outcome = this.#change(undecided.delta, true);
+      this.#settle();
+    } else {
+      this.#settle();
+      outcome = this.#change(undecided.delta, true);
+    }
+    if (undecided.later !== undefined) this.acknowledge(undecided.later);
     return outcome;
   }
 
@@ -236,7 +313,6 @@ export class LegacyView {
     this.#caret = accepted ? caretAfter(delta) : undefined;
     if (!accepted) {
       this.#prependCorrection(delta.invert(before.toDelta()));
-      this.#flush();
       return { kind: 'reverted' };
     }
     let incoming = keepFinalNewline(before, delta);
@@ -286,12 +362,22 @@ export class LegacyView {
   acknowledge(frame: number): void {
     if (!this.#mirror || !Number.isSafeInteger(frame) || frame <= this.#acked || frame > this.#frames) return;
     if (this.#heldAck !== undefined && frame <= this.#heldAck) return;
-    this.settleAcknowledgement();
+    if (this.#undecided) {
+      // The undecided keystroke came before these frames; they count once it is placed.
+      this.#undecided.later = Math.max(frame, this.#undecided.later ?? 0);
+      return;
+    }
+    this.#settle();
     this.#heldAck = frame;
   }
 
-  /** Takes a held pong into account: no change came right after it, or the one that did was made before. */
+  /** No change came right after a held pong for a while: it counts now (unless a keystroke waits on it). */
   settleAcknowledgement(): void {
+    if (!this.#undecided) this.#settle();
+  }
+
+  /** Takes a held pong into account: no change came right after it, or the one that did was made before. */
+  #settle(): void {
     const frame = this.#heldAck;
     if (frame === undefined) return;
     this.#heldAck = undefined;
@@ -316,11 +402,11 @@ export class LegacyView {
       this.#path.splice(0, index + 1, ...(isNoop(correction) ? [] : [{ delta: correction }]));
     }
     if (this.#actual !== before) this.#beforeAck = before;
-    this.#flush();
   }
 
   /** A `save-changes` report of the client's whole contents (see the comment at the top). */
   report(contents: Delta): ReportOutcome {
+    this.decide();
     // Made before the page applied the frames of a held pong: the pong stays held for the next change.
     if (
       this.#heldAck !== undefined &&
@@ -329,7 +415,7 @@ export class LegacyView {
     ) {
       return 'matches';
     }
-    this.settleAcknowledgement();
+    this.#settle();
     if (!this.#mirror || this.#acked < this.#documentFrame) return 'ignored';
     if (showsAsLegacy(contents, this.#actual.toDelta())) {
       this.#uncertain = false;
@@ -346,12 +432,14 @@ export class LegacyView {
       this.#caret = diffDocuments(actual, contents).transformPosition(this.#caret);
     this.#actual = DocumentTree.fromDelta(contents);
     this.#uncertain = false;
-    this.#flush();
     return 'corrected';
   }
 
   /** Frames to send now, in order; each batch is to be followed by a ping carrying `framesSent`. */
   takeFrames(): OutgoingFrame[] {
+    // Corrections go only now, once everything that arrived has been applied: one made before a change
+    // that arrived with it would reach the client after that change, in the wrong coordinates.
+    this.#flush();
     const frames = this.#outbox;
     this.#outbox = [];
     return frames;
@@ -367,20 +455,36 @@ export class LegacyView {
     this.#mirror?.markDisconnected();
   }
 
+  /** Where the held frames, as the client applies them, move a caret at `position`. */
+  #movedByHeld(position: number): number {
+    return this.#movedBy(position, 0, this.#heldAck ?? 0);
+  }
+
   /**
-   * Whether a change is a keystroke at the caret the client had before the held frames, where they would
-   * have moved the caret (Quill moves it over text inserted before it, not over text inserted at it).
+   * Where the frames sent after frame `from` up to frame `to` move a caret at `position` (Quill moves it
+   * over text inserted before it, not over text inserted at it).
    */
-  #typedBeforeHeldFrames(delta: Delta): boolean {
-    const at = typingIndex(delta);
-    if (at === undefined || at !== this.#caret || this.#acked < this.#reloadFrame) return false;
-    let moved = at;
+  #movedBy(position: number, from: number, to: number): number {
+    let moved = position;
+    for (const step of this.#path) {
+      if (step.frame === undefined || step.wire === undefined || step.frame <= from) continue;
+      if (step.frame > to) break;
+      moved = step.wire.transformPosition(moved, true);
+    }
+    return moved;
+  }
+
+  /** Whether a change applies to what the client shows both without and with the held frames. */
+  #fitsEitherSide(delta: Delta): boolean {
+    if (validateChange(delta, this.#actual) !== undefined) return false;
+    let after = this.#actual;
     for (const step of this.#path) {
       if (step.frame === undefined || step.wire === undefined) continue;
       if (step.frame > (this.#heldAck ?? 0)) break;
-      moved = step.wire.transformPosition(moved, true);
+      if (validateChange(step.wire, after) !== undefined) return false;
+      after = after.apply(step.wire);
     }
-    return moved !== at;
+    return validateChange(delta, after) === undefined;
   }
 
   /** A frame as the client will apply it: as sent when it fits, else clamped as Quill would. */

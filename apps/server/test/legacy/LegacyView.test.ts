@@ -104,7 +104,8 @@ class Simulation {
       case 2: {
         const message = this.toServer.shift();
         if (!message) {
-          // Nothing came after a pong for a while: the connection takes it into account.
+          // Nothing came for a while: the connection places a waiting keystroke and takes a held pong.
+          this.view.decide();
           this.view.settleAcknowledgement();
           this.flush();
           return;
@@ -268,6 +269,81 @@ describe('LegacyView', () => {
     expect(textOf(sim.client)).toBe('abAcdef\n');
     sim.settle();
     expect(textOf(sim.server)).toBe('abAcdef\n');
+    expect(sim.client.ops).toEqual(sim.server.ops);
+  });
+
+  it('[C11] a correction due when a keystroke arrives is sent in the coordinates that include it', () => {
+    const sim = new Simulation();
+    sim.settle();
+    const type = (delta: Delta) => {
+      sim.client = applyChange(sim.client, delta);
+      sim.toServer.push({ kind: 'change', delta });
+    };
+    // Someone types "X" at the end; the tab types "1" at the start before that frame reaches it.
+    sim.commit('other', 0, sim.log.length, new Delta().retain(2).insert('X'));
+    sim.step(4, 0, 0);
+    type(new Delta().insert('1'));
+    sim.step(1, 0, 0);
+    sim.step(1, 0, 0);
+    expect(textOf(sim.client)).toBe('1aXb\n'); // the frame applied at the index it was sent with
+    sim.step(2, 0, 0);
+    sim.step(2, 0, 0); // the pong, held: the frame has to be corrected
+    type(new Delta().retain(1).insert('2')); // typed before the correction comes
+    sim.step(2, 0, 0);
+    while (sim.toClient.length > 0) sim.step(1, 0, 0);
+    expect(textOf(sim.client)).toBe('12abX\n');
+    sim.settle();
+    expect(sim.reports.filter((report) => report === 'corrected')).toEqual([]);
+    expect(sim.client.ops).toEqual(sim.server.ops);
+  });
+
+  /** A load, then someone's "A" typed before the tab's caret: the frame and its ping arrive, the pong goes. */
+  function firstKeystrokeCrossingAFrame() {
+    const sim = new TypingSimulation();
+    sim.settle();
+    sim.commit('other', 0, sim.log.length, new Delta().insert('A'));
+    sim.otherTyped = 1;
+    sim.step(4, 0, 0);
+    sim.step(1, 0, 0); // the pong goes at once; the page has not applied the frame yet
+    sim.step(0, 0, 0); // "c", queued before the frame, is typed first, at a caret the server does not know
+    expect(textOf(sim.client)).toBe('Aabc\n');
+    sim.step(2, 0, 0); // the pong, held
+    const first = sim.toServer.shift() as { kind: 'change'; delta: Delta };
+    return { sim, outcome: sim.view.change(first.delta) };
+  }
+
+  it('[C11] the first keystroke after a load, made before a frame, is placed by the keystroke after it', () => {
+    const { sim, outcome } = firstKeystrokeCrossingAFrame();
+    expect(outcome.kind).toBe('undecided');
+    sim.step(0, 0, 0); // "d", right after "c" on the page
+    sim.settle();
+    expect(textOf(sim.server)).toBe('Aabcd\n');
+    expect(sim.client.ops).toEqual(sim.server.ops);
+  });
+
+  it('[C11] an undecided keystroke with frames acknowledged after it: both readings account for them', () => {
+    const { sim } = firstKeystrokeCrossingAFrame();
+    // "B" typed at the start, its frame and pong arrive before the tab's next keystroke.
+    sim.commit('other', 1, sim.log.length, new Delta().insert('B'));
+    sim.otherTyped = 2;
+    sim.step(4, 0, 0);
+    sim.step(1, 0, 0);
+    sim.step(1, 0, 0);
+    sim.step(2, 0, 0); // the later pong waits behind the undecided keystroke
+    sim.step(0, 0, 0);
+    sim.settle();
+    expect(textOf(sim.server)).toBe('BAabcd\n');
+    expect(sim.client.ops).toEqual(sim.server.ops);
+  });
+
+  it('[C11] an undecided keystroke with no keystroke after it is kept, placed as made after the frame', () => {
+    const { sim } = firstKeystrokeCrossingAFrame();
+    expect(sim.view.pendingEdits).toBe(0);
+    sim.view.decide(); // the connection's timer: nothing came
+    sim.flush();
+    expect(sim.view.pendingEdits).toBe(1);
+    sim.settle();
+    expect(textOf(sim.server).replace(/[^c]/g, '')).toBe('c');
     expect(sim.client.ops).toEqual(sim.server.ops);
   });
 
