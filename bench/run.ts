@@ -4,6 +4,7 @@
  * [P1], [P2]). Nothing here asserts; it prints numbers.
  *
  * 1. The comparison (bench/compare/): one document, editors inserting one character at random positions.
+ *    Each part below runs on a fresh process of each server, so no part inherits another's memory.
  *    - idle memory: RSS and heap per connection at 5,000 idle connections, and the baseline RSS;
  *    - a fresh client loading a 1 MB document (about 42,000 formatted runs);
  *    - typing into a 1 KB and into the 1 MB document: server CPU per op, latency to another client;
@@ -16,7 +17,8 @@
  *    /proc/<pid>; a figure the load generator limited (its CPU past 90 % of a core, or fewer ops sent
  *    than the target) is marked. Durations: BENCH_SECONDS, BENCH_STEP_SECONDS, BENCH_TYPING_SECONDS,
  *    BENCH_IDLE_CONNECTIONS; BENCH_SYSTEMS and BENCH_SCENARIOS pick a part; BENCH_VERBOSE prints every
- *    run; BENCH_CPU_PROFILE_DIR makes each server write a CPU profile (read it with `bench/cpuProfile.ts`).
+ *    run; BENCH_CPU_PROFILE_DIR makes each server write a CPU profile per part, in a folder named for the
+ *    system and the part (read it with `bench/cpuProfile.ts`).
  *    Other work on the machine slows servers and load generator alike: the table shows the load average,
  *    and CPU time per op is the figure it disturbs least.
  * 2. Commit throughput on one document with 1, 4 and 16 full OT clients, on SQLite and DynamoDB Local.

@@ -3,6 +3,7 @@
  * Durations and sizes come from the environment (see `settingsFromEnv`).
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fmt } from '../figures.js';
 import { largeDocument, lengthOf, smallDocument } from './documents.js';
 import { rssBytes } from './proc.js';
@@ -60,12 +61,27 @@ const pct = (share: number) => `${fmt(share * 100, 0)} %`;
 const mib = (bytes: number) => `${fmt(bytes / 1024 ** 2, 0)} MB`;
 const kib = (bytes: number) => `${fmt(bytes / 1024, 1)} KB`;
 
+/**
+ * The scenarios in parts, each run on a fresh server process: one part's leftovers (the memory V8 keeps
+ * after queueing output to 1,000 clients, a document still loaded) never show in another part's figures.
+ */
+const parts: readonly (readonly string[])[] = [
+  ['idle'],
+  ['load', 'typing'],
+  ['fixed'],
+  ['saturation200'],
+  ['saturation1000'],
+  ['busy'],
+];
+
 async function runScenarios(
   system: RunningSystem,
   settings: CompareSettings,
+  part: readonly string[],
   row: (label: string, text: string, bound?: boolean) => void,
 ) {
-  const wanted = (name: string) => settings.scenarios.length === 0 || settings.scenarios.includes(name);
+  const wanted = (name: string) =>
+    part.includes(name) && (settings.scenarios.length === 0 || settings.scenarios.includes(name));
   const small = smallDocument();
   const smallLength = lengthOf(small);
   let docs = 0;
@@ -76,10 +92,6 @@ async function runScenarios(
   };
   const log = (what: string) => console.log(`   ${system.name}: ${what}`);
 
-  // Other work on the machine takes CPU from the servers and the load generator alike: shown per system.
-  const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0] ?? '?';
-  const loadBefore = loadAverage();
-  row('baseline RSS', mib(rssBytes(system.pid)));
   if (wanted('idle')) {
     const idle = await idleMemory(system, await fresh(small), settings.idleConnections);
     row(
@@ -148,25 +160,40 @@ async function runScenarios(
     );
     log('50 editors done');
   }
-  row('machine load average (1 min) before / after', `${loadBefore} / ${loadAverage()}`);
 }
+
+/** Other work on the machine takes CPU from the servers and the load generator alike: shown per system. */
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0] ?? '?';
 
 export async function compare(settings: CompareSettings): Promise<void> {
   const chosen = systems.filter(
     (system) => settings.systems.length === 0 || settings.systems.includes(systemKeys[system.name] ?? ''),
   );
   const rows = new Map<string, Cells>();
+  const chosenParts = parts.filter(
+    (part) => settings.scenarios.length === 0 || part.some((name) => settings.scenarios.includes(name)),
+  );
   for (const system of chosen) {
-    const running = await system.start({ cpuProfileDir: settings.cpuProfileDir, dataDir: settings.dataDir });
-    try {
-      await runScenarios(running, settings, (label, text, bound = false) => {
-        const cells = rows.get(label) ?? new Map();
-        cells.set(system.name, { text: bound ? `${text} *` : text, bound });
-        rows.set(label, cells);
-      });
-    } finally {
-      await running.stop();
+    const row = (label: string, text: string, bound = false) => {
+      const cells = rows.get(label) ?? new Map();
+      cells.set(system.name, { text: bound ? `${text} *` : text, bound });
+      rows.set(label, cells);
+    };
+    const loadBefore = loadAverage();
+    for (const [index, part] of chosenParts.entries()) {
+      // Each part's profile goes to a folder named for the system and the part.
+      const cpuProfileDir =
+        settings.cpuProfileDir &&
+        join(settings.cpuProfileDir, `${systemKeys[system.name]}-${part.join('+')}`);
+      const running = await system.start({ cpuProfileDir, dataDir: settings.dataDir });
+      try {
+        if (index === 0) row('baseline RSS', mib(rssBytes(running.pid)));
+        await runScenarios(running, settings, part, row);
+      } finally {
+        await running.stop();
+      }
     }
+    row('machine load average (1 min) before / after', `${loadBefore} / ${loadAverage()}`);
   }
   const labelWidth = Math.max(...[...rows.keys()].map((label) => label.length));
   const width = 30;

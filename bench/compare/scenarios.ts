@@ -157,7 +157,10 @@ export interface Saturation {
   readonly stop: 'server' | 'load generator' | 'top rate';
 }
 
-/** Doubles the rate from `from` until p99 goes over 100 ms, the load generator falls short, or `to`. */
+/**
+ * Doubles the rate from `from` until p99 goes over 100 ms, the load generator falls short, or `to`; then
+ * halves the gap between the last rate that held and the first that did not, twice (to within 12.5 %).
+ */
 export async function saturate(
   system: RunningSystem,
   group: Crowd,
@@ -170,7 +173,16 @@ export async function saturate(
   let best: RunResult | undefined;
   for (let rate = from; rate <= to; rate *= 2) {
     const result = await drive(system, group, rate, stepSeconds);
-    if (result.p99 > 100) return summary(best, 'server', result.generatorBound);
+    if (result.p99 > 100) {
+      let [held, failed] = [rate / 2, rate];
+      for (let i = 0; best && i < 2; i++) {
+        const between = (held + failed) / 2;
+        const tried = await drive(system, group, between, stepSeconds);
+        if (tried.p99 > 100 || tried.generatorBound) failed = between;
+        else [best, held] = [tried, between];
+      }
+      return summary(best, 'server', result.generatorBound);
+    }
     best = result;
     if (result.generatorBound) return summary(best, 'load generator', true);
   }
