@@ -141,9 +141,10 @@ const withoutCaretMarks = (text: string) => text.replace(/\uFEFF/g, '');
  * The editor's HTML without the caret's own marks (Quill keeps the formats a caret will type with in
  * elements around it), to compare what editors show. A code block's language
  * is left out where it is Quill's default: Quill writes `data-language="plain"` or nothing for the same
- * format depending on how the line was made, and reads both back as `plain`. Adjacent inline elements
- * with the same tag and attributes are joined: Quill does not always merge them after an edit between
- * them (`<a href=x>l</a><a href=x>i</a>`), and reads both forms back as the same document.
+ * format depending on how the line was made, and reads both back as `plain`. Classes are sorted, and
+ * adjacent inline elements with the same tag and attributes are joined: Quill does not always merge them
+ * after an edit between them (`<a href=x>l</a><a href=x>i</a>`), and reads both forms back as the same
+ * document.
  */
 function documentHtml(page: Page): Promise<string> {
   return page.locator('.ql-editor').evaluate((editor) => {
@@ -168,6 +169,10 @@ function documentHtml(page: Page): Promise<string> {
     }
     for (const line of Array.from(clone.querySelectorAll('[data-language="plain"]'))) {
       line.removeAttribute('data-language');
+    }
+    // A line's classes come in the order its formats were applied (indent, then align, or the reverse).
+    for (const element of Array.from(clone.querySelectorAll('[class]'))) {
+      element.setAttribute('class', Array.from(element.classList).sort().join(' '));
     }
     const openingTag = (element: Element) => (element.cloneNode(false) as Element).outerHTML;
     for (const element of Array.from(clone.querySelectorAll('a, strong, em, u, s, span, code, sub, sup'))) {
@@ -232,12 +237,25 @@ async function fuzz(seed: number): Promise<void> {
       .toBe(deltaText(stored.delta));
   }
   // Equal text, then equal formatting: a remote change may still be rendering in one editor, so wait for it.
+  const shown = () => Promise.all(people.map((person) => documentHtml(person.page)));
   await expect
-    .poll(async () => new Set(await Promise.all(people.map((person) => documentHtml(person.page)))).size, {
-      message: `editors show the same document (seed ${seed})`,
-      timeout: 10_000,
-    })
-    .toBe(1);
+    .poll(async () => new Set(await shown()).size, { timeout: 10_000 })
+    .toBe(1)
+    .catch(async (error: unknown) => {
+      throw new Error(`editors show different documents (seed ${seed}): ${whereTheyDiffer(await shown())}`, {
+        cause: error,
+      });
+    });
+}
+
+/** Where the first editor's HTML and another's part, with some context: what a failure is about. */
+function whereTheyDiffer(htmls: readonly string[]): string {
+  const [first = '', ...others] = htmls;
+  const other = others.find((html) => html !== first) ?? first;
+  let at = 0;
+  while (at < first.length && first[at] === other[at]) at++;
+  const excerpt = (html: string) => html.slice(Math.max(0, at - 200), at + 200);
+  return `\n  one:     …${excerpt(first)}…\n  another: …${excerpt(other)}…`;
 }
 
 describe('[C9] the web editor under random editing', () => {
