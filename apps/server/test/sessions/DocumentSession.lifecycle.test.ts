@@ -2,38 +2,25 @@ import type { Delta } from '@collab/ot';
 import type { CommittedOp, Op } from '@collab/protocol';
 import { Effect, ManagedRuntime } from 'effect';
 import { TestClock } from 'effect/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ChangeFeed } from '../../src/sessions/ChangeFeed.js';
 import { DocumentSession, type SessionSettings } from '../../src/sessions/DocumentSession.js';
 import { type Snapshot, StorageFailure, type StoredOp } from '../../src/storage/DocumentStore.js';
 import { subscriptionHead } from '../../src/transport/trpcFrames.js';
-import type { OpenStore } from '../storage/helpers.js';
 import { strictFake } from '../support/strictFake.js';
 import {
   commitElsewhere,
   insertAt,
-  openMemoryStore,
   quietSettings,
   request,
   run,
   type Store,
   sessionDeps,
+  sessionSuite,
   textOf,
 } from './support.js';
 
-let opened: OpenStore;
-let store: Store;
-const sessions: DocumentSession[] = [];
-let nextDoc = 0;
-
-beforeAll(async () => {
-  opened = await openMemoryStore();
-  store = opened.store;
-});
-afterAll(async () => {
-  for (const session of sessions) session.dispose();
-  await opened?.dispose();
-});
+const suite = sessionSuite();
 
 /** Lets the end of the current event-loop turn pass, where subscribers are woken [P1]. */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
@@ -54,23 +41,13 @@ const remote = (version: number, delta: Delta): CommittedOp => ({
   seq: version,
 });
 
-/** A session over a store offering only `provided`; anything else it calls fails the test. */
-function strictSession(
+/** A strict session on the document the `stored` ops belong to. */
+const strictSession = (
   provided: Partial<Store>,
   snapshot: Partial<Snapshot> = {},
   ops: readonly StoredOp[] = [],
   settings: Partial<SessionSettings> = {},
-) {
-  const session = new DocumentSession(
-    sessionDeps(strictFake<Store>('DocumentStore', provided), {
-      settings: { ...quietSettings, ...settings },
-    }),
-    { docId: 'loaded', version: 0, ops: [{ insert: 'hello\n' }], updatedAt: 0, ...snapshot },
-    ops,
-  );
-  sessions.push(session);
-  return session;
-}
+) => suite.strict(provided, { snapshot: { docId: 'loaded', ...snapshot }, ops, settings });
 
 describe('DocumentSession loading [S2] [L1]', () => {
   // Version 2 is the snapshot "ab\n"; ops 1 and 2 are before it, 3 and 4 after.
@@ -117,7 +94,7 @@ describe('DocumentSession loading [S2] [L1]', () => {
       { docId: 'loaded', updatedAt: 0, ...snapshot },
       history,
     );
-    sessions.push(session);
+    suite.keep(session);
     await clock.runPromise(TestClock.adjust(999));
     expect(saved).toEqual([]);
     await clock.runPromise(TestClock.adjust(1));
@@ -233,24 +210,24 @@ describe('DocumentSession and storage [S4]', () => {
   });
 
   it('[S4] reach answers from memory up to the head, and reads storage for a version beyond it', async () => {
-    const docId = `reach-${nextDoc++}`;
-    await run(store.createDocument({ docId, version: 0, ops: [{ insert: 'hello\n' }], updatedAt: 0 }));
+    const docId = suite.nextId('reach');
+    await run(suite.store.createDocument({ docId, version: 0, ops: [{ insert: 'hello\n' }], updatedAt: 0 }));
     let reads = 0;
     const counting: Store = {
-      ...store,
-      readOps: (...args) => Effect.sync(() => reads++).pipe(Effect.andThen(store.readOps(...args))),
+      ...suite.store,
+      readOps: (...args) => Effect.sync(() => reads++).pipe(Effect.andThen(suite.store.readOps(...args))),
     };
     const session = new DocumentSession(
       sessionDeps(counting),
       { docId, version: 0, ops: [{ insert: 'hello\n' }], updatedAt: 0 },
       [],
     );
-    sessions.push(session);
+    suite.keep(session);
     expect(await run(session.reach(0))).toBe(true);
     expect(reads).toBe(0);
     expect(await run(session.reach(1))).toBe(false);
     expect(reads).toBe(1);
-    await commitElsewhere(store, docId, 1, insertAt(0, 'x'));
+    await commitElsewhere(suite.store, docId, 1, insertAt(0, 'x'));
     expect(await run(session.reach(1))).toBe(true);
     expect(session.version).toBe(1);
   });
@@ -262,15 +239,15 @@ describe('DocumentSession snapshots [S2] [H1]', () => {
    * writes and keeps for history; `gate` holds snapshot writes until it is opened.
    */
   async function recorded(settings: Partial<SessionSettings>) {
-    const docId = `snap-${nextDoc++}`;
-    await run(store.createDocument({ docId, version: 0, ops: [{ insert: '\n' }], updatedAt: 0 }));
+    const docId = suite.nextId('snap');
+    await run(suite.store.createDocument({ docId, version: 0, ops: [{ insert: '\n' }], updatedAt: 0 }));
     const clock = ManagedRuntime.make(TestClock.layer());
     const saved: number[] = [];
     const archived: number[] = [];
     let gate: Promise<void> | undefined;
     const storage = { failing: false, attempts: 0 };
     const recording: Store = {
-      ...store,
+      ...suite.store,
       saveSnapshot: (snapshot) =>
         Effect.promise(() => gate ?? Promise.resolve()).pipe(
           Effect.tap(() => {
@@ -280,11 +257,11 @@ describe('DocumentSession snapshots [S2] [H1]', () => {
               : Effect.void;
           }),
           Effect.tap(() => Effect.sync(() => void saved.push(snapshot.version))),
-          Effect.andThen(store.saveSnapshot(snapshot)),
+          Effect.andThen(suite.store.saveSnapshot(snapshot)),
         ),
       archiveSnapshot: (snapshot) =>
         Effect.sync(() => void archived.push(snapshot.version)).pipe(
-          Effect.andThen(store.archiveSnapshot(snapshot)),
+          Effect.andThen(suite.store.archiveSnapshot(snapshot)),
         ),
     };
     const session = new DocumentSession(
@@ -295,7 +272,7 @@ describe('DocumentSession snapshots [S2] [H1]', () => {
       { docId, version: 0, ops: [{ insert: '\n' }], updatedAt: 0 },
       [],
     );
-    sessions.push(session);
+    suite.keep(session);
     let seq = 0;
     const commit = () => run(session.submit(request('w', ++seq, session.version, insertAt(0, 'x'))));
     const advance = (ms: number) => clock.runPromise(TestClock.adjust(ms));

@@ -2,64 +2,30 @@ import { Delta } from '@collab/ot';
 import type { CommittedOp, Op } from '@collab/protocol';
 import { Cause, Clock, Effect, Exit, Fiber } from 'effect';
 import { TestClock } from 'effect/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { contentHash } from '../../src/sessions/contentHash.js';
 import { DocumentSession, type SessionSettings } from '../../src/sessions/DocumentSession.js';
-import { type Snapshot, type StoredOp, VersionTaken } from '../../src/storage/DocumentStore.js';
-import type { OpenStore } from '../storage/helpers.js';
+import { type StoredOp, VersionTaken } from '../../src/storage/DocumentStore.js';
 import { strictFake } from '../support/strictFake.js';
 import {
   failure,
   insertAt,
-  openMemoryStore,
   openSession,
   quietSettings,
   request,
   run,
   type Store,
   sessionDeps,
+  sessionSuite,
   textOf,
 } from './support.js';
 
-let opened: OpenStore;
-let store: Store;
-const sessions: DocumentSession[] = [];
-let nextDoc = 0;
-
-beforeAll(async () => {
-  opened = await openMemoryStore();
-  store = opened.store;
-});
-afterAll(async () => {
-  for (const session of sessions) session.dispose();
-  await opened?.dispose();
-});
+const suite = sessionSuite();
 
 /** A fresh document in the shared SQLite store, loaded into a session. */
 function fresh(text = 'hello\n', settings: Partial<SessionSettings> = {}): DocumentSession {
-  const { session } = openSession(store, `refusals-${nextDoc++}`, text, settings);
-  sessions.push(session);
-  return session;
-}
-
-/**
- * A session over a store that offers only `provided`: any other call fails the test, which shows what
- * the session does not touch storage for.
- */
-function onStrictStore(
-  provided: Partial<Store>,
-  text = 'hello\n',
-  settings: Partial<SessionSettings> = {},
-  snapshot: Partial<Snapshot> = {},
-): DocumentSession {
-  const session = new DocumentSession(
-    sessionDeps(strictFake<Store>('DocumentStore', provided), {
-      settings: { ...quietSettings, ...settings },
-    }),
-    { docId: `strict-${nextDoc++}`, version: 0, ops: [{ insert: text }], updatedAt: 0, ...snapshot },
-    [],
-  );
-  sessions.push(session);
+  const { session } = openSession(suite.store, suite.nextId('refusals'), text, settings);
+  suite.keep(session);
   return session;
 }
 
@@ -73,7 +39,7 @@ const appendAnything = () => Effect.void;
 
 describe('DocumentSession resubmits [C3]', () => {
   it('[C3] a resubmit of an op still in memory is answered from memory: storage is neither read nor written', async () => {
-    const session = onStrictStore({ appendOp: appendAnything });
+    const session = suite.strict({ appendOp: appendAnything });
     expect(await run(session.submit(request('me', 1, 0, insertAt(0, 'a'))))).toBe(1);
     expect(await run(session.submit(request('you', 1, 1, insertAt(0, 'b'))))).toBe(2);
     // No `findOp` or `readOps` on this store: the answer comes from what the session keeps.
@@ -88,7 +54,7 @@ describe('DocumentSession resubmits [C3]', () => {
 
   it('[C3] [S4] an op heard from another instance has no hash here: its resubmit is checked against storage', async () => {
     const mine = insertAt(0, 'a');
-    const session = onStrictStore({
+    const session = suite.strict({
       findOp: (_docId, clientId, seq) =>
         Effect.succeed(clientId === 'me' && seq === 1 ? { version: 1, hash: contentHash(mine) } : undefined),
     });
@@ -102,7 +68,7 @@ describe('DocumentSession resubmits [C3]', () => {
   });
 
   it('[C3] an op stored before hashes were kept answers its version to any resubmit under its id', async () => {
-    const session = onStrictStore({ findOp: () => Effect.succeed({ version: 1, hash: undefined }) });
+    const session = suite.strict({ findOp: () => Effect.succeed({ version: 1, hash: undefined }) });
     await run(session.receiveRemote(committed(1, insertAt(0, 'a'), 'me', 1)));
     expect(await run(session.submit(request('me', 1, 0, insertAt(0, 'anything'))))).toBe(1);
   });
@@ -111,7 +77,7 @@ describe('DocumentSession resubmits [C3]', () => {
     const session = fresh('hello\n');
     const mine = insertAt(5, '!');
     await run(
-      store.appendOp({
+      suite.store.appendOp({
         docId: session.id,
         version: 1,
         ops: mine.ops as Op[],
@@ -124,7 +90,7 @@ describe('DocumentSession resubmits [C3]', () => {
     expect(await run(session.submit(request('me', 1, 0, insertAt(5, '!'))))).toBe(1);
     const reused = await failure(session.submit(request('me', 1, 0, insertAt(0, '?'))));
     expect(reused._tag).toBe('InvalidOperation');
-    expect(await run(store.readOps(session.id, 0))).toHaveLength(1);
+    expect(await run(suite.store.readOps(session.id, 0))).toHaveLength(1);
   });
 
   it('[C3] a resubmit that no longer fits the version it names is answered from storage when it was committed', async () => {
@@ -148,7 +114,7 @@ describe('DocumentSession resubmits [C3]', () => {
 
   it('[L1] a base version older than anything kept is refused without reading history', async () => {
     // Loaded from a snapshot at 5 with no ops after it: nothing to rebase over in memory.
-    const session = onStrictStore({ findOp: () => Effect.succeed(undefined) }, 'hello\n', {}, { version: 5 });
+    const session = suite.strict({ findOp: () => Effect.succeed(undefined) }, { snapshot: { version: 5 } });
     expect(session.keeps(5)).toBe(true);
     expect(session.keeps(4)).toBe(false);
     const error = await failure(session.submit(request('me', 1, 3, insertAt(0, 'x'))));
@@ -304,7 +270,7 @@ describe('DocumentSession retries [S1] [C8]', () => {
       { docId: 'busy', version: 0, ops: [{ insert: 'hello\n' }], updatedAt: 0 },
       [],
     );
-    sessions.push(session);
+    suite.keep(session);
     const exit = await Effect.runPromise(
       Effect.gen(function* () {
         const fiber = yield* Effect.forkChild(session.submit(request('me', 1, 0, insertAt(0, 'x'))));

@@ -3,48 +3,35 @@ import type { Op } from '@collab/protocol';
 import { Cause, Effect, Exit, Fiber, ManagedRuntime } from 'effect';
 import { TestClock } from 'effect/testing';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DocumentSession } from '../../src/sessions/DocumentSession.js';
 import { StorageFailure, type StoredOp, VersionTaken } from '../../src/storage/DocumentStore.js';
-import type { OpenStore } from '../storage/helpers.js';
 import { strictFake } from '../support/strictFake.js';
 import {
   commitElsewhere,
   failure,
   insertAt,
   type OpenedSession,
-  openMemoryStore,
   openSession,
   quietSettings,
   request,
   run,
   type Store,
   sessionDeps,
+  sessionSuite,
   textOf,
 } from './support.js';
 
-let opened: OpenStore;
-let store: Store;
-const sessions: DocumentSession[] = [];
-let nextDoc = 0;
-
-beforeAll(async () => {
-  opened = await openMemoryStore();
-  store = opened.store;
-});
-afterAll(async () => {
-  for (const session of sessions) session.dispose();
-  await opened?.dispose();
-});
+const suite = sessionSuite();
 
 /** A fresh document in the shared store, loaded into a session that is disposed after the suite. */
 async function fresh(text?: string, settings?: Parameters<typeof openSession>[3]): Promise<OpenedSession> {
-  const result = await openSession(store, `doc-${nextDoc++}`, text, settings);
-  sessions.push(result.session);
+  const result = await openSession(suite.store, suite.nextId('doc'), text, settings);
+  suite.keep(result.session);
   return result;
 }
 
-const storedOps = (docId: string) => run(store.readOps(docId, 0));
+const storedOps = (docId: string) => run(suite.store.readOps(docId, 0));
 
 /*
  * The independent model of [C1]: an op made on version `b` and committed as version `v` is the op
@@ -170,7 +157,7 @@ describe('DocumentSession commit path [S1]', () => {
 
   it('[S1] after losing the race for a version to another instance, the session catches up and commits after it', async () => {
     const { session, published } = await fresh('hello\n');
-    await commitElsewhere(store, session.id, 1, insertAt(0, '>> '));
+    await commitElsewhere(suite.store, session.id, 1, insertAt(0, '>> '));
     const version = await run(session.submit(request('me', 1, 0, insertAt(5, '!'))));
     expect(version).toBe(2);
     expect(session.version).toBe(2);
@@ -182,7 +169,7 @@ describe('DocumentSession commit path [S1]', () => {
 
   it('[S4] a submit made on a version only storage has yet catches up first instead of refusing', async () => {
     const { session } = await fresh('hello\n');
-    await commitElsewhere(store, session.id, 1, insertAt(5, ' world'));
+    await commitElsewhere(suite.store, session.id, 1, insertAt(5, ' world'));
     const version = await run(session.submit(request('me', 1, 1, insertAt(11, '!'))));
     expect(version).toBe(2);
     expect(textOf(session.document)).toBe('hello world!\n');
@@ -223,7 +210,7 @@ describe('DocumentSession commit path [S1]', () => {
       { docId: 'busy', version: 0, ops: [{ insert: 'hello\n' }], updatedAt: 0 },
       [],
     );
-    sessions.push(session);
+    suite.keep(session);
     const exit = await Effect.runPromise(
       Effect.gen(function* () {
         const fiber = yield* Effect.forkChild(session.submit(request('me', 1, 0, insertAt(0, 'x'))));
@@ -245,10 +232,10 @@ describe('DocumentSession commit path [S1]', () => {
     const { session: healthy } = await fresh('hello\n');
     let failNext = true;
     const flaky: Store = {
-      ...store,
+      ...suite.store,
       appendOp: (op) =>
         Effect.suspend(() => {
-          if (!failNext) return store.appendOp(op);
+          if (!failNext) return suite.store.appendOp(op);
           failNext = false;
           return Effect.fail(new StorageFailure({ operation: 'appendOp', retryable: true, cause: 'busy' }));
         }),
@@ -259,7 +246,7 @@ describe('DocumentSession commit path [S1]', () => {
       { docId: healthy.id, version: 0, ops: [{ insert: 'hello\n' }], updatedAt: 0 },
       [],
     );
-    sessions.push(session);
+    suite.keep(session);
     const error = await failure(session.submit(request('me', 1, 0, insertAt(0, 'x'))));
     expect(error).toMatchObject({ _tag: 'StorageFailure', retryable: true });
     expect(session.version).toBe(0);
@@ -275,19 +262,19 @@ describe('DocumentSession commit path [S1]', () => {
     const { session: healthy } = await fresh('hello\n');
     let readFails = true;
     const flaky: Store = {
-      ...store,
+      ...suite.store,
       readOps: (...args) =>
         readFails
           ? Effect.fail(new StorageFailure({ operation: 'readOps', retryable: true, cause: 'timeout' }))
-          : store.readOps(...args),
+          : suite.store.readOps(...args),
     };
     const session = new DocumentSession(
       sessionDeps(flaky),
       { docId: healthy.id, version: 0, ops: [{ insert: 'hello\n' }], updatedAt: 0 },
       [],
     );
-    sessions.push(session);
-    await commitElsewhere(store, session.id, 1, insertAt(0, 'A'));
+    suite.keep(session);
+    await commitElsewhere(suite.store, session.id, 1, insertAt(0, 'A'));
     const error = await failure(session.submit(request('me', 1, 0, insertAt(5, '!'))));
     expect(error._tag).toBe('StorageFailure');
     expect(session.version).toBe(0);
@@ -315,14 +302,14 @@ describe('DocumentSession reads [P2] [L1]', () => {
     }
     const reads: [number, number | undefined, number | undefined][] = [];
     const counting: Store = {
-      ...store,
+      ...suite.store,
       readOps: (docId, after, to, limit) => {
         reads.push([after, to, limit]);
-        return store.readOps(docId, after, to, limit);
+        return suite.store.readOps(docId, after, to, limit);
       },
     };
     const { session } = await openSession(counting, writer.id, undefined, { recentOpsWindow });
-    sessions.push(session);
+    suite.keep(session);
     reads.length = 0;
     return { session, reads };
   }
@@ -368,12 +355,12 @@ describe('DocumentSession and other instances [S4]', () => {
     const { session } = await fresh('abc\n');
     const seen: number[] = [];
     session.onCommit((op) => seen.push(op.version));
-    await commitElsewhere(store, session.id, 1, insertAt(0, '1'));
+    await commitElsewhere(suite.store, session.id, 1, insertAt(0, '1'));
     await run(
       session.receiveRemote({ version: 1, delta: { ops: [{ insert: '1' }] }, clientId: 'x', seq: 1 }),
     );
-    await commitElsewhere(store, session.id, 2, insertAt(0, '2'));
-    await commitElsewhere(store, session.id, 3, insertAt(0, '3'));
+    await commitElsewhere(suite.store, session.id, 2, insertAt(0, '2'));
+    await commitElsewhere(suite.store, session.id, 3, insertAt(0, '3'));
     // Version 2's announcement was lost: version 3 reveals the gap, filled from storage.
     await run(
       session.receiveRemote({ version: 3, delta: { ops: [{ insert: '3' }] }, clientId: 'x', seq: 3 }),
@@ -387,7 +374,7 @@ describe('DocumentSession and other instances [S4]', () => {
 
   it('[S4] an announced op that does not apply is read from storage instead of trusted', async () => {
     const { session } = await fresh('abc\n');
-    await commitElsewhere(store, session.id, 1, insertAt(3, 'd'));
+    await commitElsewhere(suite.store, session.id, 1, insertAt(3, 'd'));
     await run(
       session.receiveRemote({
         version: 1,
@@ -406,16 +393,16 @@ describe('DocumentSession snapshots [S2]', () => {
     const clock = ManagedRuntime.make(TestClock.layer());
     const { session } = await fresh('\n', settings);
     const timed = new DocumentSession(
-      sessionDeps(store, {
+      sessionDeps(suite.store, {
         settings: { ...quietSettings, ...settings },
         fork: (effect) => clock.runFork(effect),
       }),
       { docId: session.id, version: 0, ops: [{ insert: '\n' }], updatedAt: 0 },
       [],
     );
-    sessions.push(timed);
+    suite.keep(timed);
     const commit = (seq: number) => run(timed.submit(request('w', seq, seq - 1, insertAt(0, 'x'))));
-    const snapshotVersion = async () => (await run(store.loadSnapshot(session.id)))?.version;
+    const snapshotVersion = async () => (await run(suite.store.loadSnapshot(session.id)))?.version;
     const advance = (ms: number) => clock.runPromise(TestClock.adjust(ms));
     return { commit, snapshotVersion, advance, dispose: () => clock.dispose() };
   }

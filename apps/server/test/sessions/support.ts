@@ -1,14 +1,17 @@
 import { Delta } from '@collab/ot';
 import { type CommittedOp, limitDefaults, type Op } from '@collab/protocol';
 import { Cause, Effect, Exit, FiberSet, Scope } from 'effect';
+import { afterAll, beforeAll } from 'vitest';
 import {
   type CommitRequest,
   DocumentSession,
   type SessionDeps,
   type SessionSettings,
 } from '../../src/sessions/DocumentSession.js';
+import type { Snapshot, StoredOp } from '../../src/storage/DocumentStore.js';
 import * as SqliteStore from '../../src/storage/sqlite/SqliteStore.js';
 import { type OpenStore, openStore } from '../storage/helpers.js';
+import { strictFake } from '../support/strictFake.js';
 
 export type Store = OpenStore['store'];
 
@@ -112,4 +115,59 @@ export async function failure<A, E>(effect: Effect.Effect<A, E>): Promise<E> {
   const error = Cause.findErrorOption(exit.cause);
   if (error._tag === 'None') throw Cause.squash(exit.cause);
   return error.value;
+}
+
+/** How a strict session starts: its document (`docId` defaults to a fresh id), settings and loaded ops. */
+export interface StrictStart {
+  readonly text?: string;
+  readonly snapshot?: Partial<Snapshot>;
+  readonly ops?: readonly StoredOp[];
+  readonly settings?: Partial<SessionSettings>;
+}
+
+/**
+ * One test file's shared store and sessions: a private in-memory SQLite store opened before its tests,
+ * every session kept through `keep` disposed after them, and fresh document ids.
+ */
+export function sessionSuite() {
+  let opened: OpenStore | undefined;
+  const sessions: DocumentSession[] = [];
+  let next = 0;
+  beforeAll(async () => {
+    opened = await openMemoryStore();
+  });
+  afterAll(async () => {
+    for (const session of sessions) session.dispose();
+    await opened?.dispose();
+  });
+  const suite = {
+    get store(): Store {
+      if (!opened) throw new Error('the store opens before the tests run');
+      return opened.store;
+    },
+    /** Disposes `session` after the suite. */
+    keep<S extends DocumentSession>(session: S): S {
+      sessions.push(session);
+      return session;
+    },
+    /** A document id no other test of the file uses. */
+    nextId: (prefix: string) => `${prefix}-${next++}`,
+    /**
+     * A session over a store that offers only `provided`: any other call fails the test, which shows what
+     * the session does not touch storage for.
+     */
+    strict(provided: Partial<Store>, start: StrictStart = {}): DocumentSession {
+      const snapshot = {
+        docId: suite.nextId('strict'),
+        version: 0,
+        ops: [{ insert: start.text ?? 'hello\n' }],
+        updatedAt: 0,
+        ...start.snapshot,
+      };
+      const settings = { ...quietSettings, ...start.settings };
+      const store = strictFake<Store>('DocumentStore', provided);
+      return suite.keep(new DocumentSession(sessionDeps(store, { settings }), snapshot, start.ops ?? []));
+    },
+  };
+  return suite;
 }
