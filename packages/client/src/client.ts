@@ -1,7 +1,6 @@
-import type { Me } from '@collab/protocol';
+import { type Me, reconnectDelayMs } from '@collab/protocol';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import type { Api } from './api.js';
-import { reconnectDelayMs } from './backoff.js';
 import { toCollabError } from './errors.js';
 import { ClientSession, type SessionTransport, type UnsavedEdits } from './session.js';
 

@@ -7,9 +7,9 @@ import {
   type PresenceEntry,
   type PresenceEvent,
   type PresenceUser,
+  resendDelayMs,
 } from '@collab/protocol';
 import type { Api } from './api.js';
-import { resendDelayMs } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { CollabError, toCollabError } from './errors.js';
 

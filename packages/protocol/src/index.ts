@@ -1,4 +1,5 @@
 export * from './access.js';
+export * from './backoff.js';
 export * from './content.js';
 export * from './delta.js';
 export * from './errors.js';

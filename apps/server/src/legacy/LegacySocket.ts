@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Delta, OutgoingOp } from '@collab/ot';
-import { DocumentId, errorCatalogue, type Limits } from '@collab/protocol';
+import { DocumentId, errorCatalogue, type Limits, resendDelayMs } from '@collab/protocol';
 import * as Effect from 'effect/Effect';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { AccessWatch } from '../access/AccessControl.js';
@@ -104,9 +104,6 @@ const describe = (error: AppError | undefined) => error?.message ?? errorCatalog
 /** [C8] Refusals of the change itself; anything else (busy, an unexpected failure) is retried. */
 const refusesTheOp = (error: AppError | undefined) =>
   error?._tag === 'InvalidOperation' || error?._tag === 'InvalidInput' || error?._tag === 'LimitExceeded';
-
-/** Pause before committing a legacy change again: doubling from 250 ms up to 10 s, with jitter. */
-const resendDelayMs = (attempt: number) => Math.min(10_000, 250 * 2 ** attempt) * (0.5 + Math.random());
 
 /**
  * One seed-client socket on one document. Frames are handled synchronously as they arrive, so the view

@@ -1,3 +1,8 @@
+/*
+ * How a client of this server waits before trying again: the new client and the server's legacy socket,
+ * which resends an old tab's changes on its behalf, follow the same delays.
+ */
+
 /**
  * [C10] Delay before reconnect attempt `n`: doubling from 250 ms up to 5 s, give or take a quarter, so
  * that the clients of a restarted server do not all come back at once.
