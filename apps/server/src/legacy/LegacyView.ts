@@ -230,32 +230,15 @@ export class LegacyView {
       const next = this.change(delta, accepted);
       return first.kind === 'diverged' ? first : next;
     }
-    if (this.#heldAck === undefined) return this.#change(delta, accepted);
     const at = typingIndex(delta);
-    if (
-      at !== undefined &&
-      at === this.#caret &&
-      this.#acked >= this.#reloadFrame &&
-      this.#movedByHeld(at) !== at
-    ) {
-      // Typed at the caret the held frames would have moved: made before them.
-      const outcome = this.#change(delta, accepted);
-      this.#settle();
-      return outcome;
-    }
-    if (
-      accepted &&
-      at !== undefined &&
-      this.#caret === undefined &&
-      this.#acked >= this.#reloadFrame &&
-      this.#movedByHeld(at) !== at &&
-      this.#fitsEitherSide(delta)
-    ) {
+    // Only a keystroke that the held frames would move may have been made before them.
+    const movable = at !== undefined && this.#acked >= this.#reloadFrame && this.#movedByHeld(at) !== at;
+    if (movable && this.#caret === undefined && accepted && this.#fitsEitherSide(delta)) {
       this.#undecided = { delta };
       return { kind: 'undecided' };
     }
-    this.#settle();
-    return this.#change(delta, accepted);
+    // Typed at the caret the held frames would have moved: made before them.
+    return this.#applyAroundHeld(delta, accepted, movable && at === this.#caret);
   }
 
   /** Decides an undecided keystroke without a next change: as made after the held frames. */
@@ -279,15 +262,16 @@ export class LegacyView {
     const before = later(this.#movedByHeld(caret));
     const after = later(caret);
     const madeBefore = nextAt !== undefined && before.includes(nextAt) && !after.includes(nextAt);
-    let outcome: ChangeOutcome;
-    if (madeBefore) {
-      outcome = this.#change(undecided.delta, true);
-      this.#settle();
-    } else {
-      this.#settle();
-      outcome = this.#change(undecided.delta, true);
-    }
+    const outcome = this.#applyAroundHeld(undecided.delta, true, madeBefore);
     if (undecided.later !== undefined) this.acknowledge(undecided.later);
+    return outcome;
+  }
+
+  /** Applies a change made before the held frames or after them, and takes the frames into account. */
+  #applyAroundHeld(delta: Delta, accepted: boolean, madeBefore: boolean): ChangeOutcome {
+    if (!madeBefore) this.#settle();
+    const outcome = this.#change(delta, accepted);
+    if (madeBefore) this.#settle();
     return outcome;
   }
 
