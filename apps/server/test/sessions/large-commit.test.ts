@@ -1,35 +1,10 @@
 import { Delta } from '@collab/ot';
 import { Effect } from 'effect';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DocumentSession } from '../../src/sessions/DocumentSession.js';
-import type { OpenStore } from '../storage/helpers.js';
-import { openMemoryStore, openSession, request, textOf } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { turnsDuring } from '../support/eventLoop.js';
+import { openSession, request, sessionSuite, textOf } from './support.js';
 
-let opened: OpenStore;
-const sessions: DocumentSession[] = [];
-
-beforeAll(async () => {
-  opened = await openMemoryStore();
-});
-afterAll(async () => {
-  for (const session of sessions) session.dispose();
-  await opened?.dispose();
-});
-
-/** How many turns of the event loop other work got while `commit` ran. */
-async function turnsDuring(commit: () => Promise<unknown>): Promise<number> {
-  let turns = 0;
-  let running = true;
-  const turn = () => {
-    if (!running) return;
-    turns++;
-    setImmediate(turn);
-  };
-  setImmediate(turn);
-  await commit();
-  running = false;
-  return turns;
-}
+const suite = sessionSuite();
 
 const paste = (ops: number) => {
   const delta = new Delta();
@@ -39,8 +14,8 @@ const paste = (ops: number) => {
 
 describe('[L1] a large change lets other requests run while it commits', () => {
   it('[L1] a paste of thousands of ops yields to the event loop between the steps of its commit; a keystroke does not', async () => {
-    const { session } = openSession(opened.store, 'pasted');
-    sessions.push(session);
+    const { session } = openSession(suite.store, 'pasted');
+    suite.keep(session);
     const keystroke = await turnsDuring(() =>
       Effect.runPromise(session.submit(request('me', 1, 0, paste(1)))),
     );
