@@ -1,17 +1,12 @@
 import { Delta } from '@collab/ot';
 import { Effect, ManagedRuntime } from 'effect';
 import { TestClock } from 'effect/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FeedConnection } from '../../src/sessions/ChangeFeed.js';
 import { DocumentSession, flushSpacingMs } from '../../src/sessions/DocumentSession.js';
-import type { OpenStore } from '../storage/helpers.js';
-import { openMemoryStore, quietSettings, request, sessionDeps } from './support.js';
+import { quietSettings, request, sessionDeps, sessionSuite } from './support.js';
 
-let opened: OpenStore;
-beforeAll(async () => {
-  opened = await openMemoryStore();
-});
-afterAll(() => opened?.dispose());
+const suite = sessionSuite();
 
 /** A follower's connection that keeps the frames it is sent. */
 function connection(id: number) {
@@ -38,7 +33,7 @@ describe('[P1] flushes to many followers are spaced', () => {
 
   it('[P1] with 1,000 followers, ops committed during the pause after a flush reach each follower in one frame when it ends', async () => {
     const clock = ManagedRuntime.make(TestClock.layer());
-    const store = opened.store;
+    const store = suite.store;
     const ops = [{ insert: 'hello\n' }];
     await Effect.runPromise(store.createDocument({ docId: 'crowded', version: 0, ops, updatedAt: 0 }));
     const session = new DocumentSession(

@@ -1,20 +1,15 @@
 import { Delta } from '@collab/ot';
 import { Effect, ManagedRuntime } from 'effect';
 import { TestClock } from 'effect/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DocumentSession } from '../../src/sessions/DocumentSession.js';
-import type { OpenStore } from '../storage/helpers.js';
-import { openMemoryStore, quietSettings, request, sessionDeps } from './support.js';
+import { quietSettings, request, sessionDeps, sessionSuite } from './support.js';
 
-let opened: OpenStore;
-beforeAll(async () => {
-  opened = await openMemoryStore();
-});
-afterAll(() => opened?.dispose());
+const suite = sessionSuite();
 
 describe('[S2] [P2] snapshot cadence by document size', () => {
   it('[S2] [P2] a large document waits for one op per KB of its JSON between snapshots, a small one for SNAPSHOT_EVERY_OPS', async () => {
-    const store = opened.store;
+    const store = suite.store;
     const clock = ManagedRuntime.make(TestClock.layer());
     const settings = { ...quietSettings, snapshotEveryOps: 3 };
     const open = async (docId: string, text: string) => {
