@@ -16,7 +16,8 @@ import { useBrowserSuite } from './support/suite.js';
  * [C9] Every change the web editor can produce is accepted. Two or three real editors on one document are
  * driven by a seeded random mix of what people do: typing, Enter and Backspace at the edges of the
  * document, toolbar formats, shortcuts, undo/redo and pastes of rich HTML. No change may be refused (the
- * editor would say so in its notice line), and at the end every editor equals the server.
+ * editor would say so in its notice line), and at the end every editor equals the server and shows what
+ * a fresh load of it shows [C12].
  *
  * The seeds below run in CI. `FUZZ_SEEDS=1-200 FUZZ_STEPS=120` runs a longer search; a seed that ever
  * failed is added to `pinnedSeeds` with a word on what it found.
@@ -246,6 +247,18 @@ async function fuzz(seed: number): Promise<void> {
         cause: error,
       });
     });
+  // [C12] And what they show is what a fresh load of the stored document shows.
+  const reader = await suite.person('Fresh Reader');
+  await openDocument(reader, id);
+  const [editors = '', fresh] = await Promise.all([
+    documentHtml(people[0]?.page as Page),
+    documentHtml(reader.page),
+  ]);
+  if (fresh !== editors) {
+    throw new Error(
+      `a fresh load differs from the editors (seed ${seed}): ${whereTheyDiffer([editors, fresh])}`,
+    );
+  }
 }
 
 /** Where the first editor's HTML and another's part, with some context: what a failure is about. */

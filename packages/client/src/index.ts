@@ -1,4 +1,4 @@
-export { Delta } from '@collab/ot';
+export { Delta, renderableDocument, renderableFix } from '@collab/ot';
 export type { Api, AppRouter } from './api.js';
 export { type CollabClient, type CollabClientOptions, createCollabClient } from './client.js';
 export { CollabError, toCollabError } from './errors.js';

@@ -1,4 +1,4 @@
-import { ClientDocument, Delta, isNoop, type Range, rebaseOnto } from '@collab/ot';
+import { ClientDocument, Delta, type DocumentTree, isNoop, type Range, rebaseOnto } from '@collab/ot';
 import {
   type ChangesEvent,
   type DeltaJson,
@@ -156,6 +156,11 @@ export class ClientSession {
   /** The document as this client sees it: the server's version plus local edits not yet acknowledged. */
   get contents(): Delta {
     return this.#doc.contents;
+  }
+
+  /** `contents` as a tree, to read lines of without serialising the document. */
+  get document(): DocumentTree {
+    return this.#doc.document;
   }
 
   /** The seq the next op will take. */

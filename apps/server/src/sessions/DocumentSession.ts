@@ -5,10 +5,11 @@ import {
   isNoop,
   keepFinalNewline,
   rebase,
+  renderableFix,
   validateChange,
   validateChangeBounds,
 } from '@collab/ot';
-import { type CommittedOp, deltaContentProblem, type Limits, type Op } from '@collab/protocol';
+import { authorIdOf, type CommittedOp, deltaContentProblem, type Limits, type Op } from '@collab/protocol';
 import * as Clock from 'effect/Clock';
 import * as Effect from 'effect/Effect';
 import type * as Fiber from 'effect/Fiber';
@@ -317,6 +318,7 @@ export class DocumentSession {
         const op = toCommittedOp(stored);
         self.integrate(op, next, hash);
         self.deps.publish(self.id, op);
+        yield* self.commitRenderable(change, request.clientId);
         return version;
       }
       const failure = outcome.failure;
@@ -327,6 +329,39 @@ export class DocumentSession {
       // Another instance committed this version first: learn what it wrote before the next attempt.
       yield* self.catchUpLocked();
       return lostRace;
+    });
+  }
+
+  /**
+   * [C12] When the op just committed left a line the editor cannot show as it is stored (two people set a
+   * heading and a list at once, or bold text that was in a code block meanwhile), commits the change that
+   * resolves it as the next version, in the name of the same author: every editor and every later load
+   * then shows the same line. Editors show such a line resolved the same way as soon as it arrives, so a
+   * failure to store the fix is only logged: the line is resolved when it is next edited.
+   */
+  private commitRenderable(change: Delta, clientId: string) {
+    const self = this;
+    return Effect.gen(function* () {
+      const fix = renderableFix(self.contents, change);
+      if (fix === undefined) return;
+      const version = self.head + 1;
+      const stored: StoredOp = {
+        docId: self.id,
+        version,
+        ops: fix.ops as Op[],
+        clientId: `${authorIdOf(clientId)}.line-fix`,
+        seq: version,
+        hash: contentHash(fix),
+        createdAt: yield* Clock.currentTimeMillis,
+      };
+      const outcome = yield* Effect.result(self.deps.store.appendOp(stored));
+      if (outcome._tag === 'Failure') {
+        log.warn('could not store the fix of a line', { docId: self.id, version, error: outcome.failure });
+        return;
+      }
+      const op = toCommittedOp(stored);
+      self.integrate(op, self.contents.apply(fix), stored.hash);
+      self.deps.publish(self.id, op);
     });
   }
 

@@ -1,5 +1,5 @@
 import { type AttributeMap, Delta, type Op } from '../delta.js';
-import { build, concat, type Node, runAt, runsOf, split, type Tree } from './nodes.js';
+import { build, concat, type Node, runAt, runsOf, split, type Tree, walkRuns } from './nodes.js';
 import { appendRun, canonicalAttributes, composeAttributes, makeRun, type Run, textRuns } from './runs.js';
 
 /**
@@ -88,6 +88,41 @@ export class DocumentTree {
   /** The formats at `index` (0 <= index < length); undefined when plain. */
   attributesAt(index: number): AttributeMap | undefined {
     return runAt(this.#root, index).run.attributes;
+  }
+
+  /** The positions `from` to `to` (exclusive) as a Delta of inserts; O(log n + the runs in it). */
+  slice(from: number, to: number): Delta {
+    const [before] = split(this.#root, to);
+    return toDelta(runsOf(split(before, from)[1]));
+  }
+
+  /**
+   * Where the line holding `index` starts: just after the "\n" before it, or 0. Costs the runs between
+   * the two.
+   */
+  lineStart(index: number): number {
+    let start = index;
+    for (const run of walkRuns(split(this.#root, index)[0], true)) {
+      if (typeof run.insert === 'string') {
+        const newline = run.insert.lastIndexOf('\n');
+        if (newline !== -1) return start - run.length + newline + 1;
+      }
+      start -= run.length;
+    }
+    return 0;
+  }
+
+  /** The position of the "\n" that ends the line holding `index`. Costs the runs between the two. */
+  lineEnd(index: number): number {
+    let end = index;
+    for (const run of walkRuns(split(this.#root, index)[1])) {
+      if (typeof run.insert === 'string') {
+        const newline = run.insert.indexOf('\n');
+        if (newline !== -1) return end + newline;
+      }
+      end += run.length;
+    }
+    return this.length() - 1;
   }
 
   /** UTF-8 bytes of `JSON.stringify(toDelta().ops)`, known without serialising. */

@@ -134,6 +134,24 @@ export function runsOf(tree: Tree): Run[] {
   return runs;
 }
 
+/**
+ * The runs in document order, or in reverse, yielded one at a time so that a walk stopping early costs
+ * only the runs it visits plus the depth of the tree.
+ */
+export function* walkRuns(tree: Tree, reverse = false): Generator<Run> {
+  const stack: Node[] = [];
+  let current = tree;
+  while (current !== undefined || stack.length > 0) {
+    while (current !== undefined) {
+      stack.push(current);
+      current = reverse ? current.right : current.left;
+    }
+    const next = stack.pop() as Node;
+    yield next.run;
+    current = reverse ? next.left : next.right;
+  }
+}
+
 /** The run holding position `index` (0 <= index < length) and the offset of `index` in it. */
 export function runAt(tree: Node, index: number): { run: Run; offset: number } {
   let current = tree;

@@ -246,7 +246,8 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
   function bind(doc: ClientSession, editable: boolean): () => void {
     const ref = options.key === undefined ? { id: options.id } : { id: options.id, key: options.key };
     const editor = quill;
-    if (!editor) throw new Error('the editor is not created');
+    if (!editor || !clientModule) throw new Error('the editor is not created');
+    const { Delta: ClientDelta, renderableDocument, renderableFix } = clientModule;
     const drawn = new Map<string, DrawnCursor>();
     const flags = cursors && cursorFlags(cursors);
     let titleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -256,8 +257,12 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
 
     const showContents = (contents: Delta) => {
       // A document stored before the content allowlist may hold what the editor cannot render [A7].
-      const { ops, dropped } = sanitizeDocumentOps(contents.ops as Parameters<typeof sanitizeDocumentOps>[0]);
-      if (dropped > 0) console.warn(`${dropped} unsupported formats or embeds are shown as plain text`);
+      const sanitized = sanitizeDocumentOps(contents.ops as Parameters<typeof sanitizeDocumentOps>[0]);
+      if (sanitized.dropped > 0)
+        console.warn(`${sanitized.dropped} unsupported formats or embeds are shown as plain text`);
+      // [C12] A line stored as two kinds at once (or formatted text in a code block) shows as every
+      // editor shows it, until the server's fix of it arrives.
+      const { ops } = renderableDocument(new ClientDelta(sanitized.ops as Delta['ops']));
       // Out of the layout while Quill builds it: Quill reads the selection after its steps, and each read
       // made the browser lay out the document so far (seconds for a megabyte).
       const display = editor.root.style.display;
@@ -406,7 +411,10 @@ export function startCollabEditor(options: CollabEditorOptions): CollabEditor {
         // 'api': Quill moves the local caret through the change without taking it along (a remote
         // insert at the caret lands after it), and history transforms the undo stack instead of
         // recording the change [C7].
-        editor.updateContents(delta, 'api');
+        // [C12] A line the change leaves as Quill cannot show it is shown resolved as the server resolves
+        // it, in the same step, so no editor shows it another way meanwhile.
+        const fix = renderableFix(doc.document, delta);
+        editor.updateContents(fix === undefined ? delta : delta.compose(fix), 'api');
       }),
       doc.on('reset', (contents, notice) => {
         showContents(contents);
