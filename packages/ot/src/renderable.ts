@@ -40,7 +40,10 @@ function fixLines(doc: DocumentTree, touched: Array<[number, number]>): Delta | 
   const lines: Array<[number, number]> = [];
   const last = doc.length() - 1;
   for (const [from, to] of touched) {
-    const end = doc.lineEnd(Math.min(Math.max(from, to - 1), last));
+    const lastTouched = Math.min(Math.max(from, to - 1), last);
+    // Inside the lines already taken (a paste's many formatted pieces): nothing more to find.
+    if (lastTouched <= (lines.at(-1)?.[1] ?? -1)) continue;
+    const end = doc.lineEnd(lastTouched);
     // Within one line whose formats need no look at its text: nothing to read (typing in a paragraph).
     if (to - from <= 1 && !needsText(doc.attributesAt(end))) continue;
     const start = doc.lineStart(Math.min(from, last));

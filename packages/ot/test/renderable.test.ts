@@ -156,4 +156,35 @@ describe('DocumentTree lines', () => {
     expect(tree.lineStart(3003)).toBe(3003);
     expect(tree.slice(3001, 3004).ops).toEqual([{ insert: 'x\nb' }]);
   });
+
+  it('[C12] line ends and starts agree with the text, however the tree was built', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.constantFrom('a', 'b', '\n'), maxLength: 40 }),
+        // Formatted inserts are runs of their own: the tree holds many, in any shape.
+        fc.array(
+          fc.tuple(
+            fc.nat(),
+            fc.string({ unit: fc.constantFrom('x', '\n'), minLength: 1, maxLength: 3 }),
+            fc.boolean(),
+          ),
+          { maxLength: 12 },
+        ),
+        (initial, inserts) => {
+          let tree = DocumentTree.fromDelta(new Delta([{ insert: `${initial}\n` }]));
+          for (const [at, text, bold] of inserts) {
+            tree = tree.apply(new Delta().retain(at % tree.length()).insert(text, bold ? { bold } : {}));
+          }
+          const text = tree
+            .toDelta()
+            .ops.map((op) => op.insert as string)
+            .join('');
+          for (let index = 0; index < text.length; index++) {
+            expect(tree.lineEnd(index)).toBe(text.indexOf('\n', index));
+            expect(tree.lineStart(index)).toBe(index === 0 ? 0 : text.lastIndexOf('\n', index - 1) + 1);
+          }
+        },
+      ),
+    );
+  });
 });

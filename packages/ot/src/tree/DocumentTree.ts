@@ -1,5 +1,5 @@
 import { type AttributeMap, Delta, type Op } from '../delta.js';
-import { build, concat, type Node, runAt, runsOf, split, type Tree, walkRuns } from './nodes.js';
+import { build, concat, type Node, runAt, runsBefore, runsFrom, runsOf, split, type Tree } from './nodes.js';
 import { appendRun, canonicalAttributes, composeAttributes, makeRun, type Run, textRuns } from './runs.js';
 
 /**
@@ -98,29 +98,28 @@ export class DocumentTree {
 
   /**
    * Where the line holding `index` starts: just after the "\n" before it, or 0. Costs the runs between
-   * the two.
+   * the two, plus the depth of the tree.
    */
   lineStart(index: number): number {
-    let start = index;
-    for (const run of walkRuns(split(this.#root, index)[0], true)) {
-      if (typeof run.insert === 'string') {
-        const newline = run.insert.lastIndexOf('\n');
-        if (newline !== -1) return start - run.length + newline + 1;
-      }
-      start -= run.length;
+    if (index <= 0) return 0;
+    for (const [run, start] of runsBefore(this.#root, index)) {
+      const before = Math.min(run.length, index - start);
+      if (typeof run.insert !== 'string' || before <= 0) continue;
+      const newline = run.insert.lastIndexOf('\n', before - 1);
+      if (newline !== -1) return start + newline + 1;
     }
     return 0;
   }
 
-  /** The position of the "\n" that ends the line holding `index`. Costs the runs between the two. */
+  /**
+   * The position of the "\n" that ends the line holding `index`. Costs the runs between the two, plus the
+   * depth of the tree.
+   */
   lineEnd(index: number): number {
-    let end = index;
-    for (const run of walkRuns(split(this.#root, index)[1])) {
-      if (typeof run.insert === 'string') {
-        const newline = run.insert.indexOf('\n');
-        if (newline !== -1) return end + newline;
-      }
-      end += run.length;
+    for (const [run, start] of runsFrom(this.#root, index)) {
+      if (typeof run.insert !== 'string') continue;
+      const newline = run.insert.indexOf('\n', Math.max(0, index - start));
+      if (newline !== -1) return start + newline;
     }
     return this.length() - 1;
   }

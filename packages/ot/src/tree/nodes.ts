@@ -135,20 +135,63 @@ export function runsOf(tree: Tree): Run[] {
 }
 
 /**
- * The runs in document order, or in reverse, yielded one at a time so that a walk stopping early costs
- * only the runs it visits plus the depth of the tree.
+ * The runs from the one holding `index` (0 <= index < length) to the end, each with the position it
+ * starts at. Nothing is copied: a walk that stops early costs the depth of the tree plus the runs it saw.
  */
-export function* walkRuns(tree: Tree, reverse = false): Generator<Run> {
-  const stack: Node[] = [];
-  let current = tree;
-  while (current !== undefined || stack.length > 0) {
-    while (current !== undefined) {
-      stack.push(current);
-      current = reverse ? current.right : current.left;
+export function* runsFrom(tree: Tree, index: number): Generator<readonly [Run, number]> {
+  /** Nodes whose run comes next, each with the position its run starts at. */
+  const stack: Array<readonly [Node, number]> = [];
+  const descend = (from: Tree, start: number) => {
+    for (let node = from; node !== undefined; node = node.left) {
+      stack.push([node, start + (node.left?.length ?? 0)]);
     }
-    const next = stack.pop() as Node;
-    yield next.run;
-    current = reverse ? next.left : next.right;
+  };
+  let current = tree;
+  let start = 0;
+  while (current !== undefined) {
+    const runStart = start + (current.left?.length ?? 0);
+    if (index >= runStart + current.run.length) {
+      start = runStart + current.run.length;
+      current = current.right;
+      continue;
+    }
+    stack.push([current, runStart]);
+    current = index < runStart ? current.left : undefined;
+  }
+  while (stack.length > 0) {
+    const [node, runStart] = stack.pop() as readonly [Node, number];
+    yield [node.run, runStart];
+    descend(node.right, runStart + node.run.length);
+  }
+}
+
+/**
+ * The runs before position `index` (0 < index <= length), last first, each with the position it starts
+ * at; the first one may reach past `index`. Nothing is copied, as in `runsFrom`.
+ */
+export function* runsBefore(tree: Tree, index: number): Generator<readonly [Run, number]> {
+  const stack: Array<readonly [Node, number]> = [];
+  const descend = (from: Tree, end: number) => {
+    for (let node = from; node !== undefined; node = node.right) {
+      stack.push([node, end - (node.right?.length ?? 0) - node.run.length]);
+    }
+  };
+  let current = tree;
+  let start = 0;
+  while (current !== undefined) {
+    const runStart = start + (current.left?.length ?? 0);
+    if (index <= runStart) {
+      current = current.left;
+      continue;
+    }
+    stack.push([current, runStart]);
+    start = runStart + current.run.length;
+    current = index > start ? current.right : undefined;
+  }
+  while (stack.length > 0) {
+    const [node, runStart] = stack.pop() as readonly [Node, number];
+    yield [node.run, runStart];
+    descend(node.left, runStart);
   }
 }
 
