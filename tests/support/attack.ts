@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createCollabClient, Delta } from '@collab/client';
+import { type CollabClient, CollabError, createCollabClient, Delta } from '@collab/client';
 import WebSocket from 'ws';
 import { deltaText, sleep, waitFor } from './editing.js';
 
@@ -98,7 +98,7 @@ export function watchRss(pid: number) {
 export async function honestEditing(wsUrl: string, docId: string, edits = 20, everyMs = 50) {
   const client = createCollabClient({ url: wsUrl, WebSocket, retryDelayMs: () => 100 });
   try {
-    const session = await client.openDocument(docId);
+    const session = await openWithRetries(client, docId);
     const latencies: number[] = [];
     const marker = `honest-${Math.random().toString(36).slice(2, 8)}`;
     for (let i = 0; i < edits; i++) {
@@ -116,6 +116,21 @@ export async function honestEditing(wsUrl: string, docId: string, edits = 20, ev
     return { latencies, missing };
   } finally {
     client.close();
+  }
+}
+
+/**
+ * Opens the document, trying again after a dropped connection as the web editor does: under a flood on
+ * a busy machine the first opening can lose its socket.
+ */
+async function openWithRetries(client: CollabClient, docId: string, attempts = 3) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.openDocument(docId);
+    } catch (error) {
+      if (attempt >= attempts || !(error instanceof CollabError) || error.tag !== 'Disconnected') throw error;
+      await sleep(200);
+    }
   }
 }
 
