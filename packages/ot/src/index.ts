@@ -12,7 +12,7 @@ export { diffDocuments, maxDiffMiddle } from './diff.js';
 export { applyChange, documentLength, isNoop, keepFinalNewline, normalizeDocument } from './document.js';
 export { type Range, transformRange, untransformPosition, untransformRange } from './presence.js';
 export { type CommittedChange, rebase, winsTie } from './rebase.js';
-export { lineFormats, renderableDocument, renderableFix } from './renderable.js';
+export { renderableDocument, renderableFix } from './renderable.js';
 export { rebaseOnto } from './resync.js';
 export { DocumentTree } from './tree/DocumentTree.js';
 export { validateChange, validateChangeBounds, validateDocument } from './validate.js';

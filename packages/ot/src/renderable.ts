@@ -7,7 +7,7 @@ import { asTree, type DocumentTree } from './tree/DocumentTree.js';
  * change names the other's format. The one listed first is the line's; it is also the one Quill shows
  * when it opens such a line, since it applies a line's formats in sorted order and the last one wins.
  */
-export const lineFormats = ['list', 'header', 'code-block', 'blockquote'] as const;
+const lineFormats = ['list', 'header', 'code-block', 'blockquote'] as const;
 
 /**
  * [C12] The change that makes every line the change touched into one the editor shows as it is stored,

@@ -92,6 +92,8 @@ export type CommitListener = (op: CommittedOp) => void;
  * client is told to try again.
  */
 const maxCommitAttempts = 10;
+/** [C12] Attempts at committing the fix of a line while other instances keep taking its version. */
+const maxFixAttempts = 3;
 const backoffMs = (attempt: number) => Math.min(100, 2 ** (attempt + 1)) * (0.5 + Math.random());
 
 const opId = (clientId: string, seq: number) => `${clientId}/${seq}`;
@@ -336,32 +338,49 @@ export class DocumentSession {
    * [C12] When the op just committed left a line the editor cannot show as it is stored (two people set a
    * heading and a list at once, or bold text that was in a code block meanwhile), commits the change that
    * resolves it as the next version, in the name of the same author: every editor and every later load
-   * then shows the same line. Editors show such a line resolved the same way as soon as it arrives, so a
-   * failure to store the fix is only logged: the line is resolved when it is next edited.
+   * then shows the same line. When another instance takes that version first, the fix is worked out again
+   * on what it wrote (which may have resolved the line already), a few times at most. Editors show such a
+   * line resolved the same way as soon as it arrives, so a fix that cannot be stored is only logged: the
+   * line is resolved when it is next edited.
    */
   private commitRenderable(change: Delta, clientId: string) {
     const self = this;
     return Effect.gen(function* () {
-      const fix = renderableFix(self.contents, change);
-      if (fix === undefined) return;
-      const version = self.head + 1;
-      const stored: StoredOp = {
-        docId: self.id,
-        version,
-        ops: fix.ops as Op[],
-        clientId: `${authorIdOf(clientId)}.line-fix`,
-        seq: version,
-        hash: contentHash(fix),
-        createdAt: yield* Clock.currentTimeMillis,
-      };
-      const outcome = yield* Effect.result(self.deps.store.appendOp(stored));
-      if (outcome._tag === 'Failure') {
-        log.warn('could not store the fix of a line', { docId: self.id, version, error: outcome.failure });
-        return;
+      // [L1] Finding the lines a large change touched walks each of them.
+      yield* pauseFor(change);
+      let touched = change;
+      for (let attempt = 1; attempt <= maxFixAttempts; attempt++) {
+        const fix = renderableFix(self.contents, touched);
+        if (fix === undefined) return;
+        const version = self.head + 1;
+        const stored: StoredOp = {
+          docId: self.id,
+          version,
+          ops: fix.ops as Op[],
+          clientId: `${authorIdOf(clientId)}.line-fix`,
+          seq: version,
+          hash: contentHash(fix),
+          createdAt: yield* Clock.currentTimeMillis,
+        };
+        const outcome = yield* Effect.result(self.deps.store.appendOp(stored));
+        if (outcome._tag === 'Success') {
+          const op = toCommittedOp(stored);
+          self.integrate(op, self.contents.apply(fix), stored.hash);
+          self.deps.publish(self.id, op);
+          return;
+        }
+        const failure = outcome.failure;
+        const caughtUp =
+          failure._tag === 'VersionTaken' && (yield* Effect.result(self.catchUpLocked()))._tag === 'Success';
+        if (!caughtUp || attempt === maxFixAttempts) {
+          log.warn('could not store the fix of a line', { docId: self.id, version, attempt, error: failure });
+          return;
+        }
+        // The lines the change touched, where they are now (the window keeps the ops since, unless it is tiny).
+        const since = self.recent.filter((committed) => committed.version >= version);
+        if (since[0]?.version !== version) return;
+        for (const op of since) touched = new Delta(op.delta.ops).transform(touched, true);
       }
-      const op = toCommittedOp(stored);
-      self.integrate(op, self.contents.apply(fix), stored.hash);
-      self.deps.publish(self.id, op);
     });
   }
 

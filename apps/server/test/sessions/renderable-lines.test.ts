@@ -83,4 +83,58 @@ describe('[C12] every line stays one the editor shows as stored', () => {
     expect(await formatTitleTwice(session)).toBe(2);
     expect(session.version).toBe(2);
   });
+
+  describe('[C12] [S1] another instance takes the version the fix was to have', () => {
+    /**
+     * A session whose store lets `other` commit `otherOps` at the fix's version just before the fix is
+     * written, as a second instance would; its first line is then made a list and a heading at once.
+     */
+    async function raceTheFix(otherOps: StoredOp['ops']) {
+      const docId = suite.nextId('lines');
+      openSession(suite.store, docId, 'Title\nbody\n').session.dispose();
+      const store = suite.store;
+      let raced = false;
+      const racing = {
+        ...store,
+        appendOp: (op: StoredOp) => {
+          if (!op.clientId.endsWith('.line-fix') || raced) return store.appendOp(op);
+          raced = true;
+          const other = { ...op, ops: otherOps, clientId: 'cy.other-instance', seq: 1 };
+          return Effect.flatMap(store.appendOp(other), () => store.appendOp(op));
+        },
+      };
+      const snapshot = await run(store.loadSnapshot(docId));
+      if (!snapshot) throw new Error(`${docId} was not created`);
+      const session = suite.keep(new DocumentSession(sessionDeps(racing), snapshot, []));
+      expect(await formatTitleTwice(session)).toBe(2);
+      const stored = await run(store.readOps(docId, 2));
+      return { session, stored: stored.map((op) => ({ clientId: op.clientId, ops: op.ops })) };
+    }
+
+    it('[C12] the fix is worked out again on what the other instance wrote, and committed after it', async () => {
+      // Cy added a line above it: the fix's positions move down by that line.
+      const { session, stored } = await raceTheFix([{ insert: 'Intro\n' }]);
+      expect(stored).toEqual([
+        { clientId: 'cy.other-instance', ops: [{ insert: 'Intro\n' }] },
+        {
+          clientId: 'bob.line-fix',
+          ops: [{ retain: 11 }, { retain: 1, attributes: { list: 'ordered', header: null } }],
+        },
+      ]);
+      expect(session.document.ops).toEqual([
+        { insert: 'Intro\nTitle' },
+        { insert: '\n', attributes: { list: 'ordered' } },
+        { insert: 'body\n' },
+      ]);
+    });
+
+    it('[C12] when what the other instance wrote resolved the line already, nothing more is committed', async () => {
+      const { session, stored } = await raceTheFix([
+        { retain: 5 },
+        { retain: 1, attributes: { header: null } },
+      ]);
+      expect(stored.map((op) => op.clientId)).toEqual(['cy.other-instance']);
+      expect(session.version).toBe(3);
+    });
+  });
 });
