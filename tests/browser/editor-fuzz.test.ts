@@ -278,10 +278,10 @@ function whereTheyDiffer(htmls: readonly string[]): string {
   return `\n  one:     …${excerpt(first)}…\n  another: …${excerpt(other)}…`;
 }
 
-describe('[C9] the web editor under random editing', () => {
+describe('[C9] [C12] the web editor under random editing', () => {
   const seeds = seedsFromEnv() ?? [...ciSeeds, ...pinnedSeeds];
   it.each(seeds)(
-    '[C9] seed $seed ($steps steps): no change refused and every editor equals the server',
+    '[C9] [C12] seed $seed ($steps steps): no change refused; every editor equals the server and a fresh load',
     async ({ seed, steps }) => {
       await fuzz(seed, steps);
     },

@@ -2,7 +2,7 @@ import type { Op } from '@collab/protocol';
 import * as Effect from 'effect/Effect';
 import type { AppServices } from '../app.js';
 import { Unavailable } from '../domain/errors.js';
-import { convertInWorker, exportQueueFull } from './exportWorker.js';
+import { exportWorker } from './exportWorker.js';
 import type { ExportedFile, ExportFormat } from './formats.js';
 import { type EmbeddedImage, uploadedImagePaths } from './images.js';
 
@@ -14,7 +14,7 @@ export const exportFile = (
   version?: number,
 ) =>
   Effect.gen(function* () {
-    if (exportQueueFull()) {
+    if (exportWorker.queueFull()) {
       return yield* new Unavailable({
         message: 'Too many exports are being prepared; try again in a moment',
       });
@@ -25,7 +25,7 @@ export const exportFile = (
         : ((yield* services.history.documentAt(docId, version)).ops as Op[]);
     const images = format === 'txt' ? new Map() : yield* embeddedImages(services, docId, ops);
     // A conversion that throws is a bug in it, not a failure of the request: it surfaces as a defect.
-    const file: ExportedFile = yield* Effect.promise(() => convertInWorker(docId, ops, format, images));
+    const file: ExportedFile = yield* Effect.promise(() => exportWorker.convert(docId, ops, format, images));
     return file;
   });
 
