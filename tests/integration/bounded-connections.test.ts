@@ -81,17 +81,21 @@ describe('[L3] streams and connections are capped', () => {
   it('[L3] every stream, not every connection, counts against MAX_CONNECTIONS_PER_DOCUMENT', async () => {
     const first = await rawSocket(server.wsUrl);
     const second = await rawSocket(server.wsUrl);
-    first.send(Array.from({ length: 8 }, (_, i) => subscribe(i + 1, 'shared')));
-    second.send(Array.from({ length: 6 }, (_, i) => subscribe(i + 1, 'shared')));
-    await waitFor(
-      () => second.errorsTagged('TooManyConnections') === 2,
-      'two streams past the document cap refused',
-    );
-    await sleep(200);
-    expect(first.errorsTagged('TooManyConnections')).toBe(0);
-    expect(JSON.stringify(second.messages)).toMatch(/connections \(streams\) open/);
-    first.close();
-    second.close();
+    try {
+      first.send(Array.from({ length: 8 }, (_, i) => subscribe(i + 1, 'shared')));
+      second.send(Array.from({ length: 6 }, (_, i) => subscribe(i + 1, 'shared')));
+      // Fourteen streams on two connections, twelve admitted: which two are refused depends on which frame
+      // the server reads first.
+      const refused = () =>
+        first.errorsTagged('TooManyConnections') + second.errorsTagged('TooManyConnections');
+      await waitFor(() => refused() === 2, 'two streams past the document cap refused');
+      await sleep(200);
+      expect(refused()).toBe(2);
+      expect(JSON.stringify([...first.messages, ...second.messages])).toMatch(/connections \(streams\) open/);
+    } finally {
+      first.close();
+      second.close();
+    }
   });
 
   it('[L3] connections per address are capped: the upgrade past MAX_CONNECTIONS_PER_ADDRESS gets 429 with Retry-After', async () => {
