@@ -279,6 +279,31 @@ describe.each(storageKinds)('legacy socket on %s', (kind) => {
       }
     });
 
+    it('[C11] a keystroke the page handled before a frame it had already acknowledged keeps its typed place', async () => {
+      const id = 'legacy-busy-page';
+      await createDocument(id, 'Notes\n');
+      const legacy = await LegacyClient.open(server.port, id);
+      const session = await client.openDocument(id, { create: false });
+      try {
+        legacy.edit(new Delta().retain(5).insert('a'));
+        await waitFor(() => session.contents.ops[0]?.insert === 'Notesa\n', '"a" committed');
+        // "X" reaches the tab, which answers the ping at once; its page is busy and types "b" first.
+        legacy.busyPage();
+        const from = legacy.received.length;
+        session.apply(new Delta().insert('X'));
+        await waitFor(() => legacy.received.length > from, 'the frame with X to reach the tab');
+        // Longer than a pong used to wait for such a keystroke.
+        await sleep(100);
+        legacy.edit(new Delta().retain(6).insert('b'));
+        legacy.pageCatchesUp();
+        await waitFor(() => session.contents.ops[0]?.insert === 'XNotesab\n', '"b" after "a", as typed');
+        await waitFor(() => legacy.text() === 'XNotesab\n', 'the tab equal to the server');
+      } finally {
+        session.close();
+        await legacy.close();
+      }
+    });
+
     it('[V1] bad frames get an error frame; the socket and the server stay healthy', async () => {
       const id = 'legacy-bad-frames';
       await createDocument(id, 'fine\n');

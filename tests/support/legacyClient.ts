@@ -54,6 +54,8 @@ export class LegacyClient {
   readonly received: LegacyFrame[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   #autosave: ReturnType<typeof setInterval> | undefined;
+  /** Frames received while the page is busy, not applied yet. */
+  #unhandled: LegacyFrame[] | undefined;
 
   private constructor(socket: WebSocket) {
     this.socket = socket;
@@ -64,11 +66,31 @@ export class LegacyClient {
       if (isBinary) return;
       const frame = JSON.parse(data.toString()) as LegacyFrame;
       this.received.push(frame);
-      if (frame.key === 'db-document') this.contents = parseLegacyDocument(frame.value).delta;
-      else if (frame.key === 'update-document' && this.contents) {
-        this.contents = applyLikeQuill(this.contents, new Delta(JSON.parse(frame.value).ops));
-      }
+      if (this.#unhandled) this.#unhandled.push(frame);
+      else this.#handle(frame);
     });
+  }
+
+  #handle(frame: LegacyFrame): void {
+    if (frame.key === 'db-document') this.contents = parseLegacyDocument(frame.value).delta;
+    else if (frame.key === 'update-document' && this.contents) {
+      this.contents = applyLikeQuill(this.contents, new Delta(JSON.parse(frame.value).ops));
+    }
+  }
+
+  /**
+   * From now on the page is busy: frames arrive (and pings are answered, by the socket) but wait to be
+   * applied, as in a browser whose page handles queued keystrokes before network messages.
+   */
+  busyPage(): void {
+    this.#unhandled ??= [];
+  }
+
+  /** The page catches up: the frames that waited are applied, in order. */
+  pageCatchesUp(): void {
+    const frames = this.#unhandled ?? [];
+    this.#unhandled = undefined;
+    for (const frame of frames) this.#handle(frame);
   }
 
   /** Connects to `/api/socket/ws/{docId}` on `port` (the server, or a link in front of it). */

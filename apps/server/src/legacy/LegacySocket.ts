@@ -44,10 +44,13 @@ export const LegacyCloseCode = {
 /** A closed connection still commits the changes it sent; after this long it gives up waiting. */
 const closeGraceMs = 30_000;
 /**
- * How long a pong waits for a change right behind it: a keystroke the page handled before the frames the
- * pong acknowledges is sent at once, so it arrives within moments of the pong.
+ * How long a pong waits for a change right behind it. A browser answers the ping from its network stack,
+ * and the page handles a keystroke queued meanwhile before the frames (input goes first): on a busy
+ * machine its change came 60 ms after the pong, so a shorter wait took it as made after them and moved it.
+ * A change is only read as made before the frames when it continues the typing at the caret they would
+ * have moved, so a longer wait costs nothing to someone who typed after them.
  */
-const acknowledgementHoldMs = 50;
+const acknowledgementHoldMs = 250;
 /**
  * How long a keystroke whose place is in doubt waits for the next one to tell it (LegacyView): about the
  * pause between two keystrokes of someone typing.

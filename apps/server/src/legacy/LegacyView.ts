@@ -30,10 +30,10 @@ import { type CommittedOp, toQuill1 } from '@collab/protocol';
  *    and a connection's messages arrive in order, so a change that arrives before the pong for frame n
  *    was made without frame n. A browser answers pings from its network stack, a moment ahead of the
  *    page: a keystroke already queued when the frames arrive is handled by the page before them, and its
- *    change comes right after the pong. So a pong is held until the next change, or briefly when none
- *    comes (`settleAcknowledgement`): a change that continues the typing at the caret the client had
- *    before those frames, and not at the caret they would have moved it to, was made before them, and is
- *    taken so. When the caret is not known (the first keystroke after a load, or after a change that was
+ *    change comes right after the pong. So a pong is held until the next change, or a quarter of a
+ *    second when none comes (`settleAcknowledgement`): a change that continues the typing at the caret
+ *    the client had before those frames, and not at the caret they would have moved it to, was made
+ *    before them, and is taken so. When the caret is not known (the first keystroke after a load, or after a change that was
  *    not a keystroke) and the held frames would have moved it, the keystroke waits (`#undecided`): the
  *    next one continues the typing at the caret one reading leaves and not the other, which places both;
  *    without a telling next keystroke soon, it counts as made after the frames. That keeps each person's
