@@ -279,7 +279,7 @@ describe.each(storageKinds)('legacy socket on %s', (kind) => {
       }
     });
 
-    it('[C11] a keystroke the page handled before a frame it had already acknowledged keeps its typed place', async () => {
+    it('[C11] a keystroke the page handled before frames it had already acknowledged keeps its typed place', async () => {
       const id = 'legacy-busy-page';
       await createDocument(id, 'Notes\n');
       const legacy = await LegacyClient.open(server.port, id);
@@ -287,17 +287,46 @@ describe.each(storageKinds)('legacy socket on %s', (kind) => {
       try {
         legacy.edit(new Delta().retain(5).insert('a'));
         await waitFor(() => session.contents.ops[0]?.insert === 'Notesa\n', '"a" committed');
-        // "X" reaches the tab, which answers the ping at once; its page is busy and types "b" first.
+        // "X", then "Y", reach the tab, which answers each ping at once; its page is busy and types "b" first.
         legacy.busyPage();
-        const from = legacy.received.length;
-        session.apply(new Delta().insert('X'));
-        await waitFor(() => legacy.received.length > from, 'the frame with X to reach the tab');
+        for (const text of ['X', 'Y']) {
+          const from = legacy.received.length;
+          session.apply(new Delta().insert(text));
+          await waitFor(() => legacy.received.length > from, `the frame with ${text} to reach the tab`);
+        }
         // Longer than a pong used to wait for such a keystroke.
         await sleep(100);
         legacy.edit(new Delta().retain(6).insert('b'));
         legacy.pageCatchesUp();
-        await waitFor(() => session.contents.ops[0]?.insert === 'XNotesab\n', '"b" after "a", as typed');
-        await waitFor(() => legacy.text() === 'XNotesab\n', 'the tab equal to the server');
+        await waitFor(() => session.contents.ops[0]?.insert === 'YXNotesab\n', '"b" after "a", as typed');
+        await waitFor(() => legacy.text() === 'YXNotesab\n', 'the tab equal to the server');
+      } finally {
+        session.close();
+        await legacy.close();
+      }
+    });
+
+    it('[C11] a keystroke the page made between two frames it had acknowledged lands between them', async () => {
+      const id = 'legacy-busy-page-between';
+      await createDocument(id, 'Notes\n');
+      const legacy = await LegacyClient.open(server.port, id);
+      const session = await client.openDocument(id, { create: false });
+      try {
+        legacy.edit(new Delta().retain(5).insert('a'));
+        await waitFor(() => session.contents.ops[0]?.insert === 'Notesa\n', '"a" committed');
+        // The page handles "X" and is busy again when "Y" comes; it types "b" in between.
+        for (const text of ['X', 'Y']) {
+          legacy.busyPage();
+          const from = legacy.received.length;
+          session.apply(new Delta().insert(text));
+          await waitFor(() => legacy.received.length > from, `the frame with ${text} to reach the tab`);
+          if (text === 'X') legacy.pageCatchesUp();
+        }
+        await sleep(100);
+        legacy.edit(new Delta().retain(7).insert('b'));
+        legacy.pageCatchesUp();
+        await waitFor(() => session.contents.ops[0]?.insert === 'YXNotesab\n', '"b" after "a", as typed');
+        await waitFor(() => legacy.text() === 'YXNotesab\n', 'the tab equal to the server');
       } finally {
         session.close();
         await legacy.close();

@@ -28,16 +28,18 @@ import { type CommittedOp, toQuill1 } from '@collab/protocol';
  *    the order from WebSocket pings: after each batch of frames it pings (in the same TCP write) with the
  *    number of frames sent so far; the client answers a ping once it has handled the frames before it,
  *    and a connection's messages arrive in order, so a change that arrives before the pong for frame n
- *    was made without frame n. A browser answers pings from its network stack, a moment ahead of the
- *    page: a keystroke already queued when the frames arrive is handled by the page before them, and its
- *    change comes right after the pong. So a pong is held until the next change, or a quarter of a
- *    second when none comes (`settleAcknowledgement`): a change that continues the typing at the caret
- *    the client had before those frames, and not at the caret they would have moved it to, was made
- *    before them, and is taken so. When the caret is not known (the first keystroke after a load, or after a change that was
- *    not a keystroke) and the held frames would have moved it, the keystroke waits (`#undecided`): the
- *    next one continues the typing at the caret one reading leaves and not the other, which places both;
- *    without a telling next keystroke soon, it counts as made after the frames. That keeps each person's
- *    keystrokes in the order typed [C11]. (Other misreadings are healed by the save-changes check below.)
+ *    was made without frame n. A browser answers pings from its network stack, ahead of the page, and a
+ *    busy page handles queued keystrokes before the frames (input goes first): a change may come after
+ *    the pongs of frames the page had not handled yet. So pongs are held until the next change, or a
+ *    quarter of a second when none comes (`settleAcknowledgement`); a pong that comes meanwhile adds its
+ *    frames to the held ones. A change that continues the typing at the caret the client had after some
+ *    of the held frames (moved as Quill moves it), and not after all of them, was made before the rest,
+ *    and is taken so; those stay held for the next change. When the caret is not known (the first
+ *    keystroke after a load, or after a change that was not a keystroke) and the held frames would have
+ *    moved it, the keystroke waits (`#undecided`): the next one continues the typing at the caret one
+ *    reading leaves and not the other, which places both; without a telling next keystroke soon, it
+ *    counts as made after the frames. That keeps each person's keystrokes in the order typed [C11].
+ *    (Other misreadings are healed by the save-changes check below.)
  *
  * `path` is the list of changes leading from `actual` to `mirror.contents`: frames sent but not yet
  * acknowledged, and corrections not yet sent. Invariant: `actual` ∘ `path` = `mirror.contents`.
@@ -237,8 +239,8 @@ export class LegacyView {
       this.#undecided = { delta };
       return { kind: 'undecided' };
     }
-    // Typed at the caret the held frames would have moved: made before them.
-    return this.#applyAroundHeld(delta, accepted, movable && at === this.#caret);
+    // Typed at the caret the held frames, or the first of them, would have moved: made before those.
+    return this.#applyAroundHeld(delta, accepted, movable ? this.#handledFrames(at) : this.#heldFrames());
   }
 
   /** Decides an undecided keystroke without a next change: as made after the held frames. */
@@ -262,17 +264,45 @@ export class LegacyView {
     const before = later(this.#movedByHeld(caret));
     const after = later(caret);
     const madeBefore = nextAt !== undefined && before.includes(nextAt) && !after.includes(nextAt);
-    const outcome = this.#applyAroundHeld(undecided.delta, true, madeBefore);
+    const outcome = this.#applyAroundHeld(
+      undecided.delta,
+      true,
+      madeBefore ? this.#acked : this.#heldFrames(),
+    );
     if (undecided.later !== undefined) this.acknowledge(undecided.later);
     return outcome;
   }
 
-  /** Applies a change made before the held frames or after them, and takes the frames into account. */
-  #applyAroundHeld(delta: Delta, accepted: boolean, madeBefore: boolean): ChangeOutcome {
-    if (!madeBefore) this.#settle();
-    const outcome = this.#change(delta, accepted);
-    if (madeBefore) this.#settle();
-    return outcome;
+  /**
+   * Applies a change the page made once it had handled the frames up to `handled`: those count first; the
+   * held frames after them stay held, since the page may make its next change before them too.
+   */
+  #applyAroundHeld(delta: Delta, accepted: boolean, handled: number): ChangeOutcome {
+    this.#settle(handled);
+    return this.#change(delta, accepted);
+  }
+
+  /** The last frame a pong acknowledged, held or not. */
+  #heldFrames(): number {
+    return this.#heldAck ?? this.#acked;
+  }
+
+  /**
+   * [C11] How far a busy page had got through the held frames when it typed at `at`: the last held frame
+   * after which its caret (moved as Quill moves it) was at `at`; all of them when no reading puts it there.
+   */
+  #handledFrames(at: number | undefined): number {
+    const held = this.#heldFrames();
+    if (at === undefined || this.#caret === undefined) return held;
+    let caret = this.#caret;
+    let handled = caret === at ? this.#acked : undefined;
+    for (const step of this.#path) {
+      if (step.frame === undefined || step.wire === undefined) continue;
+      if (step.frame > held) break;
+      caret = step.wire.transformPosition(caret, true);
+      if (caret === at) handled = step.frame;
+    }
+    return handled ?? held;
   }
 
   #change(delta: Delta, accepted: boolean): ChangeOutcome {
@@ -351,7 +381,7 @@ export class LegacyView {
       this.#undecided.later = Math.max(frame, this.#undecided.later ?? 0);
       return;
     }
-    this.#settle();
+    // Frames a pong held before stay held with these: a busy page may not have handled any of them yet.
     this.#heldAck = frame;
   }
 
@@ -360,11 +390,13 @@ export class LegacyView {
     if (!this.#undecided) this.#settle();
   }
 
-  /** Takes a held pong into account: no change came right after it, or the one that did was made before. */
-  #settle(): void {
-    const frame = this.#heldAck;
-    if (frame === undefined) return;
-    this.#heldAck = undefined;
+  /**
+   * Takes the held frames up to `frame` into account (all of them by default): no change came right after
+   * their pong, or the page had handled them when it made the one that did.
+   */
+  #settle(frame = this.#heldAck): void {
+    if (frame === undefined || frame <= this.#acked) return;
+    if (frame >= (this.#heldAck ?? 0)) this.#heldAck = undefined;
     this.#acked = frame;
     const before = this.#actual;
     for (;;) {
