@@ -137,8 +137,9 @@ class LegacyConnection {
   #closed = false;
   #finished = false;
   #awaitingPong = false;
-  #settleTimer: ReturnType<typeof setTimeout> | undefined;
   #decideTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The newest frame a pong's hold timer was started for. */
+  #lastTimedPong = 0;
   /** Failed attempts to commit the current op, for the backoff. */
   #resendAttempt = 0;
 
@@ -281,13 +282,15 @@ class LegacyConnection {
     if (!this.#view.loaded || !Number.isSafeInteger(frame)) return;
     this.#view.acknowledge(frame);
     this.#flush();
-    // A change right behind the pong decides how it is read (see LegacyView); without one, it counts now.
-    clearTimeout(this.#settleTimer);
-    this.#settleTimer = setTimeout(
+    // A change right behind the pong decides how it is read (see LegacyView); without one, its frames count
+    // once the hold is over. One timer per pong for new frames: a client's own pongs cannot add more.
+    if (frame <= this.#lastTimedPong || frame > this.#view.framesSent) return;
+    this.#lastTimedPong = frame;
+    setTimeout(
       () =>
         this.#guard(() => {
           if (this.#finished) return;
-          this.#view.settleAcknowledgement();
+          this.#view.settleAcknowledgement(frame);
           this.#flush();
         }),
       acknowledgementHoldMs,
@@ -491,7 +494,6 @@ class LegacyConnection {
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
-    clearTimeout(this.#settleTimer);
     clearTimeout(this.#decideTimer);
     this.#watch?.stop();
     this.#stop.abort();

@@ -385,9 +385,14 @@ export class LegacyView {
     this.#heldAck = frame;
   }
 
-  /** No change came right after a held pong for a while: it counts now (unless a keystroke waits on it). */
-  settleAcknowledgement(): void {
-    if (!this.#undecided) this.#settle();
+  /**
+   * No change came for a while after the pong for `frame`: the held frames up to it count now (all held
+   * frames when not given), unless a keystroke waits on them. Each pong's frames are held for a bounded
+   * time, however many pongs follow: a tab that never types holds nothing for long.
+   */
+  settleAcknowledgement(frame?: number): void {
+    if (this.#undecided) return;
+    this.#settle(frame === undefined ? this.#heldAck : Math.min(frame, this.#heldFrames()));
   }
 
   /**

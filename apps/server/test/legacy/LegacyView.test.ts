@@ -347,6 +347,29 @@ describe('LegacyView', () => {
     expect(sim.client.ops).toEqual(sim.server.ops);
   });
 
+  it('[C11] frames held across pongs count once their own pong has waited: a tab that never types holds nothing for long', () => {
+    const view = new LegacyView('idle-tab');
+    view.reset(0, new Delta().insert('ab\n'));
+    view.takeFrames();
+    view.acknowledge(view.framesSent);
+    view.settleAcknowledgement();
+    const frames: number[] = [];
+    for (const version of [1, 2, 3]) {
+      const delta = { ops: [{ insert: String(version) }] };
+      expect(view.committed([{ version, clientId: 'other', seq: version, delta }])).toBe(true);
+      view.takeFrames();
+      view.acknowledge(view.framesSent);
+      frames.push(view.framesSent);
+    }
+    // Every pong came with no keystroke behind it: all three frames are held.
+    expect(view.actual.ops).toEqual([{ insert: 'ab\n' }]);
+    view.settleAcknowledgement(frames[1]);
+    expect(view.actual.ops).toEqual([{ insert: '21ab\n' }]);
+    view.settleAcknowledgement(frames[2]);
+    expect(view.actual.ops).toEqual([{ insert: '321ab\n' }]);
+    expect(view.intended.ops).toEqual([{ insert: '321ab\n' }]);
+  });
+
   it('[C5] a seed client converges with the server whatever crosses on the wire', () => {
     fc.assert(
       fc.property(
